@@ -1,0 +1,1 @@
+"""Adapters: storage (memory, SQLAlchemy), the chain (HTTP, fake) and clocks."""

@@ -1,0 +1,1 @@
+"""The application layer: workflows, container, command line and simulation."""

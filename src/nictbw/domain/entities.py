@@ -1,0 +1,465 @@
+"""The entities and value objects of nictbw (domain-rules.md §2).
+
+Entities are mutable attrs classes built by keyword; ``id`` stays ``None`` until a
+repository stores them. Value objects are frozen. Field rules are checked by the
+functions in :mod:`nictbw.domain.validation`, called by the workflows before they write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar, Final
+
+from attrs import define, field, frozen
+
+from nictbw.domain.timeutil import iso
+
+JsonDict = dict[str, Any]
+
+INSTANCE_SUCCEEDED: Final = "succeeded"
+INSTANCE_TRANSFERRED: Final = "transferred"
+CARD_ACTIVE: Final = "active"
+CARD_COMPLETED: Final = "completed"
+CARD_EXPIRED: Final = "expired"
+CELL_LOCKED: Final = "locked"
+CELL_UNLOCKED: Final = "unlocked"
+OUTCOME_WIN: Final = "win"
+OUTCOME_LOSE: Final = "lose"
+OUTCOME_PENDING: Final = "pending"
+DEFINITION_ACTIVE: Final = "active"
+DEFINITION_INACTIVE: Final = "inactive"
+
+CENTER_IDX: Final = 4
+WILDCARD_IDXS: Final = frozenset({4, 7})
+WINNING_LINES: Final[tuple[tuple[int, int, int], ...]] = (
+    (0, 1, 2),
+    (3, 4, 5),
+    (6, 7, 8),
+    (0, 3, 6),
+    (1, 4, 7),
+    (2, 5, 8),
+    (0, 4, 8),
+    (2, 4, 6),
+)
+
+
+def normalize_email(value: str | None) -> str | None:
+    """Trim and lower-case an email; blank becomes ``None``. Non-strings pass through."""
+    if isinstance(value, str):
+        value = value.strip().lower()
+        return value or None
+    return value
+
+
+@define(kw_only=True)
+class User:
+    """A visitor of the programme; ``on_chain_id`` is the chain username."""
+
+    id: int | None = None
+    in_app_id: str | None = None
+    email: str | None = field(default=None, converter=normalize_email)
+    password_hash: str | None = None
+    password_provided: bool = False
+    nickname: str | None = None
+    paymail: str | None = None
+    on_chain_id: str | None = None
+    fcm_token: str | None = None
+    initial_reward_claimed: bool = False
+    is_test_user: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@define(kw_only=True)
+class Admin:
+    """An operator who creates definitions."""
+
+    id: int | None = None
+    email: str | None = field(default=None, converter=normalize_email)
+    password_hash: str = ""
+    name: str | None = None
+    role: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@define(kw_only=True)
+class NFTDefinition:
+    """A badge kind, one per prefix; instances of it are issued to users."""
+
+    id: int | None = None
+    prefix: str
+    shared_key: str
+    name: str
+    nft_type: str = "default"
+    category: str | None = None
+    subcategory: str | None = None
+    description: str | None = None
+    promotional_text: str | None = None
+    store_url: str | None = None
+    image_url: str | None = None
+    qr_image_url: str | None = None
+    local_image_path: str | None = None
+    store_name: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    max_supply: int | None = None
+    minted_count: int = 0
+    status: str = DEFINITION_ACTIVE
+    triggers_bingo_card: bool = False
+    bingo_random_candidate: bool = True
+    card_lifetime_seconds: int | None = None
+    is_dummy: bool = False
+    is_public: bool = True
+    created_by_admin_id: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def remaining_supply(self) -> int | None:
+        """``None`` when unlimited, else ``max(0, max_supply - minted_count)``."""
+        if self.max_supply is None:
+            return None
+        return max(0, self.max_supply - self.minted_count)
+
+    @property
+    def is_bingo_candidate(self) -> bool:
+        """True when the definition may fill a non-centre cell of a new card."""
+        return self.status == DEFINITION_ACTIVE and self.bingo_random_candidate
+
+    def to_json(self, compact: bool = False) -> JsonDict:
+        """JSON-ready dict with the keys of domain-rules.md §6, in order."""
+        if compact:
+            return {
+                "id": self.id,
+                "prefix": self.prefix,
+                "name": self.name,
+                "promotional_text": self.promotional_text,
+                "image_url": self.image_url,
+                "triggers_bingo_card": self.triggers_bingo_card,
+                "is_dummy": self.is_dummy,
+                "latitude": self.latitude,
+                "longitude": self.longitude,
+            }
+        return {
+            "id": self.id,
+            "prefix": self.prefix,
+            "shared_key": self.shared_key,
+            "name": self.name,
+            "nft_type": self.nft_type,
+            "category": self.category,
+            "subcategory": self.subcategory,
+            "description": self.description,
+            "promotional_text": self.promotional_text,
+            "store_url": self.store_url,
+            "image_url": self.image_url,
+            "qr_image_url": self.qr_image_url,
+            "max_supply": self.max_supply,
+            "minted_count": self.minted_count,
+            "status": self.status,
+            "triggers_bingo_card": self.triggers_bingo_card,
+            "is_dummy": self.is_dummy,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+
+
+@define(kw_only=True)
+class NFTInstance:
+    """One issued badge held by one user."""
+
+    id: int | None = None
+    user_id: int
+    definition_id: int
+    serial_number: int
+    unique_instance_id: str
+    acquired_at: datetime | None = None
+    status: str = INSTANCE_SUCCEEDED
+    nft_origin: str | None = None
+    blockchain_nft_id: int | None = None
+    current_nft_location: str | None = None
+    blockchain_name: str | None = None
+    sub_type: str | None = None
+    blockchain_created_at: datetime | None = None
+    blockchain_updated_at: datetime | None = None
+    transaction_id: str | None = None
+    contract_address: str | None = None
+    token_id: str | None = None
+    other_meta: JsonDict | None = None
+
+    @property
+    def is_draw_eligible(self) -> bool:
+        """Eligible for draws: ``succeeded`` and holding an origin."""
+        return self.status == INSTANCE_SUCCEEDED and self.nft_origin is not None
+
+    @property
+    def issue_order(self) -> tuple[int, int]:
+        """Sort key of "earliest issued": serial number, then id."""
+        return (self.serial_number, self.id if self.id is not None else 0)
+
+
+@define(kw_only=True)
+class BingoCell:
+    """One of the nine cells of a card; unlocked by an instance of its target."""
+
+    id: int | None = None
+    bingo_card_id: int | None = None
+    idx: int
+    target_definition_id: int
+    definition_id: int | None = None
+    matched_nft_instance_id: int | None = None
+    state: str = CELL_LOCKED
+    unlocked_at: datetime | None = None
+
+    @property
+    def is_unlocked(self) -> bool:
+        """True when the cell is unlocked."""
+        return self.state == CELL_UNLOCKED
+
+    def unlock(self, instance_id: int | None, definition_id: int, now: datetime) -> None:
+        """Unlock the cell with ``instance_id`` (an instance of ``definition_id``)."""
+        self.state = CELL_UNLOCKED
+        self.definition_id = definition_id
+        self.matched_nft_instance_id = instance_id
+        self.unlocked_at = now
+
+    def to_json(
+        self,
+        compact: bool = False,
+        definitions: Mapping[int, NFTDefinition] | None = None,
+    ) -> JsonDict:
+        """JSON-ready dict (§6); ``target_definition`` comes from ``definitions`` when given."""
+        shown_id = self.target_definition_id
+        if self.idx in WILDCARD_IDXS and self.is_unlocked and self.definition_id is not None:
+            shown_id = self.definition_id
+        shown = definitions.get(shown_id) if definitions is not None else None
+        target = shown.to_json(compact) if shown is not None else None
+        if compact:
+            return {
+                "id": self.id,
+                "idx": self.idx,
+                "state": self.state,
+                "unlocked_at": iso(self.unlocked_at),
+                "target_definition": target,
+            }
+        return {
+            "id": self.id,
+            "bingo_card_id": self.bingo_card_id,
+            "idx": self.idx,
+            "state": self.state,
+            "unlocked_at": iso(self.unlocked_at),
+            "definition_id": self.definition_id,
+            "matched_nft_instance_id": self.matched_nft_instance_id,
+            "target_definition": target,
+        }
+
+
+@define(kw_only=True)
+class BingoCard:
+    """A user's 3x3 card centred on a trigger definition."""
+
+    winning_lines: ClassVar[tuple[tuple[int, int, int], ...]] = WINNING_LINES
+
+    id: int | None = None
+    user_id: int
+    center_definition_id: int
+    period_id: int | None = None
+    issued_at: datetime | None = None
+    start_time: datetime | None = None
+    issuance_month: str | None = None
+    completed_at: datetime | None = None
+    expiry: datetime | None = None
+    state: str = CARD_ACTIVE
+    bingo_reward_claimed: bool = False
+    cells: list[BingoCell] = field(factory=list)
+
+    def cell_at(self, idx: int) -> BingoCell | None:
+        """The cell with this ``idx`` (never by list position), or ``None``."""
+        for cell in self.cells:
+            if cell.idx == idx:
+                return cell
+        return None
+
+    def completed_lines(self) -> list[tuple[int, int, int]]:
+        """The winning lines whose three cells exist and are unlocked, in line order."""
+        unlocked = {cell.idx for cell in self.cells if cell.is_unlocked}
+        return [line for line in WINNING_LINES if all(i in unlocked for i in line)]
+
+    @property
+    def is_full(self) -> bool:
+        """True when all nine cells (idx 0-8) are unlocked."""
+        unlocked = {cell.idx for cell in self.cells if cell.is_unlocked}
+        return all(i in unlocked for i in range(9))
+
+    def effective_state(self, now: datetime | None) -> str:
+        """The stored state, or ``expired`` for an active card past its expiry at ``now``."""
+        if (
+            now is not None
+            and self.state == CARD_ACTIVE
+            and self.expiry is not None
+            and now >= self.expiry
+        ):
+            return CARD_EXPIRED
+        return self.state
+
+    def to_json(
+        self,
+        compact: bool = False,
+        *,
+        now: datetime | None = None,
+        definitions: Mapping[int, NFTDefinition] | None = None,
+    ) -> JsonDict:
+        """JSON-ready dict (§6); cells in idx order, state effective at ``now`` when given."""
+        cells = [c.to_json(compact, definitions) for c in sorted(self.cells, key=lambda c: c.idx)]
+        state = self.effective_state(now)
+        if compact:
+            return {
+                "id": self.id,
+                "period_id": self.period_id,
+                "start_time": iso(self.start_time),
+                "expiry": iso(self.expiry),
+                "issuance_month": self.issuance_month,
+                "completed_at": iso(self.completed_at),
+                "state": state,
+                "bingo_reward_claimed": self.bingo_reward_claimed,
+                "cells": cells,
+            }
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "period_id": self.period_id,
+            "issued_at": iso(self.issued_at),
+            "start_time": iso(self.start_time),
+            "expiry": iso(self.expiry),
+            "issuance_month": self.issuance_month,
+            "completed_at": iso(self.completed_at),
+            "state": state,
+            "bingo_reward_claimed": self.bingo_reward_claimed,
+            "cells": cells,
+        }
+
+
+@define(kw_only=True)
+class PrizeDrawType:
+    """A kind of draw with its scoring algorithm and default threshold."""
+
+    id: int | None = None
+    internal_name: str
+    display_name: str | None = None
+    description: str | None = None
+    algorithm_key: str
+    default_threshold: float | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@define(kw_only=True)
+class PrizeDrawWinningNumber:
+    """A winning value of a draw type, in effect during a half-open window."""
+
+    id: int | None = None
+    draw_type_id: int
+    value: str
+    metadata: JsonDict | None = None
+    effective_at: datetime | None = None
+    expires_at: datetime | None = None
+    created_at: datetime | None = None
+
+    def in_effect(self, at: datetime) -> bool:
+        """True when ``at`` lies in ``[effective_at, expires_at)`` (open ends allowed)."""
+        return (self.effective_at is None or self.effective_at <= at) and (
+            self.expires_at is None or at < self.expires_at
+        )
+
+
+@define(kw_only=True)
+class PrizeDrawResult:
+    """The stored evaluation of one instance in one draw type for one winning number."""
+
+    id: int | None = None
+    draw_type_id: int
+    winning_number_id: int | None = None
+    user_id: int
+    definition_id: int
+    nft_instance_id: int
+    draw_number: str
+    similarity_score: float | None = None
+    draw_top_digits: str | None = None
+    winning_top_digits: str | None = None
+    threshold_used: float | None = None
+    outcome: str = OUTCOME_PENDING
+    evaluated_at: datetime | None = None
+
+
+@frozen
+class ScoreComputation:
+    """What a scorer returns: the score and the top digits of both hashes."""
+
+    score: float
+    draw_top_digits: str | None = None
+    winning_top_digits: str | None = None
+
+
+@frozen
+class ScoreEvaluation:
+    """A score with its threshold; ``passed`` is None when there is no threshold."""
+
+    algorithm_key: str
+    score: float
+    threshold: float | None
+    passed: bool | None
+    draw_top_digits: str | None = None
+    winning_top_digits: str | None = None
+
+
+@frozen
+class PrizeDrawEvaluation:
+    """The outcome of evaluating one instance: the stored result and its figures."""
+
+    result: PrizeDrawResult
+    draw_number: str
+    threshold: float | None
+    similarity: float | None
+
+
+@frozen
+class DrawCandidate:
+    """The few fields of an instance a draw needs, read in bulk."""
+
+    instance_id: int
+    user_id: int
+    definition_id: int
+    nft_origin: str | None
+    status: str
+
+    @property
+    def is_draw_eligible(self) -> bool:
+        """Eligible for draws: ``succeeded`` and holding an origin."""
+        return self.status == INSTANCE_SUCCEEDED and self.nft_origin is not None
+
+
+@frozen
+class SyncNote:
+    """A skipped item or a warning of a sync, by 0-based position in the response."""
+
+    index: int
+    origin: str | None
+    reason: str
+
+
+@frozen
+class SyncReport:
+    """What a chain sync did (domain-rules.md §8.6)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    transferred: int = 0
+    definitions_created: tuple[str, ...] = ()
+    skipped: tuple[SyncNote, ...] = ()
+    warnings: tuple[SyncNote, ...] = ()
+    cards_created: int = 0
+    cells_unlocked: int = 0

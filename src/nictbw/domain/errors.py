@@ -1,0 +1,35 @@
+"""The nictbw error hierarchy: every failure a caller can act on is one of these."""
+
+from __future__ import annotations
+
+
+class NictbwError(Exception):
+    """Base class of every error nictbw raises on purpose."""
+
+
+class ValidationError(NictbwError, ValueError):
+    """An argument or field breaks a rule; nothing was changed."""
+
+
+class NotFoundError(NictbwError, LookupError):
+    """An entity, row, id or registry key does not exist."""
+
+
+class ConflictError(NictbwError):
+    """A unique key is taken, supply is exhausted or a concurrent change won."""
+
+
+class ChainError(NictbwError):
+    """The chain API failed, timed out, refused or answered something unusable.
+
+    ``status`` is the HTTP status when one was received and ``body`` the (possibly
+    truncated) response text.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, body: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+__all__ = ["ChainError", "ConflictError", "NictbwError", "NotFoundError", "ValidationError"]

@@ -1,0 +1,40 @@
+"""UTC time helpers shared by every layer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from nictbw.domain.errors import ValidationError
+
+
+def ensure_utc(value: datetime | None, name: str = "datetime") -> datetime | None:
+    """Return ``value`` converted to UTC; a naive datetime is a ``ValidationError``."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise ValidationError(f"{name} must be a datetime, got {value!r}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(f"{name} {value.isoformat()} is naive; give a timezone-aware value")
+    return value.astimezone(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Attach UTC to a naive value read from storage, or convert an aware one."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """Render ``value`` as ISO-8601 in UTC with ``+00:00``; microseconds only when non-zero."""
+    if value is None:
+        return None
+    utc = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
+
+
+def in_window(start: datetime | None, end: datetime | None, at: datetime) -> bool:
+    """Half-open window test: ``(start is None or start <= at) and (end is None or at < end)``."""
+    return (start is None or start <= at) and (end is None or at < end)

@@ -1,0 +1,361 @@
+"""Repository ports, one per aggregate, and the unit of work that holds them.
+
+Every repository assigns ``id`` on ``add`` (usable before commit), returns domain
+entities (never storage rows) that the caller may mutate freely, and persists changes
+to a stored entity only through ``update``/``update_many``. Bulk methods exist so that
+workflows touching many rows stay set-based on every adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from nictbw.domain.entities import (
+    Admin,
+    BingoCard,
+    DrawCandidate,
+    NFTDefinition,
+    NFTInstance,
+    PrizeDrawResult,
+    PrizeDrawType,
+    PrizeDrawWinningNumber,
+    User,
+)
+
+
+class UserRepository(Protocol):
+    """Stored users."""
+
+    def add(self, user: User) -> User:
+        """Store a new user (``ConflictError`` on a taken unique key); assigns ``id``."""
+        ...
+
+    def get(self, user_id: int) -> User | None:
+        """The user with this id, or ``None``."""
+        ...
+
+    def get_many(self, ids: Collection[int]) -> dict[int, User]:
+        """The stored users among ``ids``, keyed by id."""
+        ...
+
+    def list(self) -> list[User]:
+        """Every user, ascending id."""
+        ...
+
+    def get_by_in_app_id(self, in_app_id: str) -> User | None:
+        """Lookup by exact ``in_app_id``."""
+        ...
+
+    def get_by_paymail(self, paymail: str) -> User | None:
+        """Lookup by exact paymail."""
+        ...
+
+    def get_by_email(self, email: str) -> User | None:
+        """Lookup by email, normalised like the stored value."""
+        ...
+
+    def get_by_on_chain_id(self, on_chain_id: str) -> User | None:
+        """Lookup by exact chain username."""
+        ...
+
+    def update(self, user: User) -> None:
+        """Write every field of a stored user (``ConflictError`` on a taken unique key)."""
+        ...
+
+
+class AdminRepository(Protocol):
+    """Stored admins."""
+
+    def add(self, admin: Admin) -> Admin:
+        """Store a new admin; assigns ``id``."""
+        ...
+
+    def get(self, admin_id: int) -> Admin | None:
+        """The admin with this id, or ``None``."""
+        ...
+
+    def list(self) -> list[Admin]:
+        """Every admin, ascending id."""
+        ...
+
+    def get_by_email(self, email: str) -> Admin | None:
+        """Lookup by email, normalised like the stored value."""
+        ...
+
+
+class DefinitionRepository(Protocol):
+    """Stored NFT definitions."""
+
+    def add(self, definition: NFTDefinition) -> NFTDefinition:
+        """Store a new definition; assigns ``id``."""
+        ...
+
+    def get(self, definition_id: int) -> NFTDefinition | None:
+        """The definition with this id, or ``None``."""
+        ...
+
+    def get_many(self, ids: Collection[int]) -> dict[int, NFTDefinition]:
+        """The stored definitions among ``ids``, keyed by id."""
+        ...
+
+    def list(self) -> list[NFTDefinition]:
+        """Every definition, ascending id."""
+        ...
+
+    def get_by_prefix(self, prefix: str) -> NFTDefinition | None:
+        """Lookup by exact, case-sensitive prefix."""
+        ...
+
+    def get_many_by_prefix(self, prefixes: Collection[str]) -> dict[str, NFTDefinition]:
+        """The stored definitions among ``prefixes`` (one query), keyed by prefix."""
+        ...
+
+    def update(self, definition: NFTDefinition) -> None:
+        """Write every field of a stored definition except ``minted_count``."""
+        ...
+
+    def reserve_serials(self, definition_id: int, count: int, *, enforce_supply: bool) -> int | None:
+        """Atomically add ``count`` to ``minted_count`` and return the old value.
+
+        With ``enforce_supply`` the increment only happens when the new count stays
+        within ``max_supply``; otherwise ``None`` is returned and nothing changes. The
+        row is locked for the rest of the transaction where the backend can.
+        """
+        ...
+
+
+class InstanceRepository(Protocol):
+    """Stored NFT instances."""
+
+    def add(self, instance: NFTInstance) -> NFTInstance:
+        """Store a new instance; assigns ``id``."""
+        ...
+
+    def add_many(self, instances: Sequence[NFTInstance]) -> None:
+        """Store many new instances in one bulk insert; assigns their ids in order."""
+        ...
+
+    def get(self, instance_id: int) -> NFTInstance | None:
+        """The instance with this id, or ``None``."""
+        ...
+
+    def get_many(self, ids: Collection[int]) -> dict[int, NFTInstance]:
+        """The stored instances among ``ids``, keyed by id."""
+        ...
+
+    def list(self) -> list[NFTInstance]:
+        """Every instance, ascending id."""
+        ...
+
+    def list_for_user(self, user_id: int) -> list[NFTInstance]:
+        """The user's instances, ascending id."""
+        ...
+
+    def list_for_users(self, user_ids: Collection[int]) -> list[NFTInstance]:
+        """The instances of all these users (one query), ascending id."""
+        ...
+
+    def list_for_definition(self, definition_id: int) -> list[NFTInstance]:
+        """The definition's instances, ascending id."""
+        ...
+
+    def list_by_origins(self, origins: Collection[str]) -> list[NFTInstance]:
+        """Every instance (any user, any status) whose origin is among ``origins``, ascending id."""
+        ...
+
+    def existing_unique_ids(self, candidates: Collection[str]) -> set[str]:
+        """The members of ``candidates`` already used as ``unique_instance_id``."""
+        ...
+
+    def candidates_for_definition(self, definition_id: int) -> list[DrawCandidate]:
+        """Draw candidates for every instance of the definition, ascending instance id."""
+        ...
+
+    def update(self, instance: NFTInstance) -> None:
+        """Write every field of a stored instance."""
+        ...
+
+    def update_many(self, instances: Sequence[NFTInstance]) -> None:
+        """Write every field of many stored instances in one bulk statement."""
+        ...
+
+
+class BingoCardRepository(Protocol):
+    """Stored bingo cards, always with their nine cells."""
+
+    def add(self, card: BingoCard) -> BingoCard:
+        """Store a new card with its cells; assigns card and cell ids."""
+        ...
+
+    def add_many(self, cards: Sequence[BingoCard]) -> None:
+        """Store many new cards with their cells in bulk; assigns ids."""
+        ...
+
+    def get(self, card_id: int) -> BingoCard | None:
+        """The card with this id and its cells, or ``None``."""
+        ...
+
+    def list(self) -> list[BingoCard]:
+        """Every card with its cells, ascending id."""
+        ...
+
+    def list_for_user(self, user_id: int) -> list[BingoCard]:
+        """The user's cards with cells, ascending id."""
+        ...
+
+    def list_for_users(self, user_ids: Collection[int]) -> list[BingoCard]:
+        """The cards (with cells) of all these users in a constant number of queries."""
+        ...
+
+    def update(self, card: BingoCard) -> None:
+        """Write the card's fields and every one of its cells."""
+        ...
+
+    def update_many(self, cards: Sequence[BingoCard]) -> None:
+        """Write many cards and their cells with a constant number of bulk statements."""
+        ...
+
+    def completed_line_candidates(self, now: datetime) -> list[DrawCandidate]:
+        """Matched instances of cells on completed lines of cards active or completed at
+        ``now`` (an active card past its expiry is expired), de-duplicated, ascending id.
+        """
+        ...
+
+
+class DrawTypeRepository(Protocol):
+    """Stored prize draw types."""
+
+    def add(self, draw_type: PrizeDrawType) -> PrizeDrawType:
+        """Store a new draw type; assigns ``id``."""
+        ...
+
+    def get(self, draw_type_id: int) -> PrizeDrawType | None:
+        """The draw type with this id, or ``None``."""
+        ...
+
+    def list(self) -> list[PrizeDrawType]:
+        """Every draw type, ascending id."""
+        ...
+
+    def get_by_internal_name(self, internal_name: str) -> PrizeDrawType | None:
+        """Lookup by exact, case-sensitive internal name."""
+        ...
+
+
+class WinningNumberRepository(Protocol):
+    """Stored winning numbers."""
+
+    def add(self, winning_number: PrizeDrawWinningNumber) -> PrizeDrawWinningNumber:
+        """Store a new winning number; assigns ``id``."""
+        ...
+
+    def get(self, winning_number_id: int) -> PrizeDrawWinningNumber | None:
+        """The winning number with this id, or ``None``."""
+        ...
+
+    def list(self) -> list[PrizeDrawWinningNumber]:
+        """Every winning number, ascending id."""
+        ...
+
+    def list_for_draw_type(self, draw_type_id: int) -> list[PrizeDrawWinningNumber]:
+        """The draw type's winning numbers, ascending id."""
+        ...
+
+    def latest_in_effect(self, draw_type_id: int, at: datetime) -> PrizeDrawWinningNumber | None:
+        """The draw type's number in effect at ``at`` with the newest ``created_at``, then highest id."""
+        ...
+
+
+class DrawResultRepository(Protocol):
+    """Stored prize draw results."""
+
+    def add(self, result: PrizeDrawResult) -> PrizeDrawResult:
+        """Store a new result; assigns ``id``."""
+        ...
+
+    def get(self, result_id: int) -> PrizeDrawResult | None:
+        """The result with this id, or ``None``."""
+        ...
+
+    def list(self) -> list[PrizeDrawResult]:
+        """Every result, ascending id."""
+        ...
+
+    def list_for_draw_type(
+        self, draw_type_id: int, winning_number_id: int | None = None
+    ) -> list[PrizeDrawResult]:
+        """Results of the draw type, ascending id; only those of ``winning_number_id`` when given."""
+        ...
+
+    def upsert_many(self, results: Sequence[PrizeDrawResult]) -> None:
+        """Insert or overwrite results by key (instance, draw type, winning number).
+
+        An existing row keeps its ``id`` and ``draw_type_id``; every other field is
+        overwritten. Each result's ``id`` is set to the stored row's id. Done with a
+        constant number of bulk statements per chunk.
+        """
+        ...
+
+    def top(
+        self,
+        draw_type_id: int,
+        winning_number_id: int,
+        *,
+        limit: int,
+        include_pending: bool = True,
+        with_ties: bool = False,
+    ) -> list[PrizeDrawResult]:
+        """Scored results ranked by similarity desc, instance id asc, id asc; first ``limit``,
+        plus every result tying the ``limit``-th when ``with_ties``.
+        """
+        ...
+
+
+class UnitOfWork(Protocol):
+    """A transaction over every repository: commit explicitly, anything else rolls back."""
+
+    users: UserRepository
+    admins: AdminRepository
+    definitions: DefinitionRepository
+    instances: InstanceRepository
+    bingo_cards: BingoCardRepository
+    draw_types: DrawTypeRepository
+    winning_numbers: WinningNumberRepository
+    draw_results: DrawResultRepository
+
+    def __enter__(self) -> Self:
+        """Begin the transaction."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    def commit(self) -> None:
+        """Make every change of this unit of work durable."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard every change since the last commit."""
+        ...
+
+
+__all__ = [
+    "AdminRepository",
+    "BingoCardRepository",
+    "DefinitionRepository",
+    "DrawResultRepository",
+    "DrawTypeRepository",
+    "InstanceRepository",
+    "UnitOfWork",
+    "UserRepository",
+    "WinningNumberRepository",
+]
