@@ -9,6 +9,7 @@ workflows touching many rows stay set-based on every adapter.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -117,7 +118,9 @@ class DefinitionRepository(Protocol):
         """Write every field of a stored definition except ``minted_count``."""
         ...
 
-    def reserve_serials(self, definition_id: int, count: int, *, enforce_supply: bool) -> int | None:
+    def reserve_serials(
+        self, definition_id: int, count: int, *, enforce_supply: bool
+    ) -> int | None:
         """Atomically add ``count`` to ``minted_count`` and return the old value.
 
         With ``enforce_supply`` the increment only happens when the new count stays
@@ -265,7 +268,7 @@ class WinningNumberRepository(Protocol):
         ...
 
     def latest_in_effect(self, draw_type_id: int, at: datetime) -> PrizeDrawWinningNumber | None:
-        """The draw type's number in effect at ``at`` with the newest ``created_at``, then highest id."""
+        """The draw type's number in effect at ``at``: newest ``created_at``, then highest id."""
         ...
 
 
@@ -287,7 +290,7 @@ class DrawResultRepository(Protocol):
     def list_for_draw_type(
         self, draw_type_id: int, winning_number_id: int | None = None
     ) -> list[PrizeDrawResult]:
-        """Results of the draw type, ascending id; only those of ``winning_number_id`` when given."""
+        """Results of the draw type, ascending id; those of ``winning_number_id`` when given."""
         ...
 
     def upsert_many(self, results: Sequence[PrizeDrawResult]) -> None:
@@ -345,6 +348,14 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None:
         """Discard every change since the last commit."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested block whose changes are undone when it raises; the transaction goes on.
+
+        Workflows run inside one so that a failure midway leaves the unit of work exactly
+        as it was before the call.
+        """
         ...
 
 

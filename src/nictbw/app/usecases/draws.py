@@ -1,0 +1,317 @@
+"""Prize draws: single and batch evaluation, bingo-line and attendance draws, top-N (§4.10-4.14)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from itertools import islice
+
+from nictbw.app.usecases.common import (
+    atomic,
+    logger,
+    now_from,
+    registry_or_default,
+    resolve_winning_number,
+    stored_draw_type,
+    stored_instance,
+)
+from nictbw.domain.engine import EngineResult, PrizeDrawEngine, resolve_threshold
+from nictbw.domain.entities import (
+    OUTCOME_WIN,
+    DrawCandidate,
+    NFTInstance,
+    PrizeDrawEvaluation,
+    PrizeDrawResult,
+    PrizeDrawType,
+    PrizeDrawWinningNumber,
+)
+from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.ranking import rank_with_ties, validate_limit
+from nictbw.domain.scoring import AlgorithmRegistry, ScoringAlgorithm
+from nictbw.ports import Clock, UnitOfWork
+
+BATCH_SIZE = 20_000
+
+
+class _DrawSetup:
+    """What every evaluation of a draw type needs, resolved and checked before any write."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        draw_type: PrizeDrawType,
+        winning_number: PrizeDrawWinningNumber | None,
+        threshold: object,
+        registry: AlgorithmRegistry | None,
+        clock: Clock | None,
+        *,
+        require_number: bool,
+    ) -> None:
+        self.now = now_from(clock)
+        self.draw_type = stored_draw_type(uow, draw_type)
+        self.winning_number = resolve_winning_number(uow, self.draw_type, winning_number, self.now)
+        if self.winning_number is None and require_number:
+            raise ValidationError(
+                f"draw type '{self.draw_type.internal_name}' has no winning number in effect at "
+                f"{self.now.isoformat()}"
+            )
+        self.engine = PrizeDrawEngine(registry_or_default(registry))
+        self.algorithm: ScoringAlgorithm = self.engine.algorithm(self.draw_type.algorithm_key)
+        self.threshold = resolve_threshold(
+            threshold, self.draw_type.default_threshold, self.algorithm
+        )
+
+    @property
+    def winning_value(self) -> str | None:
+        return None if self.winning_number is None else self.winning_number.value
+
+    def evaluate(
+        self, uow: UnitOfWork, candidates: Iterable[DrawCandidate]
+    ) -> Iterator[tuple[list[PrizeDrawResult], list[EngineResult]]]:
+        """Score ``candidates`` batch by batch, store each batch with one upsert, yield it."""
+        assert self.draw_type.id is not None
+        number_id = None if self.winning_number is None else self.winning_number.id
+        iterator = iter(candidates)
+        while batch := list(islice(iterator, BATCH_SIZE)):
+            scored = next(
+                self.engine.evaluate(
+                    [(c.instance_id, c.nft_origin or "") for c in batch],
+                    algorithm_key=self.algorithm.key,
+                    winning_value=self.winning_value,
+                    threshold=self.threshold,
+                    batch_size=len(batch),
+                )
+            )
+            results = [
+                PrizeDrawResult(
+                    draw_type_id=self.draw_type.id,
+                    winning_number_id=number_id,
+                    user_id=c.user_id,
+                    definition_id=c.definition_id,
+                    nft_instance_id=c.instance_id,
+                    draw_number=r.draw_number,
+                    similarity_score=r.score,
+                    draw_top_digits=r.draw_top_digits,
+                    winning_top_digits=r.winning_top_digits,
+                    threshold_used=self.threshold,
+                    outcome=r.outcome,
+                    evaluated_at=self.now,
+                )
+                for c, r in zip(batch, scored, strict=True)
+            ]
+            uow.draw_results.upsert_many(results)
+            yield results, scored
+
+
+def _candidate_of(instance: NFTInstance) -> DrawCandidate:
+    assert instance.id is not None
+    return DrawCandidate(
+        instance_id=instance.id,
+        user_id=instance.user_id,
+        definition_id=instance.definition_id,
+        nft_origin=instance.nft_origin,
+        status=instance.status,
+    )
+
+
+def _require_eligible(candidate: DrawCandidate, unique_id: str | None = None) -> None:
+    if not candidate.is_draw_eligible:
+        label = f" ({unique_id})" if unique_id else ""
+        reason = "has no nft_origin" if candidate.nft_origin is None else f"is {candidate.status}"
+        raise ValidationError(
+            f"instance {candidate.instance_id}{label} {reason}; it is not eligible for draws"
+        )
+
+
+def _eligible_only(candidates: Sequence[DrawCandidate], what: str) -> list[DrawCandidate]:
+    eligible = [c for c in candidates if c.is_draw_eligible]
+    if len(eligible) != len(candidates):
+        left_out = [c.instance_id for c in candidates if not c.is_draw_eligible]
+        logger.warning("%s: %d ineligible instance(s) left out: %s", what, len(left_out), left_out)
+    return eligible
+
+
+def _evaluation(result: PrizeDrawResult, threshold: float | None) -> PrizeDrawEvaluation:
+    return PrizeDrawEvaluation(
+        result=result,
+        draw_number=result.draw_number,
+        threshold=threshold,
+        similarity=result.similarity_score,
+    )
+
+
+def run_prize_draw(
+    uow: UnitOfWork,
+    instance: NFTInstance,
+    draw_type: PrizeDrawType,
+    winning_number: PrizeDrawWinningNumber | None = None,
+    *,
+    threshold: float | None = None,
+    registry: AlgorithmRegistry | None = None,
+    clock: Clock | None = None,
+) -> PrizeDrawEvaluation:
+    """Evaluate one instance in ``draw_type`` and store the result (§4.10).
+
+    Without a winning number in effect the stored result is ``pending``.
+    """
+    stored = stored_instance(uow, instance)
+    candidate = _candidate_of(stored)
+    _require_eligible(candidate, stored.unique_instance_id)
+    setup = _DrawSetup(
+        uow, draw_type, winning_number, threshold, registry, clock, require_number=False
+    )
+    with atomic(uow):
+        results, _ = next(setup.evaluate(uow, [candidate]))
+    return _evaluation(results[0], setup.threshold)
+
+
+def run_prize_draw_batch(
+    uow: UnitOfWork,
+    draw_type: PrizeDrawType,
+    *,
+    winning_number: PrizeDrawWinningNumber | None = None,
+    instances: Iterable[NFTInstance] | None = None,
+    threshold: float | None = None,
+    registry: AlgorithmRegistry | None = None,
+    clock: Clock | None = None,
+) -> list[PrizeDrawEvaluation]:
+    """Evaluate many instances and store the results set-based (§4.11).
+
+    ``instances=None`` takes every eligible instance on a completed bingo line.
+    """
+    setup = _DrawSetup(
+        uow, draw_type, winning_number, threshold, registry, clock, require_number=True
+    )
+    if instances is None:
+        candidates = _eligible_only(
+            uow.bingo_cards.completed_line_candidates(setup.now), "batch draw"
+        )
+    else:
+        candidates = _explicit_candidates(uow, instances)
+    evaluations: list[PrizeDrawEvaluation] = []
+    with atomic(uow):
+        for results, _ in setup.evaluate(uow, candidates):
+            evaluations.extend(_evaluation(r, setup.threshold) for r in results)
+    return evaluations
+
+
+def _explicit_candidates(uow: UnitOfWork, instances: Iterable[NFTInstance]) -> list[DrawCandidate]:
+    ids: list[int] = []
+    seen: set[int] = set()
+    for instance in instances:
+        instance_id = getattr(instance, "id", None)
+        if instance_id is None:
+            raise NotFoundError(f"instance {instance!r} is not stored")
+        if instance_id not in seen:
+            seen.add(instance_id)
+            ids.append(instance_id)
+    stored = uow.instances.get_many(ids)
+    candidates: list[DrawCandidate] = []
+    for instance_id in ids:
+        found = stored.get(instance_id)
+        if found is None:
+            raise NotFoundError(f"instance {instance_id} does not exist")
+        candidate = _candidate_of(found)
+        _require_eligible(candidate, found.unique_instance_id)
+        candidates.append(candidate)
+    return candidates
+
+
+def _ranked_draw(
+    uow: UnitOfWork,
+    setup: _DrawSetup,
+    candidates: Sequence[DrawCandidate],
+    limit: int | None,
+) -> list[PrizeDrawResult]:
+    if not candidates:
+        return []
+    ranked: list[PrizeDrawResult] = []
+    with atomic(uow):
+        for results, _ in setup.evaluate(uow, candidates):
+            if setup.threshold is None:
+                ranked.extend(results)
+            else:
+                ranked.extend(r for r in results if r.outcome == OUTCOME_WIN)
+    return rank_with_ties(ranked, limit)
+
+
+def run_bingo_prize_draw(
+    uow: UnitOfWork,
+    draw_type: PrizeDrawType,
+    *,
+    winning_number: PrizeDrawWinningNumber | None = None,
+    threshold: float | None = None,
+    registry: AlgorithmRegistry | None = None,
+    limit: int | None = None,
+    clock: Clock | None = None,
+) -> list[PrizeDrawResult]:
+    """Draw among every instance on a completed bingo line (§4.12); ranked, ties kept.
+
+    With a threshold in use only winning results are ranked; without one, all.
+    """
+    checked_limit = validate_limit(limit, allow_none=True)
+    setup = _DrawSetup(
+        uow, draw_type, winning_number, threshold, registry, clock, require_number=True
+    )
+    candidates = _eligible_only(uow.bingo_cards.completed_line_candidates(setup.now), "bingo draw")
+    return _ranked_draw(uow, setup, candidates, checked_limit)
+
+
+def run_final_attendance_prize_draw(
+    uow: UnitOfWork,
+    draw_type: PrizeDrawType,
+    *,
+    attendance_definition_id: int | None,
+    winning_number: PrizeDrawWinningNumber | None = None,
+    threshold: float | None = None,
+    registry: AlgorithmRegistry | None = None,
+    limit: int | None = None,
+    clock: Clock | None = None,
+) -> list[PrizeDrawResult]:
+    """Draw among every eligible instance of the attendance definition (§4.13)."""
+    if attendance_definition_id is None:
+        raise ValidationError("attendance_definition_id is required")
+    if isinstance(attendance_definition_id, bool) or not isinstance(attendance_definition_id, int):
+        raise ValidationError(
+            f"attendance_definition_id must be an int, got {attendance_definition_id!r}"
+        )
+    checked_limit = validate_limit(limit, allow_none=True)
+    setup = _DrawSetup(
+        uow, draw_type, winning_number, threshold, registry, clock, require_number=True
+    )
+    if uow.definitions.get(attendance_definition_id) is None:
+        raise NotFoundError(f"definition {attendance_definition_id} does not exist")
+    candidates = _eligible_only(
+        uow.instances.candidates_for_definition(attendance_definition_id), "attendance draw"
+    )
+    return _ranked_draw(uow, setup, candidates, checked_limit)
+
+
+def select_top_prize_draw_results(
+    uow: UnitOfWork,
+    draw_type: PrizeDrawType,
+    winning_number: PrizeDrawWinningNumber | None = None,
+    *,
+    limit: int,
+    include_pending: bool = True,
+    with_ties: bool = False,
+    clock: Clock | None = None,
+) -> list[PrizeDrawResult]:
+    """The top ``limit`` stored results of a draw type and winning number (§4.14)."""
+    stored = stored_draw_type(uow, draw_type)
+    checked_limit = validate_limit(limit, allow_none=False)
+    assert checked_limit is not None and stored.id is not None
+    now: datetime = now_from(clock)
+    number = resolve_winning_number(uow, stored, winning_number, now)
+    if number is None or number.id is None:
+        raise ValidationError(
+            f"draw type '{stored.internal_name}' has no winning number in effect "
+            f"at {now.isoformat()}"
+        )
+    return uow.draw_results.top(
+        stored.id,
+        number.id,
+        limit=checked_limit,
+        include_pending=include_pending,
+        with_ties=with_ties,
+    )

@@ -1,0 +1,156 @@
+"""Users and admins: registration on the chain, local registration, validated updates."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import evolve
+
+from nictbw.app.usecases.common import atomic, now_from, reject_stored, stored_user
+from nictbw.domain.entities import Admin, User, normalize_email
+from nictbw.domain.errors import ChainError, ConflictError, ValidationError
+from nictbw.domain.validation import (
+    check_text,
+    validate_admin,
+    validate_email_address,
+    validate_user,
+    validate_user_changes,
+)
+from nictbw.ports import ChainPort, Clock, UnitOfWork
+
+BODY_LIMIT = 500
+
+
+def _check_user_unique(uow: UnitOfWork, user: User, *, exclude_id: int | None = None) -> None:
+    """``ConflictError`` when another stored user holds one of ``user``'s unique keys."""
+    checks = (
+        ("in_app_id", user.in_app_id, uow.users.get_by_in_app_id),
+        ("email", user.email, uow.users.get_by_email),
+        ("paymail", user.paymail, uow.users.get_by_paymail),
+        ("on_chain_id", user.on_chain_id, uow.users.get_by_on_chain_id),
+    )
+    for name, value, lookup in checks:
+        if value is None:
+            continue
+        holder = lookup(value)
+        if holder is not None and holder.id != exclude_id:
+            raise ConflictError(f"{name} '{value}' is already taken by user {holder.id}")
+
+
+def register_user(
+    uow: UnitOfWork,
+    user: User,
+    *,
+    password: str,
+    email: str,
+    username: str | None = None,
+    group: str | None = None,
+    profile_pic_filepath: str | None = None,
+    chain: ChainPort,
+    clock: Clock | None = None,
+) -> User:
+    """Sign ``user`` up on the chain and store it with its paymail and chain username (§4.1).
+
+    Local uniqueness is checked before the chain is called, so a refused registration
+    leaves no orphan chain account behind.
+    """
+    reject_stored(user, "user")
+    chain_username = username if username is not None else user.in_app_id
+    checked_username = check_text(chain_username, "username", 255, nullable=False, not_blank=True)
+    assert checked_username is not None
+    normalized_email = validate_email_address(email)
+    if not isinstance(password, str) or not password.strip():
+        raise ValidationError("password must be a non-blank string")
+    if group is not None:
+        check_text(group, "group", 255)
+    if profile_pic_filepath is not None and not (
+        isinstance(profile_pic_filepath, str)
+        and os.path.isfile(profile_pic_filepath)
+        and os.access(profile_pic_filepath, os.R_OK)
+    ):
+        raise ValidationError(
+            f"profile_pic_filepath {profile_pic_filepath!r} is not a readable file"
+        )
+    candidate = evolve(user)
+    if candidate.email is None:
+        candidate.email = normalized_email
+    candidate.on_chain_id = checked_username
+    validate_user(candidate)
+    _check_user_unique(uow, candidate)
+
+    answer = chain.signup_user(
+        checked_username,
+        normalized_email,
+        password,
+        group=group,
+        profile_pic_filepath=profile_pic_filepath,
+    )
+    if not isinstance(answer, dict) or answer.get("status") != "success":
+        message = answer.get("message") if isinstance(answer, dict) else None
+        raise ChainError(
+            f"chain sign-up of '{checked_username}' was refused: {message or answer!r}",
+            body=repr(answer)[:BODY_LIMIT],
+        )
+    paymail = answer.get("paymail")
+    if not isinstance(paymail, str) or not paymail.strip() or len(paymail) > 255:
+        raise ChainError(
+            f"chain sign-up of '{checked_username}' returned an unusable paymail {paymail!r}",
+            body=repr(answer)[:BODY_LIMIT],
+        )
+    holder = uow.users.get_by_paymail(paymail)
+    if holder is not None:
+        raise ConflictError(
+            f"chain account with paymail '{paymail}' already exists for user {holder.id}"
+        )
+    now = now_from(clock)
+    with atomic(uow):
+        user.email = candidate.email
+        user.paymail = paymail
+        user.on_chain_id = checked_username
+        user.created_at = user.created_at or now
+        user.updated_at = user.updated_at or now
+        uow.users.add(user)
+    return user
+
+
+def register_admin(uow: UnitOfWork, admin: Admin, *, clock: Clock | None = None) -> Admin:
+    """Store a new admin (§4.2); email taken -> ``ConflictError``."""
+    reject_stored(admin, "admin")
+    validate_admin(admin)
+    if admin.email is not None:
+        holder = uow.admins.get_by_email(admin.email)
+        if holder is not None:
+            raise ConflictError(
+                f"admin email '{admin.email}' is already taken by admin {holder.id}"
+            )
+    now = now_from(clock)
+    with atomic(uow):
+        admin.created_at = admin.created_at or now
+        admin.updated_at = admin.updated_at or now
+        uow.admins.add(admin)
+    return admin
+
+
+def update_user(uow: UnitOfWork, user: User, *, clock: Clock | None = None, **changes: Any) -> User:
+    """Apply validated field ``changes`` to a stored user (§4.3); returns the stored user."""
+    validate_user_changes(changes)
+    stored = stored_user(uow, user)
+    updated = evolve(stored, **_normalized(changes))
+    validate_user(updated)
+    differs = any(getattr(stored, key) != getattr(updated, key) for key in changes)
+    if not differs:
+        return stored
+    _check_user_unique(uow, updated, exclude_id=stored.id)
+    updated.updated_at = now_from(clock)
+    with atomic(uow):
+        uow.users.update(updated)
+    return updated
+
+
+def _normalized(changes: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(changes)
+    if "email" in out:
+        out["email"] = normalize_email(out["email"])
+    return out

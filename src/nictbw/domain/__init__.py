@@ -1,0 +1,64 @@
+"""The nictbw domain: entities, value objects and pure rules. No I/O, no infrastructure."""
+
+from nictbw.domain.engine import EngineResult, PrizeDrawEngine
+from nictbw.domain.entities import (
+    Admin,
+    BingoCard,
+    BingoCell,
+    DrawCandidate,
+    NFTDefinition,
+    NFTInstance,
+    PrizeDrawEvaluation,
+    PrizeDrawResult,
+    PrizeDrawType,
+    PrizeDrawWinningNumber,
+    ScoreComputation,
+    ScoreEvaluation,
+    SyncNote,
+    SyncReport,
+    User,
+)
+from nictbw.domain.errors import (
+    ChainError,
+    ConflictError,
+    NictbwError,
+    NotFoundError,
+    ValidationError,
+)
+from nictbw.domain.ranking import rank_with_ties
+from nictbw.domain.scoring import (
+    DEFAULT_SCORING_REGISTRY,
+    AlgorithmRegistry,
+    ScoringAlgorithm,
+    derive_draw_number,
+)
+
+__all__ = [
+    "DEFAULT_SCORING_REGISTRY",
+    "Admin",
+    "AlgorithmRegistry",
+    "BingoCard",
+    "BingoCell",
+    "ChainError",
+    "ConflictError",
+    "DrawCandidate",
+    "EngineResult",
+    "NFTDefinition",
+    "NFTInstance",
+    "NictbwError",
+    "NotFoundError",
+    "PrizeDrawEngine",
+    "PrizeDrawEvaluation",
+    "PrizeDrawResult",
+    "PrizeDrawType",
+    "PrizeDrawWinningNumber",
+    "ScoreComputation",
+    "ScoreEvaluation",
+    "ScoringAlgorithm",
+    "SyncNote",
+    "SyncReport",
+    "User",
+    "ValidationError",
+    "derive_draw_number",
+    "rank_with_ties",
+]

@@ -1,0 +1,49 @@
+"""The workflow functions of nictbw (API.md "Workflows").
+
+Each takes a unit of work first, works inside it, validates before it writes, leaves the
+unit of work unchanged when it raises, and never commits: the caller commits.
+"""
+
+from nictbw.app.usecases.cards import (
+    bingo_cards_json,
+    bingo_cards_json_str,
+    update_user_bingo_info,
+)
+from nictbw.app.usecases.catalogue import (
+    create_nft_definition,
+    create_prize_draw_type,
+    get_prize_draw_type,
+    submit_winning_number,
+)
+from nictbw.app.usecases.draws import (
+    run_bingo_prize_draw,
+    run_final_attendance_prize_draw,
+    run_prize_draw,
+    run_prize_draw_batch,
+    select_top_prize_draw_results,
+)
+from nictbw.app.usecases.issuance import Grant, create_and_issue_instance, issue_instances
+from nictbw.app.usecases.sync import sync_nft_instances_from_chain
+from nictbw.app.usecases.users import register_admin, register_user, update_user
+
+__all__ = [
+    "Grant",
+    "bingo_cards_json",
+    "bingo_cards_json_str",
+    "create_and_issue_instance",
+    "create_nft_definition",
+    "create_prize_draw_type",
+    "get_prize_draw_type",
+    "issue_instances",
+    "register_admin",
+    "register_user",
+    "run_bingo_prize_draw",
+    "run_final_attendance_prize_draw",
+    "run_prize_draw",
+    "run_prize_draw_batch",
+    "select_top_prize_draw_results",
+    "submit_winning_number",
+    "sync_nft_instances_from_chain",
+    "update_user",
+    "update_user_bingo_info",
+]
