@@ -1,0 +1,243 @@
+"""Bingo rules (domain-rules.md §5): candidates, card layout, unlocking, completion, expiry.
+
+Pure functions over the entities of :mod:`nictbw.domain.entities`. Time (``now``) and
+randomness (``rng``) are parameters; nothing here reads a clock or a global generator.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime, timedelta
+
+from nictbw.domain.entities import (
+    CARD_ACTIVE,
+    CARD_COMPLETED,
+    CARD_EXPIRED,
+    CENTER_IDX,
+    INSTANCE_SUCCEEDED,
+    BingoCard,
+    BingoCell,
+    NFTDefinition,
+    NFTInstance,
+)
+from nictbw.domain.errors import ValidationError
+from nictbw.domain.timeutil import ensure_utc
+
+CARD_CELL_COUNT = 9
+OUTER_POSITIONS: tuple[int, ...] = (0, 1, 2, 3, 5, 6, 7, 8)
+"""The non-centre idx values, in the order ``layout_card`` shuffles them."""
+
+
+def _utc_now(now: datetime) -> datetime:
+    """``now`` as aware UTC; a naive or missing value is a ``ValidationError``."""
+    value = ensure_utc(now, "now")
+    if value is None:
+        raise ValidationError("now must be a datetime, got None")
+    return value
+
+
+def bingo_candidate_ids(
+    definitions: Iterable[NFTDefinition],
+    center_id: int,
+    *,
+    included: Collection[int] | None = None,
+    excluded: Collection[int] | None = None,
+) -> list[int]:
+    """Ids that may fill a non-centre cell of a card centred on ``center_id`` (§5.2 step 1).
+
+    Active definitions with ``bingo_random_candidate``, minus the centre and ``excluded``,
+    intersected with ``included`` when given (an empty ``included`` leaves none); ascending.
+    Definitions without an id (not stored) are never candidates.
+    """
+    excluded_ids = set(excluded) if excluded is not None else set()
+    included_ids = set(included) if included is not None else None
+    ids = {
+        definition.id
+        for definition in definitions
+        if definition.id is not None
+        and definition.is_bingo_candidate
+        and definition.id != center_id
+        and definition.id not in excluded_ids
+        and (included_ids is None or definition.id in included_ids)
+    }
+    return sorted(ids)
+
+
+def earliest_issued(instances: Iterable[NFTInstance]) -> NFTInstance | None:
+    """The instance issued first: lowest ``serial_number``, then lowest ``id``; None if empty."""
+    return min(instances, key=lambda instance: instance.issue_order, default=None)
+
+
+def held_by_definition(instances: Iterable[NFTInstance]) -> dict[int, NFTInstance]:
+    """Per definition id, the earliest issued ``succeeded`` instance among ``instances``."""
+    held: dict[int, NFTInstance] = {}
+    for instance in instances:
+        if instance.status != INSTANCE_SUCCEEDED:
+            continue
+        current = held.get(instance.definition_id)
+        if current is None or instance.issue_order < current.issue_order:
+            held[instance.definition_id] = instance
+    return held
+
+
+def _held_instance(held: Mapping[int, NFTInstance], definition_id: int) -> NFTInstance | None:
+    """The held ``succeeded`` instance of ``definition_id``, if any."""
+    instance = held.get(definition_id)
+    if instance is None or instance.status != INSTANCE_SUCCEEDED:
+        return None
+    return instance
+
+
+def layout_card(
+    rng: random.Random,
+    *,
+    user_id: int,
+    center: NFTDefinition,
+    definitions: Iterable[NFTDefinition],
+    held: Mapping[int, NFTInstance],
+    now: datetime,
+    included: Collection[int] | None = None,
+    excluded: Collection[int] | None = None,
+) -> BingoCard:
+    """Lay out a new card centred on ``center`` for ``user_id`` (§5.2).
+
+    Draws ``rng.sample(candidates, 8)`` then shuffles the eight outer positions; no other
+    ``rng`` call is made. Cells whose target is in ``held`` (definition id -> the user's
+    earliest issued ``succeeded`` instance) start unlocked; a card whose nine cells all
+    start unlocked is ``completed`` at once. Fewer than 8 candidates -> ``ValidationError``.
+    """
+    at = _utc_now(now)
+    if center.id is None:
+        raise ValidationError(f"centre definition {center.prefix!r} has no id; store it first")
+    candidates = bingo_candidate_ids(definitions, center.id, included=included, excluded=excluded)
+    needed = len(OUTER_POSITIONS)
+    if len(candidates) < needed:
+        raise ValidationError(
+            f"cannot lay out a bingo card centred on {center.prefix!r}: "
+            f"{len(candidates)} candidate definitions, {needed} needed"
+        )
+    chosen = rng.sample(candidates, needed)
+    positions = list(OUTER_POSITIONS)
+    rng.shuffle(positions)
+
+    targets = dict(zip(positions, chosen, strict=True))
+    targets[CENTER_IDX] = center.id
+    cells: list[BingoCell] = []
+    for idx in range(CARD_CELL_COUNT):
+        cell = BingoCell(idx=idx, target_definition_id=targets[idx])
+        instance = _held_instance(held, cell.target_definition_id)
+        if instance is not None:
+            cell.unlock(instance.id, cell.target_definition_id, at)
+        cells.append(cell)
+
+    expiry = None
+    if center.card_lifetime_seconds is not None:
+        expiry = at + timedelta(seconds=center.card_lifetime_seconds)
+    card = BingoCard(
+        user_id=user_id,
+        center_definition_id=center.id,
+        issued_at=at,
+        expiry=expiry,
+        state=CARD_ACTIVE,
+        cells=cells,
+    )
+    apply_completion(card, at)
+    return card
+
+
+def apply_completion(card: BingoCard, now: datetime) -> bool:
+    """Complete a card that is active at ``now`` with all nine cells unlocked.
+
+    Sets state ``completed`` and ``completed_at = now``; returns True when the card changed.
+    A card already completed, or expired (stored or effectively at ``now``), is left alone.
+    """
+    at = _utc_now(now)
+    if card.effective_state(at) != CARD_ACTIVE or not card.is_full:
+        return False
+    card.state = CARD_COMPLETED
+    card.completed_at = at
+    return True
+
+
+def expire_if_due(card: BingoCard, now: datetime) -> bool:
+    """Store ``expired`` on an active card whose expiry is at or before ``now`` (§5.5).
+
+    Returns True when the card changed; completed and expired cards are terminal.
+    """
+    at = _utc_now(now)
+    if card.state == CARD_ACTIVE and card.effective_state(at) == CARD_EXPIRED:
+        card.state = CARD_EXPIRED
+        return True
+    return False
+
+
+def _unlock_matching(card: BingoCard, held: Mapping[int, NFTInstance], at: datetime) -> int:
+    """Unlock the locked cells of ``card`` whose target is in ``held``; the count unlocked."""
+    if card.effective_state(at) != CARD_ACTIVE:
+        return 0
+    unlocked = 0
+    for cell in sorted(card.cells, key=lambda c: c.idx):
+        if cell.is_unlocked:
+            continue
+        instance = _held_instance(held, cell.target_definition_id)
+        if instance is None:
+            continue
+        cell.unlock(instance.id, cell.target_definition_id, at)
+        unlocked += 1
+    apply_completion(card, at)
+    return unlocked
+
+
+def unlock_for_instance(card: BingoCard, instance: NFTInstance, now: datetime) -> int:
+    """Unlock the cells of ``card`` that ``instance`` targets, then check completion (§5.4).
+
+    Only when the card is effectively active at ``now`` and the instance is ``succeeded``;
+    unlocked cells are never re-matched. Returns the number of cells unlocked.
+    """
+    at = _utc_now(now)
+    return _unlock_matching(card, {instance.definition_id: instance}, at)
+
+
+def unlock_held(card: BingoCard, held: Mapping[int, NFTInstance], now: datetime) -> int:
+    """Unlock every locked cell whose target is in ``held``, then check completion (§4.6).
+
+    ``held`` maps definition id to the user's earliest issued ``succeeded`` instance (see
+    :func:`held_by_definition`). Returns the number of cells unlocked; 0 unless the card is
+    effectively active at ``now``.
+    """
+    at = _utc_now(now)
+    return _unlock_matching(card, held, at)
+
+
+def completed_line_instance_ids(cards: Iterable[BingoCard], now: datetime) -> list[int]:
+    """Instance ids matched on completed lines of cards active or completed at ``now`` (§5.6).
+
+    One entry per instance however many lines or cards it is on, ascending. Cells unlocked
+    without a matched instance give no entry. The caller filters eligibility.
+    """
+    at = _utc_now(now)
+    ids: set[int] = set()
+    for card in cards:
+        if card.effective_state(at) not in (CARD_ACTIVE, CARD_COMPLETED):
+            continue
+        for line in card.completed_lines():
+            for idx in line:
+                cell = card.cell_at(idx)
+                if cell is not None and cell.matched_nft_instance_id is not None:
+                    ids.add(cell.matched_nft_instance_id)
+    return sorted(ids)
+
+
+__all__ = [
+    "OUTER_POSITIONS",
+    "apply_completion",
+    "bingo_candidate_ids",
+    "completed_line_instance_ids",
+    "earliest_issued",
+    "expire_if_due",
+    "held_by_definition",
+    "layout_card",
+    "unlock_for_instance",
+    "unlock_held",
+]
