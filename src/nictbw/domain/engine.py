@@ -1,0 +1,222 @@
+"""The deterministic prize-draw engine (domain-rules.md §7): pure, no I/O.
+
+The draw workflows choose the candidates and store what the engine returns; the engine
+derives draw numbers, scores them in batches and decides each outcome.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from numbers import Real
+
+from attrs import frozen
+
+from nictbw.domain.entities import OUTCOME_LOSE, OUTCOME_PENDING, OUTCOME_WIN
+from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.ranking import rank_with_ties
+from nictbw.domain.scoring import (
+    DEFAULT_SCORING_REGISTRY,
+    AlgorithmRegistry,
+    ScoringAlgorithm,
+    derive_draw_number,
+    normalize_winning_value,
+)
+
+DEFAULT_BATCH_SIZE = 10_000
+
+
+def _checked_threshold(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValidationError(f"{what} must be a number in [0, 1], got {value!r}")
+    number = float(value)
+    if not math.isfinite(number) or not 0.0 <= number <= 1.0:
+        raise ValidationError(f"{what} must be a finite number in [0, 1], got {value!r}")
+    return number
+
+
+def resolve_threshold(
+    explicit: object, default: float | None, algorithm: ScoringAlgorithm
+) -> float | None:
+    """The threshold a draw uses (§7.4): ``explicit`` when not None, else ``default``.
+
+    Either must be a finite number (not a bool) in [0, 1]; a resolved threshold above
+    ``algorithm.max_score`` could never be reached and is refused too. Returns a float or
+    None (no threshold: scored results stay pending).
+    """
+    if explicit is not None:
+        used = _checked_threshold(explicit, "threshold")
+    elif default is not None:
+        used = _checked_threshold(default, "default threshold")
+    else:
+        return None
+    if used > algorithm.max_score:
+        raise ValidationError(
+            f"threshold {used!r} is above the maximum score {algorithm.max_score!r} of "
+            f"algorithm {algorithm.key!r}; no result could win"
+        )
+    return used
+
+
+def outcome_for(score: float | None, threshold: float | None) -> str:
+    """``pending`` without a score or threshold, else ``win`` (score >= threshold) or ``lose``."""
+    if score is None or threshold is None:
+        return OUTCOME_PENDING
+    return OUTCOME_WIN if score >= threshold else OUTCOME_LOSE
+
+
+@frozen(slots=True)
+class EngineResult:
+    """One candidate's evaluation: draw number, score, top digits and outcome."""
+
+    instance_id: int
+    draw_number: str
+    score: float | None
+    draw_top_digits: str | None
+    winning_top_digits: str | None
+    outcome: str
+
+
+def _draw_numbers(chunk: list[tuple[int, str]]) -> tuple[list[int], list[str]]:
+    """Split a chunk into instance ids and draw numbers (§7.1), naming a bad candidate."""
+    instance_ids: list[int] = []
+    draw_numbers: list[str] = []
+    for instance_id, origin in chunk:
+        # Fast path of derive_draw_number for the usual well-formed origin.
+        if type(origin) is str and (stripped := origin.strip()) and stripped.isascii():
+            draw_number = stripped.lower()
+        else:
+            try:
+                draw_number = derive_draw_number(origin)
+            except ValidationError as exc:
+                raise ValidationError(f"instance {instance_id}: {exc}") from None
+        instance_ids.append(instance_id)
+        draw_numbers.append(draw_number)
+    return instance_ids, draw_numbers
+
+
+class PrizeDrawEngine:
+    """Evaluates candidates ``(instance_id, origin)`` against a winning value."""
+
+    rank_with_ties = staticmethod(rank_with_ties)
+
+    def __init__(self, registry: AlgorithmRegistry = DEFAULT_SCORING_REGISTRY) -> None:
+        self._registry = registry
+
+    @property
+    def registry(self) -> AlgorithmRegistry:
+        """The registry algorithms are looked up in."""
+        return self._registry
+
+    def algorithm(self, key: str) -> ScoringAlgorithm:
+        """The algorithm under ``key``; unknown raises ``ValidationError`` naming it (§4.10)."""
+        try:
+            return self._registry.get(key)
+        except NotFoundError as exc:
+            raise ValidationError(f"unknown scoring algorithm {key!r}: {exc}") from None
+
+    def evaluate(
+        self,
+        candidates: Iterable[tuple[int, str]],
+        *,
+        algorithm_key: str,
+        winning_value: str | None,
+        threshold: float | None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> Iterator[list[EngineResult]]:
+        """Evaluate ``candidates`` lazily, yielding one list of results per batch, in order.
+
+        The algorithm, winning value, threshold and batch size are checked at call time;
+        candidates are read ``batch_size`` at a time, never all at once. ``threshold`` is
+        the threshold in use (see :func:`resolve_threshold`), checked again here. Without a
+        winning value every result is pending with no score or digits; without a threshold
+        scored results are pending.
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValidationError(f"batch_size must be an int >= 1, got {batch_size!r}")
+        algorithm = self.algorithm(algorithm_key)
+        threshold_used = resolve_threshold(threshold, None, algorithm)
+        winning = None if winning_value is None else normalize_winning_value(winning_value)
+        return self._batches(iter(candidates), algorithm, winning, threshold_used, batch_size)
+
+    @staticmethod
+    def _batches(
+        candidates: Iterator[tuple[int, str]],
+        algorithm: ScoringAlgorithm,
+        winning: str | None,
+        threshold: float | None,
+        batch_size: int,
+    ) -> Iterator[list[EngineResult]]:
+        # Results are built positionally: this loop runs once per candidate of a draw.
+        while chunk := list(islice(candidates, batch_size)):
+            instance_ids, draw_numbers = _draw_numbers(chunk)
+            if winning is None:
+                yield [
+                    EngineResult(instance_id, draw_number, None, None, None, OUTCOME_PENDING)
+                    for instance_id, draw_number in zip(instance_ids, draw_numbers, strict=True)
+                ]
+                continue
+            batch = algorithm.score_many(draw_numbers, winning)
+            rows = zip(instance_ids, draw_numbers, batch.scores, batch.draw_top_digits, strict=True)
+            w_digits = batch.winning_top_digits
+            if threshold is None:
+                yield [
+                    EngineResult(instance_id, draw_number, score, digits, w_digits, OUTCOME_PENDING)
+                    for instance_id, draw_number, score, digits in rows
+                ]
+            else:
+                yield [
+                    EngineResult(
+                        instance_id,
+                        draw_number,
+                        score,
+                        digits,
+                        w_digits,
+                        OUTCOME_WIN if score >= threshold else OUTCOME_LOSE,
+                    )
+                    for instance_id, draw_number, score, digits in rows
+                ]
+
+    def evaluate_one(
+        self,
+        instance_id: int,
+        origin: str,
+        *,
+        algorithm_key: str,
+        winning_value: str | None,
+        threshold: float | None,
+    ) -> EngineResult:
+        """Evaluate a single candidate with the algorithm's single-item scorer."""
+        algorithm = self.algorithm(algorithm_key)
+        threshold_used = resolve_threshold(threshold, None, algorithm)
+        draw_number = _draw_numbers([(instance_id, origin)])[1][0]
+        if winning_value is None:
+            return EngineResult(
+                instance_id=instance_id,
+                draw_number=draw_number,
+                score=None,
+                draw_top_digits=None,
+                winning_top_digits=None,
+                outcome=OUTCOME_PENDING,
+            )
+        evaluation = algorithm.evaluate(
+            draw_number, normalize_winning_value(winning_value), threshold_used
+        )
+        return EngineResult(
+            instance_id=instance_id,
+            draw_number=draw_number,
+            score=evaluation.score,
+            draw_top_digits=evaluation.draw_top_digits,
+            winning_top_digits=evaluation.winning_top_digits,
+            outcome=outcome_for(evaluation.score, threshold_used),
+        )
+
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "EngineResult",
+    "PrizeDrawEngine",
+    "outcome_for",
+    "resolve_threshold",
+]

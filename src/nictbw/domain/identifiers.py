@@ -1,0 +1,65 @@
+"""Unique instance ids ``<prefix>-<base62(12)>`` (domain-rules.md §3.1)."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+from collections.abc import Callable
+from typing import Final
+
+from nictbw.domain.errors import ConflictError, ValidationError
+
+BASE62_ALPHABET: Final = string.digits + string.ascii_uppercase + string.ascii_lowercase
+UNIQUE_SUFFIX_LENGTH: Final = 12
+MAX_UNIQUE_ID_ATTEMPTS: Final = 32
+_BASE62_CHARS: Final = frozenset(BASE62_ALPHABET)
+
+
+def random_suffix(rng: random.Random | None) -> str:
+    """Twelve uniform base62 characters: ``rng.choice`` each, or ``secrets`` without an rng."""
+    choose = secrets.choice if rng is None else rng.choice
+    return "".join([choose(BASE62_ALPHABET) for _ in range(UNIQUE_SUFFIX_LENGTH)])
+
+
+def new_unique_instance_id(
+    prefix: str, *, rng: random.Random | None, is_taken: Callable[[str], bool]
+) -> str:
+    """A fresh ``<prefix>-<suffix>`` for which ``is_taken`` is false.
+
+    A taken candidate is discarded and redrawn; after 32 taken candidates raises
+    ``ConflictError`` naming the prefix.
+    """
+    if not isinstance(prefix, str) or not prefix:
+        raise ValidationError(f"unique ids need a non-empty string prefix, got {prefix!r}")
+    for _ in range(MAX_UNIQUE_ID_ATTEMPTS):
+        candidate = f"{prefix}-{random_suffix(rng)}"
+        if not is_taken(candidate):
+            return candidate
+    raise ConflictError(
+        f"no free unique instance id for prefix {prefix!r} after {MAX_UNIQUE_ID_ATTEMPTS} attempts"
+    )
+
+
+def suffix_of(unique_instance_id: str) -> str:
+    """The 12-character base62 suffix of a unique instance id (prefixes may contain ``-``)."""
+    if (
+        not isinstance(unique_instance_id, str)
+        or len(unique_instance_id) < UNIQUE_SUFFIX_LENGTH + 2
+        or unique_instance_id[-UNIQUE_SUFFIX_LENGTH - 1] != "-"
+        or not _BASE62_CHARS.issuperset(unique_instance_id[-UNIQUE_SUFFIX_LENGTH:])
+    ):
+        raise ValidationError(
+            f"{unique_instance_id!r} is not a unique instance id of the form <prefix>-<base62(12)>"
+        )
+    return unique_instance_id[-UNIQUE_SUFFIX_LENGTH:]
+
+
+__all__ = [
+    "BASE62_ALPHABET",
+    "MAX_UNIQUE_ID_ATTEMPTS",
+    "UNIQUE_SUFFIX_LENGTH",
+    "new_unique_instance_id",
+    "random_suffix",
+    "suffix_of",
+]

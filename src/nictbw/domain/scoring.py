@@ -1,0 +1,301 @@
+"""Draw numbers and scoring algorithms (domain-rules.md §2.10, §7.1-7.3).
+
+A scoring algorithm turns a draw number and a normalised winning value into a score and the
+top digits of both hashes. ``sha256_hex_proximity`` is the one nictbw ships; hosts may
+register more in their own :class:`AlgorithmRegistry`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from numbers import Real
+from typing import Final
+
+from attrs import Attribute, field, frozen
+
+from nictbw.domain.entities import ScoreComputation, ScoreEvaluation
+from nictbw.domain.errors import ConflictError, NotFoundError, ValidationError
+
+HASH_MAX: Final = (1 << 256) - 1
+"""The largest SHA-256 value, M = 2**256 - 1; differences are divided by it."""
+
+TOP_DIGITS_LENGTH: Final = 10
+_TOP_DIGITS_DIVISOR: Final = 10**67
+
+SHA256_HEX_PROXIMITY_KEY: Final = "sha256_hex_proximity"
+SHA256_HEX_PROXIMITY_MAX_SCORE: Final = 0.8999999999999999
+"""(0.6 - 0.0) * 1.5 in double arithmetic: the score of identical inputs."""
+
+
+@frozen
+class BatchScores:
+    """Scores of many draw numbers against one winning value, in input order."""
+
+    scores: list[float]
+    draw_top_digits: list[str | None]
+    winning_top_digits: str | None
+
+
+Scorer = Callable[[str, str], ScoreComputation]
+BatchScorer = Callable[[Sequence[str], str], BatchScores]
+
+
+# --- draw numbers -------------------------------------------------------------------------
+
+
+def _normalise(value: object, what: str) -> str:
+    if value is None:
+        raise ValidationError(f"{what} is None; a non-blank ASCII string is required")
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be a string, got {type(value).__name__} {value!r}")
+    normalised = value.strip()
+    if not normalised:
+        raise ValidationError(f"{what} {value!r} is blank")
+    if not normalised.isascii():
+        raise ValidationError(f"{what} {value!r} is not ASCII")
+    return normalised.lower()
+
+
+def derive_draw_number(origin: object) -> str:
+    """The draw number of an instance origin: stripped and lower-cased (§7.1).
+
+    None, a non-string, a blank value or one with non-ASCII characters (after stripping)
+    raises ``ValidationError`` naming the value.
+    """
+    return _normalise(origin, "origin")
+
+
+def normalize_winning_value(value: object) -> str:
+    """A winning value normalised exactly like a draw number (§7.2)."""
+    return _normalise(value, "winning value")
+
+
+# --- sha256_hex_proximity -----------------------------------------------------------------
+
+
+def top_digits(value: int) -> str:
+    """The first 10 decimal digits of ``value // 10**67``, left-padded with ``0`` (§7.3.6)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"top digits need a non-negative int, got {value!r}")
+    return str(value // _TOP_DIGITS_DIVISOR)[:TOP_DIGITS_LENGTH].rjust(TOP_DIGITS_LENGTH, "0")
+
+
+def score_for_difference(diff: int) -> float:
+    """The proximity score of two hash values ``diff = |D - W|`` apart (§7.3.3-4).
+
+    ``ratio = diff / (2**256 - 1)`` by big-integer true division (correctly rounded), then
+    ``(0.6 - ratio) * 1.5`` clamped to [0, 1].
+    """
+    if isinstance(diff, bool) or not isinstance(diff, int) or not 0 <= diff <= HASH_MAX:
+        raise ValidationError(f"hash difference must be an int in [0, 2**256 - 1], got {diff!r}")
+    score = (0.6 - diff / HASH_MAX) * 1.5
+    return min(max(score, 0.0), 1.0)
+
+
+def _ascii_bytes(value: object, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be a string, got {type(value).__name__} {value!r}")
+    try:
+        return value.encode("ascii")
+    except UnicodeEncodeError:
+        raise ValidationError(f"{what} {value!r} is not ASCII") from None
+
+
+def _hash_int(data: bytes) -> int:
+    return int(hashlib.sha256(data).hexdigest(), 16)
+
+
+def sha256_hex_proximity(draw: str, winning: str) -> ScoreComputation:
+    """Score a draw number against a normalised winning value by SHA-256 proximity (§7.3).
+
+    The inputs are used as given (no normalisation); a non-ASCII character raises
+    ``ValidationError``.
+    """
+    d = _hash_int(_ascii_bytes(draw, "draw number"))
+    w = _hash_int(_ascii_bytes(winning, "winning value"))
+    return ScoreComputation(
+        score=score_for_difference(abs(d - w)),
+        draw_top_digits=top_digits(d),
+        winning_top_digits=top_digits(w),
+    )
+
+
+_sha256_digest = type(hashlib.sha256()).digest
+
+
+def sha256_hex_proximity_many(draws: Sequence[str], winning: str) -> BatchScores:
+    """Batch form of :func:`sha256_hex_proximity`; bit-identical results, in input order.
+
+    The winning value is hashed once. Hashing runs as a chain of C-level ``map`` calls and
+    the arithmetic in two comprehensions; ``int.from_bytes(digest)`` equals
+    ``int(hexdigest, 16)``. The upper clamp at 1.0 is left out: the score never exceeds
+    ``(0.6 - 0.0) * 1.5``.
+    """
+    w = _hash_int(_ascii_bytes(winning, "winning value"))
+    try:
+        values = list(
+            map(
+                int.from_bytes,
+                map(_sha256_digest, map(hashlib.sha256, map(str.encode, draws, repeat("ascii")))),
+            )
+        )
+    except (TypeError, UnicodeEncodeError):
+        for draw in draws:
+            _ascii_bytes(draw, "draw number")
+        raise
+    m = HASH_MAX
+    divisor = _TOP_DIGITS_DIVISOR
+    scores = [s if (s := (0.6 - abs(d - w) / m) * 1.5) > 0.0 else 0.0 for d in values]
+    digits: list[str | None] = [str(d // divisor)[:10].rjust(10, "0") for d in values]
+    return BatchScores(scores=scores, draw_top_digits=digits, winning_top_digits=top_digits(w))
+
+
+# --- algorithms and the registry ----------------------------------------------------------
+
+
+def _check_key(_instance: object, _attribute: Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"algorithm key must be a non-blank string, got {value!r}")
+
+
+def _check_max_score(_instance: object, _attribute: Attribute[float], value: float) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, Real)
+        or not math.isfinite(value)
+        or not 0.0 <= float(value) <= 1.0
+    ):
+        raise ValidationError(f"max_score must be a finite number in [0, 1], got {value!r}")
+
+
+@frozen
+class ScoringAlgorithm:
+    """A named scorer; ``max_score`` is the highest score it can return.
+
+    ``batch_scorer``, when set, must give exactly what looping ``scorer`` would.
+    """
+
+    key: str = field(validator=_check_key)
+    scorer: Scorer
+    description: str | None = None
+    max_score: float = field(default=1.0, validator=_check_max_score)
+    batch_scorer: BatchScorer | None = None
+
+    def evaluate(self, draw: str, winning: str, threshold: float | None = None) -> ScoreEvaluation:
+        """Score one draw number; ``passed`` is ``score >= threshold``, None without one."""
+        computation = self.scorer(draw, winning)
+        score = float(computation.score)
+        return ScoreEvaluation(
+            algorithm_key=self.key,
+            score=score,
+            threshold=threshold,
+            passed=None if threshold is None else score >= threshold,
+            draw_top_digits=computation.draw_top_digits,
+            winning_top_digits=computation.winning_top_digits,
+        )
+
+    def score_many(self, draws: Sequence[str], winning: str) -> BatchScores:
+        """Score many draw numbers against one winning value, in input order."""
+        if self.batch_scorer is not None:
+            batch = self.batch_scorer(draws, winning)
+            if len(batch.scores) != len(draws) or len(batch.draw_top_digits) != len(draws):
+                raise ValidationError(
+                    f"batch scorer of {self.key!r} returned {len(batch.scores)} scores "
+                    f"for {len(draws)} draw numbers"
+                )
+            return batch
+        scores: list[float] = []
+        digits: list[str | None] = []
+        winning_digits: str | None = None
+        for draw in draws:
+            computation = self.scorer(draw, winning)
+            scores.append(float(computation.score))
+            digits.append(computation.draw_top_digits)
+            winning_digits = computation.winning_top_digits
+        return BatchScores(scores=scores, draw_top_digits=digits, winning_top_digits=winning_digits)
+
+
+class AlgorithmRegistry:
+    """Scoring algorithms by key."""
+
+    def __init__(self) -> None:
+        self._algorithms: dict[str, ScoringAlgorithm] = {}
+
+    def register(self, algorithm: ScoringAlgorithm, replace: bool = False) -> None:
+        """Add ``algorithm``; a taken key raises ``ConflictError`` unless ``replace``."""
+        if not isinstance(algorithm, ScoringAlgorithm):
+            raise ValidationError(f"expected a ScoringAlgorithm, got {algorithm!r}")
+        if algorithm.key in self._algorithms and not replace:
+            raise ConflictError(f"scoring algorithm {algorithm.key!r} is already registered")
+        self._algorithms[algorithm.key] = algorithm
+
+    def get(self, key: str) -> ScoringAlgorithm:
+        """The algorithm under ``key``; unknown raises ``NotFoundError`` naming the key."""
+        try:
+            return self._algorithms[key]
+        except (KeyError, TypeError):
+            known = ", ".join(repr(k) for k in sorted(self._algorithms)) or "none"
+            raise NotFoundError(
+                f"no scoring algorithm registered under {key!r} (known: {known})"
+            ) from None
+
+    def evaluate(
+        self, key: str, draw: str, winning: str, threshold: float | None = None
+    ) -> ScoreEvaluation:
+        """Evaluate with the algorithm under ``key``."""
+        return self.get(key).evaluate(draw, winning, threshold)
+
+    def available_algorithms(self) -> dict[str, ScoringAlgorithm]:
+        """A copy of the key -> algorithm mapping."""
+        return dict(self._algorithms)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._algorithms
+
+    def __len__(self) -> int:
+        return len(self._algorithms)
+
+    def __repr__(self) -> str:
+        return f"AlgorithmRegistry({sorted(self._algorithms)!r})"
+
+
+SHA256_HEX_PROXIMITY: Final = ScoringAlgorithm(
+    key=SHA256_HEX_PROXIMITY_KEY,
+    scorer=sha256_hex_proximity,
+    description="SHA-256 proximity of the draw number and the winning value (0 to 0.9)",
+    max_score=SHA256_HEX_PROXIMITY_MAX_SCORE,
+    batch_scorer=sha256_hex_proximity_many,
+)
+
+
+def new_default_registry() -> AlgorithmRegistry:
+    """A fresh registry holding exactly ``sha256_hex_proximity``."""
+    registry = AlgorithmRegistry()
+    registry.register(SHA256_HEX_PROXIMITY)
+    return registry
+
+
+DEFAULT_SCORING_REGISTRY: Final = new_default_registry()
+
+__all__ = [
+    "DEFAULT_SCORING_REGISTRY",
+    "HASH_MAX",
+    "SHA256_HEX_PROXIMITY",
+    "SHA256_HEX_PROXIMITY_KEY",
+    "SHA256_HEX_PROXIMITY_MAX_SCORE",
+    "AlgorithmRegistry",
+    "BatchScorer",
+    "BatchScores",
+    "Scorer",
+    "ScoringAlgorithm",
+    "derive_draw_number",
+    "new_default_registry",
+    "normalize_winning_value",
+    "score_for_difference",
+    "sha256_hex_proximity",
+    "sha256_hex_proximity_many",
+    "top_digits",
+]

@@ -1,0 +1,113 @@
+"""Unique instance ids ``<prefix>-<base62(12)>`` (domain-rules.md §3.1)."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nictbw.domain.errors import ConflictError, ValidationError
+from nictbw.domain.identifiers import (
+    BASE62_ALPHABET,
+    MAX_UNIQUE_ID_ATTEMPTS,
+    UNIQUE_SUFFIX_LENGTH,
+    new_unique_instance_id,
+    random_suffix,
+    suffix_of,
+)
+
+UNIQUE_ID = re.compile(r"^(?P<prefix>.+)-(?P<suffix>[0-9A-Za-z]{12})$")
+
+
+def never_taken(_candidate: str) -> bool:
+    return False
+
+
+def test_alphabet_is_digits_then_upper_then_lower_case() -> None:
+    assert BASE62_ALPHABET == ("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    assert (UNIQUE_SUFFIX_LENGTH, MAX_UNIQUE_ID_ATTEMPTS) == (12, 32)
+
+
+@given(st.integers(0, 2**32))
+def test_unique_id_is_prefix_dash_twelve_base62_characters(seed: int) -> None:
+    unique_id = new_unique_instance_id("EXPO", rng=random.Random(seed), is_taken=never_taken)
+    match = UNIQUE_ID.match(unique_id)
+    assert match is not None
+    assert match["prefix"] == "EXPO"
+
+
+def test_unique_id_without_rng_uses_the_os_generator_and_keeps_the_format() -> None:
+    unique_id = new_unique_instance_id("EXPO", rng=None, is_taken=never_taken)
+    assert UNIQUE_ID.match(unique_id) is not None
+
+
+def test_suffix_is_twelve_rng_choices_of_the_alphabet() -> None:
+    reference = random.Random(7)
+    expected = "".join(reference.choice(BASE62_ALPHABET) for _ in range(12))
+    assert random_suffix(random.Random(7)) == expected
+
+
+def test_same_seed_gives_the_same_unique_id() -> None:
+    first = new_unique_instance_id("EXPO", rng=random.Random(42), is_taken=never_taken)
+    second = new_unique_instance_id("EXPO", rng=random.Random(42), is_taken=never_taken)
+    assert first == second
+
+
+def test_taken_candidates_are_redrawn() -> None:
+    reference = random.Random(5)
+    drawn = [f"EXPO-{random_suffix(reference)}" for _ in range(4)]
+    taken = set(drawn[:3])
+    unique_id = new_unique_instance_id("EXPO", rng=random.Random(5), is_taken=taken.__contains__)
+    assert unique_id == drawn[3]
+
+
+def test_thirty_two_taken_candidates_are_a_conflict_naming_the_prefix() -> None:
+    asked: list[str] = []
+
+    def always_taken(candidate: str) -> bool:
+        asked.append(candidate)
+        return True
+
+    with pytest.raises(ConflictError, match="prefix 'EXPO' after 32 attempts"):
+        new_unique_instance_id("EXPO", rng=random.Random(1), is_taken=always_taken)
+    assert len(asked) == 32
+
+
+def test_thirty_second_candidate_may_still_succeed() -> None:
+    calls = 0
+
+    def taken_31_times(_candidate: str) -> bool:
+        nonlocal calls
+        calls += 1
+        return calls < 32
+
+    unique_id = new_unique_instance_id("EXPO", rng=random.Random(1), is_taken=taken_31_times)
+    assert calls == 32
+    assert unique_id.startswith("EXPO-")
+
+
+@pytest.mark.parametrize("prefix", ["", None, 12])
+def test_prefix_must_be_a_non_empty_string(prefix: object) -> None:
+    with pytest.raises(ValidationError, match="prefix"):
+        new_unique_instance_id(prefix, rng=random.Random(1), is_taken=never_taken)  # type: ignore[arg-type]
+
+
+def test_suffix_of_takes_the_last_twelve_characters_when_the_prefix_has_dashes() -> None:
+    assert suffix_of("CITY-EXPO-2026-3kP0aZ91bQxY") == "3kP0aZ91bQxY"
+
+
+@given(st.text(min_size=1, max_size=20), st.integers(0, 2**32))
+def test_suffix_of_returns_the_drawn_suffix(prefix: str, seed: int) -> None:
+    suffix = random_suffix(random.Random(seed))
+    assert suffix_of(f"{prefix}-{suffix}") == suffix
+
+
+@pytest.mark.parametrize(
+    "value", ["3kP0aZ91bQxY", "-3kP0aZ91bQxY", "EXPO_3kP0aZ91bQxY", "EXPO-3kP0aZ91bQx!", 5]
+)
+def test_suffix_of_refuses_malformed_ids(value: object) -> None:
+    with pytest.raises(ValidationError, match="not a unique instance id"):
+        suffix_of(value)  # type: ignore[arg-type]
