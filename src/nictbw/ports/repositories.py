@@ -8,6 +8,7 @@ workflows touching many rows stay set-based on every adapter.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -42,7 +43,7 @@ class UserRepository(Protocol):
         """The stored users among ``ids``, keyed by id."""
         ...
 
-    def list(self) -> list[User]:
+    def list(self) -> builtins.list[User]:
         """Every user, ascending id."""
         ...
 
@@ -78,7 +79,7 @@ class AdminRepository(Protocol):
         """The admin with this id, or ``None``."""
         ...
 
-    def list(self) -> list[Admin]:
+    def list(self) -> builtins.list[Admin]:
         """Every admin, ascending id."""
         ...
 
@@ -102,7 +103,7 @@ class DefinitionRepository(Protocol):
         """The stored definitions among ``ids``, keyed by id."""
         ...
 
-    def list(self) -> list[NFTDefinition]:
+    def list(self) -> builtins.list[NFTDefinition]:
         """Every definition, ascending id."""
         ...
 
@@ -149,23 +150,23 @@ class InstanceRepository(Protocol):
         """The stored instances among ``ids``, keyed by id."""
         ...
 
-    def list(self) -> list[NFTInstance]:
+    def list(self) -> builtins.list[NFTInstance]:
         """Every instance, ascending id."""
         ...
 
-    def list_for_user(self, user_id: int) -> list[NFTInstance]:
+    def list_for_user(self, user_id: int) -> builtins.list[NFTInstance]:
         """The user's instances, ascending id."""
         ...
 
-    def list_for_users(self, user_ids: Collection[int]) -> list[NFTInstance]:
+    def list_for_users(self, user_ids: Collection[int]) -> builtins.list[NFTInstance]:
         """The instances of all these users (one query), ascending id."""
         ...
 
-    def list_for_definition(self, definition_id: int) -> list[NFTInstance]:
+    def list_for_definition(self, definition_id: int) -> builtins.list[NFTInstance]:
         """The definition's instances, ascending id."""
         ...
 
-    def list_by_origins(self, origins: Collection[str]) -> list[NFTInstance]:
+    def list_by_origins(self, origins: Collection[str]) -> builtins.list[NFTInstance]:
         """Every instance (any user, any status) whose origin is among ``origins``, ascending id."""
         ...
 
@@ -173,7 +174,7 @@ class InstanceRepository(Protocol):
         """The members of ``candidates`` already used as ``unique_instance_id``."""
         ...
 
-    def candidates_for_definition(self, definition_id: int) -> list[DrawCandidate]:
+    def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
         """Draw candidates for every instance of the definition, ascending instance id."""
         ...
 
@@ -201,15 +202,15 @@ class BingoCardRepository(Protocol):
         """The card with this id and its cells, or ``None``."""
         ...
 
-    def list(self) -> list[BingoCard]:
+    def list(self) -> builtins.list[BingoCard]:
         """Every card with its cells, ascending id."""
         ...
 
-    def list_for_user(self, user_id: int) -> list[BingoCard]:
+    def list_for_user(self, user_id: int) -> builtins.list[BingoCard]:
         """The user's cards with cells, ascending id."""
         ...
 
-    def list_for_users(self, user_ids: Collection[int]) -> list[BingoCard]:
+    def list_for_users(self, user_ids: Collection[int]) -> builtins.list[BingoCard]:
         """The cards (with cells) of all these users in a constant number of queries."""
         ...
 
@@ -221,7 +222,7 @@ class BingoCardRepository(Protocol):
         """Write many cards and their cells with a constant number of bulk statements."""
         ...
 
-    def completed_line_candidates(self, now: datetime) -> list[DrawCandidate]:
+    def completed_line_candidates(self, now: datetime) -> builtins.list[DrawCandidate]:
         """Matched instances of cells on completed lines of cards active or completed at
         ``now`` (an active card past its expiry is expired), de-duplicated, ascending id.
         """
@@ -239,7 +240,7 @@ class DrawTypeRepository(Protocol):
         """The draw type with this id, or ``None``."""
         ...
 
-    def list(self) -> list[PrizeDrawType]:
+    def list(self) -> builtins.list[PrizeDrawType]:
         """Every draw type, ascending id."""
         ...
 
@@ -259,11 +260,11 @@ class WinningNumberRepository(Protocol):
         """The winning number with this id, or ``None``."""
         ...
 
-    def list(self) -> list[PrizeDrawWinningNumber]:
+    def list(self) -> builtins.list[PrizeDrawWinningNumber]:
         """Every winning number, ascending id."""
         ...
 
-    def list_for_draw_type(self, draw_type_id: int) -> list[PrizeDrawWinningNumber]:
+    def list_for_draw_type(self, draw_type_id: int) -> builtins.list[PrizeDrawWinningNumber]:
         """The draw type's winning numbers, ascending id."""
         ...
 
@@ -283,13 +284,13 @@ class DrawResultRepository(Protocol):
         """The result with this id, or ``None``."""
         ...
 
-    def list(self) -> list[PrizeDrawResult]:
+    def list(self) -> builtins.list[PrizeDrawResult]:
         """Every result, ascending id."""
         ...
 
     def list_for_draw_type(
         self, draw_type_id: int, winning_number_id: int | None = None
-    ) -> list[PrizeDrawResult]:
+    ) -> builtins.list[PrizeDrawResult]:
         """Results of the draw type, ascending id; those of ``winning_number_id`` when given."""
         ...
 
@@ -310,7 +311,7 @@ class DrawResultRepository(Protocol):
         limit: int,
         include_pending: bool = True,
         with_ties: bool = False,
-    ) -> list[PrizeDrawResult]:
+    ) -> builtins.list[PrizeDrawResult]:
         """Scored results ranked by similarity desc, instance id asc, id asc; first ``limit``,
         plus every result tying the ``limit``-th when ``with_ties``.
         """
