@@ -1,0 +1,556 @@
+"""An in-process chain that behaves like the chain API (domain-rules.md §9.5).
+
+``FakeChain`` implements ``ChainPort`` directly and is also the state behind
+``FakeChainServer``. It is deterministic per seed: transaction ids come from a seeded
+``random.Random``, timestamps from the given clock. Faults can be injected per call.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import random
+import threading
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, Literal, cast
+
+from attrs import define, evolve, field, frozen
+
+from nictbw.adapters.chain.common import DEFAULT_APP, default_image, error_body, read_upload
+from nictbw.adapters.clock import SystemClock
+from nictbw.domain.errors import ChainError, ValidationError
+from nictbw.ports.chain import ChainPort
+from nictbw.ports.clock import Clock
+
+FAKE_CHAIN_USERNAME: Final = "nictbw"
+FAKE_CHAIN_PASSWORD: Final = "nictbw"
+
+FaultKind = Literal["status", "timeout", "malformed", "missing_fields"]
+FAULT_KINDS: Final = ("status", "timeout", "malformed", "missing_fields")
+
+_DEFAULT_MISSING: Final[Mapping[str, tuple[str, ...]]] = {
+    "signup_user": ("paymail",),
+    "get_user_nft_instances": ("nft_origin", "transaction_id"),
+    "mint_nft": ("nft_information",),
+}
+
+
+def chain_timestamp(value: datetime) -> str:
+    """ISO-8601 in UTC with a trailing ``Z`` and milliseconds, as the chain writes it."""
+    utc = value.astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@frozen
+class ChainFault:
+    """A failure the fake answers with instead of doing the call.
+
+    ``status``: a ``ChainError`` with that HTTP status; ``timeout``: a ``ChainError``
+    without status, as a timed-out request; ``malformed``: an answer of the wrong JSON
+    type (an object instead of the NFT list, a list instead of an object);
+    ``missing_fields``: the normal answer with ``fields`` removed (from each item of the
+    NFT list, from the body and ``nft_information`` otherwise); by default the keys that
+    carry the origin of listed items, the paymail of a sign-up, the mint's
+    ``nft_information``.
+    """
+
+    kind: FaultKind = "status"
+    status: int = 500
+    body: str | None = None
+    fields: tuple[str, ...] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValidationError(f"fault kind {self.kind!r} is not one of {FAULT_KINDS}")
+
+
+@define(kw_only=True)
+class FakeAccount:
+    """A chain account created by sign-up."""
+
+    username: str
+    email: str
+    password: str = field(repr=False)
+    group: str | None
+    paymail: str
+    profile_pic: bytes | None = field(default=None, repr=False)
+    created_at: datetime
+
+
+@define(kw_only=True)
+class FakeNFT:
+    """One minted NFT and who holds it (``holder`` None: the minting app keeps it)."""
+
+    nft_id: int
+    origin: str
+    transaction_id: str
+    current_nft_location: str
+    holder: str | None
+    app: str
+    name: str
+    additional_info: dict[str, Any]
+    unique_nft_id: str
+    image: bytes = field(repr=False)
+    created_at: datetime
+    updated_at: datetime
+
+    def payload(self) -> dict[str, Any]:
+        """The NFT as the chain lists it (§9.5)."""
+        return {
+            "nft_id": self.nft_id,
+            "nft_origin": self.origin,
+            "current_nft_location": self.current_nft_location,
+            "transaction_id": self.transaction_id,
+            "name": self.name,
+            "unique_nft_id": self.unique_nft_id,
+            "created_at": chain_timestamp(self.created_at),
+            "updated_at": chain_timestamp(self.updated_at),
+            "metadata": {
+                "MAP": {
+                    "app": self.app,
+                    "type": "ord",
+                    "name": self.name,
+                    "subTypeData": json.loads(json.dumps(self.additional_info)),
+                }
+            },
+        }
+
+
+class FakeChain(ChainPort):
+    """The chain, in process: accounts, NFTs, tokens and injectable faults.
+
+    ``users`` are the API credentials accepted by ``login`` (signed-up accounts may log
+    in too); by default ``{"nictbw": "nictbw"}``. Tokens expire ``token_lifetime``
+    seconds after issue by ``clock``. Thread-safe, so the HTTP server can share it.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        paymail_domain: str = "fake.chain",
+        clock: Clock | None = None,
+        token_lifetime: float = 300.0,
+        users: Mapping[str, str] | None = None,
+        app: str = DEFAULT_APP,
+    ) -> None:
+        if token_lifetime <= 0:
+            raise ValidationError(f"token_lifetime must be positive, got {token_lifetime!r}")
+        self.seed = seed
+        self.paymail_domain = paymail_domain
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.token_lifetime = token_lifetime
+        self.app = app
+        self._credentials = (
+            dict(users) if users is not None else {FAKE_CHAIN_USERNAME: FAKE_CHAIN_PASSWORD}
+        )
+        self._lock = threading.RLock()
+        self._rng = random.Random(seed)
+        self._secret = hashlib.sha256(f"nictbw-fake-chain:{seed}".encode()).digest()
+        self._accounts: dict[str, FakeAccount] = {}
+        self._nfts: list[FakeNFT] = []
+        self._by_origin: dict[str, FakeNFT] = {}
+        self._token_serial = 0
+        self._token_generation = 0
+        self._faults: dict[int, ChainFault] = {}
+        self._calls = 0
+        self.call_log: list[str] = []
+
+    def __repr__(self) -> str:
+        return (
+            f"FakeChain(seed={self.seed}, paymail_domain={self.paymail_domain!r}, "
+            f"accounts={len(self._accounts)}, nfts={len(self._nfts)})"
+        )
+
+    # -- inspection -------------------------------------------------------------------
+
+    @property
+    def calls(self) -> int:
+        """How many ``ChainPort`` calls were made in process (faulted ones included)."""
+        return self._calls
+
+    @property
+    def accounts(self) -> dict[str, FakeAccount]:
+        """Copies of the accounts, by username."""
+        with self._lock:
+            return {name: evolve(acc) for name, acc in self._accounts.items()}
+
+    @property
+    def nfts(self) -> list[FakeNFT]:
+        """Copies of every minted NFT, ascending ``nft_id``."""
+        with self._lock:
+            return [evolve(nft, additional_info=dict(nft.additional_info)) for nft in self._nfts]
+
+    # -- faults -----------------------------------------------------------------------
+
+    def fail_on(
+        self,
+        call_number: int,
+        kind: FaultKind = "status",
+        *,
+        status: int = 500,
+        body: str | None = None,
+        fields: tuple[str, ...] | None = None,
+    ) -> None:
+        """Make the ``call_number``-th ``ChainPort`` call (1-based, counted by ``calls``) fail."""
+        with self._lock:
+            if call_number <= self._calls:
+                raise ValidationError(
+                    f"call {call_number} already happened ({self._calls} calls so far)"
+                )
+            self._faults[call_number] = ChainFault(
+                kind=kind, status=status, body=body, fields=fields
+            )
+
+    def fail_next(
+        self,
+        kind: FaultKind = "status",
+        *,
+        status: int = 500,
+        times: int = 1,
+        body: str | None = None,
+        fields: tuple[str, ...] | None = None,
+    ) -> None:
+        """Make the next ``times`` ``ChainPort`` calls fail."""
+        with self._lock:
+            for offset in range(1, times + 1):
+                self.fail_on(self._calls + offset, kind, status=status, body=body, fields=fields)
+
+    def clear_faults(self) -> None:
+        """Forget every pending fault."""
+        with self._lock:
+            self._faults.clear()
+
+    def _begin(self, method: str) -> ChainFault | None:
+        with self._lock:
+            self._calls += 1
+            self.call_log.append(method)
+            return self._faults.pop(self._calls, None)
+
+    @staticmethod
+    def _raise_for(fault: ChainFault, method: str) -> None:
+        if fault.kind == "status":
+            body = fault.body if fault.body is not None else error_body("injected failure")
+            raise ChainError(
+                f"fake chain {method} answered {fault.status}: injected failure",
+                status=fault.status,
+                body=body,
+            )
+        if fault.kind == "timeout":
+            raise ChainError(f"fake chain {method} timed out (injected)")
+
+    @staticmethod
+    def _strip(body: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+        stripped = {k: v for k, v in body.items() if k not in fields}
+        info = stripped.get("nft_information")
+        if isinstance(info, dict):
+            stripped["nft_information"] = {k: v for k, v in info.items() if k not in fields}
+        return stripped
+
+    # -- tokens -----------------------------------------------------------------------
+
+    def _check_password(self, username: str, password: str) -> bool:
+        expected = self._credentials.get(username)
+        if expected is None and username in self._accounts:
+            expected = self._accounts[username].password
+        return expected is not None and hmac.compare_digest(
+            expected.encode("utf-8"), password.encode("utf-8")
+        )
+
+    def _token(self, username: str, kind: str, lifetime: float) -> str:
+        self._token_serial += 1
+        claims = {
+            "sub": username,
+            "typ": kind,
+            "exp": self.clock.now().timestamp() + lifetime,
+            "jti": self._token_serial,
+            "gen": self._token_generation,
+        }
+        header = _b64(b'{"alg":"HS256","typ":"JWT"}')
+        payload = _b64(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
+        signature = hmac.new(self._secret, f"{header}.{payload}".encode(), "sha256").digest()
+        return f"{header}.{payload}.{_b64(signature)}"
+
+    def login(self, username: str, password: str) -> dict[str, str]:
+        """Issue ``{"access", "refresh"}`` tokens; wrong credentials → ``ChainError(401)``."""
+        with self._lock:
+            if not self._check_password(username, password):
+                message = "No active account found with the given credentials"
+                raise ChainError(
+                    f"fake chain refused the credentials of {username!r}",
+                    status=401,
+                    body=json.dumps({"detail": message}),
+                )
+            return {
+                "access": self._token(username, "access", self.token_lifetime),
+                "refresh": self._token(username, "refresh", self.token_lifetime * 24),
+            }
+
+    def check_token(self, token: str) -> bool:
+        """True when ``token`` is an access token of this chain, not expired nor revoked."""
+        parts = token.split(".")
+        if len(parts) != 3:
+            return False
+        header, payload, signature = parts
+        expected = hmac.new(self._secret, f"{header}.{payload}".encode(), "sha256").digest()
+        try:
+            if not hmac.compare_digest(_unb64(signature), expected):
+                return False
+            claims = json.loads(_unb64(payload))
+        except ValueError:
+            return False
+        if not isinstance(claims, dict) or claims.get("typ") != "access":
+            return False
+        with self._lock:
+            if claims.get("gen") != self._token_generation:
+                return False
+        exp = claims.get("exp")
+        return isinstance(exp, int | float) and self.clock.now().timestamp() < exp
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every token issued so far (the next authenticated call gets 401)."""
+        with self._lock:
+            self._token_generation += 1
+
+    # -- the chain's state changes (shared by the port methods and the server) -------
+
+    def _hex(self) -> str:
+        return f"{self._rng.getrandbits(256):064x}"
+
+    def _unique_nft_id(self, additional_info: Mapping[str, Any], name: str) -> str:
+        prefix = additional_info.get("prefix")
+        key = f"prefix:{prefix}" if isinstance(prefix, str) else f"name:{name}"
+        digest = hashlib.sha256(self._secret + key.encode("utf-8")).digest()
+        return str(uuid.UUID(bytes=digest[:16], version=4))
+
+    def create_account(
+        self,
+        username: str,
+        email: str,
+        password: str,
+        *,
+        group: str | None = None,
+        profile_pic: bytes | None = None,
+    ) -> dict[str, Any]:
+        """Sign a user up; a blank or taken username → ``ChainError(400)``."""
+        for key, value in (("username", username), ("email", email), ("password", password)):
+            if not isinstance(value, str) or not value.strip():
+                message = f"{key} is required"
+                raise ChainError(
+                    f"fake chain refused sign-up: {message}", status=400, body=error_body(message)
+                )
+        with self._lock:
+            if username in self._accounts or username in self._credentials:
+                message = f"username {username!r} is already taken"
+                raise ChainError(
+                    f"fake chain refused sign-up: {message}", status=400, body=error_body(message)
+                )
+            paymail = f"{username}@{self.paymail_domain}"
+            self._accounts[username] = FakeAccount(
+                username=username,
+                email=email,
+                password=password,
+                group=group,
+                paymail=paymail,
+                profile_pic=profile_pic,
+                created_at=self.clock.now(),
+            )
+        return {
+            "status": "success",
+            "paymail": paymail,
+            "message": f"user {username!r} signed up",
+        }
+
+    def nfts_of(self, username: str) -> list[dict[str, Any]]:
+        """The payloads of the NFTs ``username`` holds; unknown user → ``ChainError(404)``."""
+        with self._lock:
+            if username not in self._accounts:
+                message = f"user {username!r} not found"
+                raise ChainError(f"fake chain: {message}", status=404, body=error_body(message))
+            return [nft.payload() for nft in self._nfts if nft.holder == username]
+
+    def mint(
+        self,
+        *,
+        app: str,
+        name: str,
+        additional_info: object,
+        recipient_paymail: str | None = None,
+        image: bytes | None = None,
+    ) -> dict[str, Any]:
+        """Mint an NFT for ``recipient_paymail`` (None: the app keeps it).
+
+        ``additional_info`` must be a JSON object; an unknown recipient or a bad
+        ``additional_info`` → ``ChainError(400)``.
+        """
+        if not isinstance(additional_info, dict):
+            message = f"additional_info must be a JSON object, got {type(additional_info).__name__}"
+            raise ChainError(
+                f"fake chain refused mint: {message}", status=400, body=error_body(message)
+            )
+        try:
+            info = json.loads(json.dumps(additional_info))
+        except (TypeError, ValueError) as exc:
+            message = f"additional_info is not JSON: {exc}"
+            raise ChainError(
+                f"fake chain refused mint: {message}", status=400, body=error_body(message)
+            ) from exc
+        if not isinstance(name, str) or not name.strip():
+            message = f"name is required, got {name!r}"
+            raise ChainError(
+                f"fake chain refused mint: {message}", status=400, body=error_body(message)
+            )
+        with self._lock:
+            holder: str | None = None
+            if recipient_paymail is not None:
+                holder = next(
+                    (a.username for a in self._accounts.values() if a.paymail == recipient_paymail),
+                    None,
+                )
+                if holder is None:
+                    message = f"recipient {recipient_paymail!r} not found"
+                    raise ChainError(
+                        f"fake chain refused mint: {message}", status=400, body=error_body(message)
+                    )
+            txid = self._hex()
+            origin = f"{txid}_0"
+            now = self.clock.now()
+            nft = FakeNFT(
+                nft_id=len(self._nfts) + 1,
+                origin=origin,
+                transaction_id=txid,
+                current_nft_location=origin,
+                holder=holder,
+                app=app,
+                name=name,
+                additional_info=info,
+                unique_nft_id=self._unique_nft_id(info, name),
+                image=image if image is not None else default_image(),
+                created_at=now,
+                updated_at=now,
+            )
+            self._nfts.append(nft)
+            self._by_origin[origin] = nft
+        return {
+            "transaction_id": txid,
+            "transaction_hex": "0100000001" + txid,
+            "nft_information": {
+                "nft_id": nft.nft_id,
+                "nft_origin": origin,
+                "current_nft_location": origin,
+            },
+        }
+
+    def transfer(
+        self, origin: str, to_username: str, new_location: str | None = None
+    ) -> dict[str, Any]:
+        """Test-only: move the NFT ``origin`` to ``to_username`` with a new location.
+
+        The origin stays; the location and transaction id change. Returns the new payload.
+        Unknown origin or user → ``ChainError(404)``.
+        """
+        with self._lock:
+            nft = self._by_origin.get(origin)
+            if nft is None:
+                message = f"NFT {origin!r} not found"
+                raise ChainError(f"fake chain: {message}", status=404, body=error_body(message))
+            if to_username not in self._accounts:
+                message = f"user {to_username!r} not found"
+                raise ChainError(f"fake chain: {message}", status=404, body=error_body(message))
+            txid = self._hex()
+            nft.holder = to_username
+            nft.transaction_id = txid
+            nft.current_nft_location = new_location if new_location is not None else f"{txid}_0"
+            nft.updated_at = self.clock.now()
+            return nft.payload()
+
+    # -- ChainPort --------------------------------------------------------------------
+
+    def signup_user(
+        self,
+        username: str,
+        email: str,
+        password: str,
+        *,
+        group: str | None = None,
+        profile_pic_filepath: str | None = None,
+    ) -> dict[str, Any]:
+        """Create a chain account; duplicate username → ``ChainError(400)``."""
+        fault = self._begin("signup_user")
+        if fault is not None:
+            self._raise_for(fault, "signup_user")
+            if fault.kind == "malformed":
+                return cast(dict[str, Any], ["malformed answer"])
+        picture = (
+            read_upload(profile_pic_filepath, "profile picture")
+            if profile_pic_filepath is not None
+            else None
+        )
+        body = self.create_account(username, email, password, group=group, profile_pic=picture)
+        if fault is not None:
+            body = self._strip(body, fault.fields or _DEFAULT_MISSING["signup_user"])
+        return body
+
+    def get_user_nft_instances(self, on_chain_id: str) -> list[Any]:
+        """The NFT payloads ``on_chain_id`` holds; unknown user → ``ChainError(404)``."""
+        fault = self._begin("get_user_nft_instances")
+        if fault is not None:
+            self._raise_for(fault, "get_user_nft_instances")
+            if fault.kind == "malformed":
+                return cast(list[Any], {"status": "error", "message": "malformed answer"})
+        items = self.nfts_of(on_chain_id)
+        if fault is not None:
+            fields = fault.fields or _DEFAULT_MISSING["get_user_nft_instances"]
+            items = [{k: v for k, v in item.items() if k not in fields} for item in items]
+        return items
+
+    def mint_nft(
+        self,
+        *,
+        app: str | None = None,
+        name: str,
+        additional_info: dict[str, Any],
+        recipient_paymail: str | None = None,
+        file_path: str | None = None,
+    ) -> dict[str, Any]:
+        """Mint an NFT; unknown recipient or bad ``additional_info`` → ``ChainError(400)``."""
+        fault = self._begin("mint_nft")
+        if fault is not None:
+            self._raise_for(fault, "mint_nft")
+            if fault.kind == "malformed":
+                return cast(dict[str, Any], ["malformed answer"])
+        image = read_upload(file_path, "NFT image") if file_path is not None else None
+        body = self.mint(
+            app=app if app is not None else self.app,
+            name=name,
+            additional_info=additional_info,
+            recipient_paymail=recipient_paymail,
+            image=image,
+        )
+        if fault is not None:
+            body = self._strip(body, fault.fields or _DEFAULT_MISSING["mint_nft"])
+        return body
+
+
+__all__ = [
+    "FAKE_CHAIN_PASSWORD",
+    "FAKE_CHAIN_USERNAME",
+    "ChainFault",
+    "FakeAccount",
+    "FakeChain",
+    "FakeNFT",
+    "FaultKind",
+    "chain_timestamp",
+]
