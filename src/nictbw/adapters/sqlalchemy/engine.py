@@ -1,0 +1,81 @@
+"""Engine construction for SQLite and PostgreSQL.
+
+SQLite gets foreign keys, a busy timeout, WAL for files, and the pysqlite transaction
+recipe from the SQLAlchemy documentation: the driver's own transaction handling is
+switched off and an explicit ``BEGIN`` is emitted when a transaction begins, so a
+unit of work is one real transaction (reads included). PostgreSQL URLs are routed to
+psycopg 3.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
+"""How long a SQLite writer waits for the lock before the write fails as a conflict."""
+
+SQLITE_BEGIN_OPTION: Final = "nictbw_sqlite_begin"
+"""Connection execution option: ``"IMMEDIATE"`` takes the SQLite write lock at BEGIN."""
+
+INSERT_PAGE_SIZE: Final = 5_000
+"""Rows per "insertmanyvalues" batch; above any chunk the repositories send at once."""
+
+
+def make_engine(
+    url: str | URL, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **engine_options: Any
+) -> Engine:
+    """An engine for ``url`` (``sqlite://...`` or ``postgresql[+psycopg]://...``).
+
+    ``sqlite_busy_timeout_ms`` is how long a SQLite writer waits for the lock;
+    ``engine_options`` are passed to :func:`sqlalchemy.create_engine`.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    engine_options.setdefault("insertmanyvalues_page_size", INSERT_PAGE_SIZE)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, **engine_options)
+    in_memory = _is_sqlite_memory(parsed)
+    if in_memory:
+        engine_options.setdefault("poolclass", StaticPool)
+        connect_args = dict(engine_options.pop("connect_args", {}))
+        connect_args.setdefault("check_same_thread", False)
+        engine_options["connect_args"] = connect_args
+    engine = create_engine(parsed, **engine_options)
+    _install_sqlite_hooks(engine, wal=not in_memory, busy_timeout_ms=sqlite_busy_timeout_ms)
+    return engine
+
+
+def _is_sqlite_memory(url: URL) -> bool:
+    database = url.database or ""
+    return database in ("", ":memory:") or url.query.get("mode") == "memory"
+
+
+def _install_sqlite_hooks(engine: Engine, *, wal: bool, busy_timeout_ms: int) -> None:
+    timeout = int(busy_timeout_ms)
+
+    def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # The driver must not open or close transactions by itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"PRAGMA busy_timeout = {timeout}")
+            if wal:
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    def on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "begin", on_begin)
+
+
+__all__ = ["SQLITE_BEGIN_OPTION", "make_engine"]

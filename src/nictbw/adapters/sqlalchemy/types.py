@@ -1,0 +1,66 @@
+"""Column types that keep the storage rules of domain-rules.md §1.3 and §1.4.
+
+``UTCDateTime`` stores UTC (naive UTC text on SQLite, ``timestamptz`` on PostgreSQL)
+and always reads back timezone-aware UTC. ``JSONText`` stores a JSON object as text,
+non-ASCII kept literally, keys in insertion order.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from nictbw.domain.errors import ValidationError
+from nictbw.domain.timeutil import as_utc
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A datetime stored as UTC and returned timezone-aware in UTC on every backend.
+
+    Aware values are converted to UTC; a naive value is taken as UTC already, as the
+    in-memory adapter does (workflows refuse naive arguments before they get here).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and not isinstance(value, datetime):
+            raise ValidationError(f"a stored datetime must be a datetime, got {value!r}")
+        utc = as_utc(value)
+        if utc is None or dialect.name != "sqlite":
+            return utc
+        return utc.replace(tzinfo=None)
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw text, e.g. from a hand-written row on SQLite
+            value = datetime.fromisoformat(value)
+        return as_utc(value)
+
+
+class JSONText(TypeDecorator[dict[str, Any]]):
+    """A JSON object stored as text (``ensure_ascii=False``, default separators)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: dict[str, Any] | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        loaded: dict[str, Any] = json.loads(value)
+        return loaded
+
+
+__all__ = ["JSONText", "UTCDateTime"]

@@ -1,0 +1,200 @@
+"""The packaged Alembic migrations: they build exactly the tables of ``metadata``, go down
+and up again, keep their own version table, and ``open_database`` migrates on first use."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from nictbw.adapters.sqlalchemy import (
+    SqlAlchemyUnitOfWork,
+    downgrade,
+    make_engine,
+    metadata,
+    migrate,
+    open_database,
+)
+from nictbw.adapters.sqlalchemy.migrate import VERSION_TABLE, current_revisions, head_revisions
+from nictbw.domain.entities import User
+from tests.conftest import postgres_url_or_skip
+from tests.sql_backends import SCHEMA_PREFIX
+
+NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+NICTBW_TABLES = {table.name for table in metadata.sorted_tables}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on an empty database: a new SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield engine
+        engine.dispose()
+        return
+    url = postgres_url_or_skip()
+    schema = f"{SCHEMA_PREFIX}mig_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def schema_drift(engine: Engine) -> list[Any]:
+    """What Alembic autogenerate finds different between the database and ``metadata``."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        )
+        return list(compare_metadata(context, metadata))
+
+
+def table_names(engine: Engine) -> set[str]:
+    """The tables of the database (its current schema on PostgreSQL)."""
+    return set(inspect(engine).get_table_names())
+
+
+def test_migrated_schema_equals_the_metadata(empty_engine: Engine) -> None:
+    migrate(empty_engine)
+    assert schema_drift(empty_engine) == []
+
+
+def test_drift_is_detected_when_the_schema_differs(empty_engine: Engine) -> None:
+    migrate(empty_engine)
+    with empty_engine.begin() as connection:
+        connection.exec_driver_sql("DROP INDEX uq_nft_instances_succeeded_origin")
+    drift = schema_drift(empty_engine)
+    assert any("uq_nft_instances_succeeded_origin" in repr(change) for change in drift)
+
+
+def test_partial_unique_indexes_are_created(empty_engine: Engine) -> None:
+    migrate(empty_engine)
+    indexes = {
+        index["name"]: index
+        for table in ("nft_instances", "prize_draw_results")
+        for index in inspect(empty_engine).get_indexes(table)
+    }
+    for name in (
+        "uq_nft_instances_succeeded_origin",
+        "uq_prize_draw_results_scored_key",
+        "uq_prize_draw_results_unscored_key",
+    ):
+        assert indexes[name]["unique"]
+
+
+def test_upgrade_downgrade_to_base_and_upgrade_again(empty_engine: Engine) -> None:
+    migrate(empty_engine)
+    assert table_names(empty_engine) >= NICTBW_TABLES
+    downgrade(empty_engine, "base")
+    assert table_names(empty_engine) & NICTBW_TABLES == set()
+    assert current_revisions(empty_engine) == ()
+    migrate(empty_engine)
+    assert current_revisions(empty_engine) == head_revisions()
+    assert schema_drift(empty_engine) == []
+
+
+def test_revision_is_kept_in_the_nictbw_version_table(empty_engine: Engine) -> None:
+    migrate(empty_engine)
+    names = table_names(empty_engine)
+    assert VERSION_TABLE == "nictbw_alembic_version"
+    assert VERSION_TABLE in names
+    assert "alembic_version" not in names
+    assert current_revisions(empty_engine) == head_revisions()
+
+
+def test_migrating_twice_changes_nothing(empty_engine: Engine) -> None:
+    migrate(empty_engine)
+    with SqlAlchemyUnitOfWork(empty_engine) as uow:
+        uow.users.add(User(in_app_id="kept", created_at=NOW, updated_at=NOW))
+        uow.commit()
+    migrate(empty_engine)
+    with SqlAlchemyUnitOfWork(empty_engine) as uow:
+        assert [user.in_app_id for user in uow.users.list()] == ["kept"]
+
+
+def test_migrate_accepts_a_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'by-url.db'}"
+    migrate(url)
+    assert current_revisions(url) == head_revisions()
+
+
+def test_open_database_migrates_a_new_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    engine = open_database(f"sqlite:///{path}")
+    try:
+        assert path.exists()
+        assert current_revisions(engine) == head_revisions()
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            uow.users.add(User(in_app_id="first", created_at=NOW, updated_at=NOW))
+            uow.commit()
+    finally:
+        engine.dispose()
+    again = open_database(f"sqlite:///{path}")
+    try:
+        with SqlAlchemyUnitOfWork(again) as uow:
+            assert [user.in_app_id for user in uow.users.list()] == ["first"]
+    finally:
+        again.dispose()
+
+
+def test_open_database_upgrades_an_outdated_database(empty_engine: Engine) -> None:
+    migrate(empty_engine)
+    downgrade(empty_engine, "base")
+    url = empty_engine.url.render_as_string(hide_password=False)
+    options: dict[str, Any] = {}
+    if empty_engine.dialect.name == "postgresql":
+        schema = str(inspect(empty_engine).default_schema_name)
+        options["connect_args"] = {"options": f"-csearch_path={schema}"}
+    engine = open_database(url, **options)
+    try:
+        assert current_revisions(engine) == head_revisions()
+    finally:
+        engine.dispose()
+
+
+def test_open_database_of_an_in_memory_sqlite_keeps_the_schema() -> None:
+    engine = open_database("sqlite://")
+    try:
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            uow.users.add(User(in_app_id="mem", created_at=NOW, updated_at=NOW))
+            uow.commit()
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            assert len(uow.users.list()) == 1
+    finally:
+        engine.dispose()
+
+
+def test_processes_opening_one_new_file_together_migrate_it_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def open_it() -> None:
+        barrier.wait()
+        try:
+            open_database(url).dispose()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert current_revisions(url) == head_revisions()
