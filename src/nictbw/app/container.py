@@ -1,0 +1,249 @@
+"""The dependency-injection container of nictbw: how a host (or the CLI) composes it.
+
+``Container`` is a dependency-injector ``DeclarativeContainer``. Nothing happens when this
+module is imported: no engine is built, no environment variable is read, nothing is
+wired, and the SQL and HTTP adapters are only imported when their providers are first
+called. Business code never imports the container; it receives what the container builds.
+
+A host embeds nictbw as a nested container and overrides what it supplies itself::
+
+    class Host(containers.DeclarativeContainer):
+        config = providers.Configuration()
+        nictbw = providers.Container(Container, config=config.nictbw)
+
+    host = Host()
+    host.nictbw.chain.override(providers.Object(my_chain))
+
+Defaults live in the provider functions as well as in the configuration, so they still
+apply when a host replaces the configuration with one of its own options.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from dependency_injector import containers, providers
+
+from nictbw.adapters.clock import SystemClock
+from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from nictbw.domain.errors import ValidationError
+from nictbw.domain.scoring import DEFAULT_SCORING_REGISTRY
+from nictbw.ports import ChainPort, UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+DEFAULT_DATABASE_URL: Final = "sqlite:///nictbw.db"
+MEMORY_DATABASE_URL: Final = "memory://"
+DEFAULT_CHAIN_TIMEOUT: Final = 45.0
+DEFAULT_CHAIN_APP: Final = "nictbw"
+
+BACKEND_MEMORY: Final = "memory"
+BACKEND_SQL: Final = "sql"
+
+SQL_SCHEMES: Final = frozenset({"sqlite", "postgresql", "postgres"})
+
+ENV_VARIABLES: Final[Mapping[str, tuple[str, ...]]] = {
+    "NICTBW_DATABASE_URL": ("database_url",),
+    "NICTBW_CHAIN_BASE_URL": ("chain", "base_url"),
+    "NICTBW_CHAIN_TIMEOUT": ("chain", "timeout"),
+    "NICTBW_CHAIN_USERNAME": ("chain", "username"),
+    "NICTBW_CHAIN_PASSWORD": ("chain", "password"),
+    "NICTBW_CHAIN_APP": ("chain", "app"),
+    "NICTBW_SEED": ("seed",),
+}
+"""Environment variable -> configuration key path, as read by ``Container.from_env``."""
+
+
+def default_settings() -> dict[str, Any]:
+    """The configuration a new container starts with."""
+    return {
+        "database_url": DEFAULT_DATABASE_URL,
+        "chain": {
+            "base_url": None,
+            "timeout": DEFAULT_CHAIN_TIMEOUT,
+            "username": None,
+            "password": None,
+            "app": DEFAULT_CHAIN_APP,
+        },
+        "seed": None,
+    }
+
+
+def storage_backend(database_url: str | None) -> str:
+    """``"memory"`` for ``memory://``, ``"sql"`` for SQLite and PostgreSQL URLs.
+
+    ``None`` means the default URL. Any other scheme raises ``ValidationError`` naming it.
+    """
+    url = DEFAULT_DATABASE_URL if database_url is None else database_url
+    if not isinstance(url, str) or not url.strip():
+        raise ValidationError(f"database URL must be a non-blank string, got {url!r}")
+    url = url.strip()
+    if url == MEMORY_DATABASE_URL:
+        return BACKEND_MEMORY
+    scheme, separator, _rest = url.partition("://")
+    dialect = scheme.split("+", 1)[0].lower()
+    if separator and dialect in SQL_SCHEMES:
+        return BACKEND_SQL
+    raise ValidationError(
+        f"database URL {url!r} is not supported; use {MEMORY_DATABASE_URL}, "
+        "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+    )
+
+
+def open_engine(database_url: str | None) -> Iterator[Engine]:
+    """Resource: open (and migrate when new or outdated) the database; dispose on shutdown."""
+    from nictbw.adapters.sqlalchemy import open_database
+
+    url = DEFAULT_DATABASE_URL if database_url is None else database_url.strip()
+    if storage_backend(url) != BACKEND_SQL:
+        raise ValidationError(f"database URL {url!r} does not name a SQL database")
+    engine = open_database(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def sql_unit_of_work(engine: Engine) -> UnitOfWork:
+    """A fresh SQL unit of work on ``engine``."""
+    from nictbw.adapters.sqlalchemy import SqlAlchemyUnitOfWork
+
+    return SqlAlchemyUnitOfWork(engine)
+
+
+def chain_client(
+    base_url: str | None,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    timeout: float | None = None,
+    app: str | None = None,
+) -> Iterator[ChainPort]:
+    """Resource: an ``HttpChainClient`` for the configured chain, closed on shutdown."""
+    if base_url is None or not str(base_url).strip():
+        raise ValidationError(
+            "chain.base_url is not configured; set NICTBW_CHAIN_BASE_URL or chain.base_url"
+        )
+    for key, value in (("chain.username", username), ("chain.password", password)):
+        if value is None:
+            raise ValidationError(f"{key} is not configured; the chain API needs credentials")
+    assert username is not None and password is not None
+    from nictbw.adapters.chain import HttpChainClient
+
+    client = HttpChainClient(
+        str(base_url),
+        username=username,
+        password=password,
+        timeout=DEFAULT_CHAIN_TIMEOUT if timeout is None else float(timeout),
+        app=DEFAULT_CHAIN_APP if app is None else app,
+    )
+    try:
+        yield client
+    finally:
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()
+
+
+def seeded_rng(seed: int | None) -> random.Random:
+    """``random.Random(seed)``; ``None`` seeds from the operating system."""
+    return random.Random(seed)
+
+
+class Container(containers.DeclarativeContainer):
+    """Everything nictbw needs to run, each provider overridable by a host.
+
+    Config keys: ``database_url`` (``"memory://"`` selects the in-memory adapter; default
+    ``"sqlite:///nictbw.db"``), ``chain.base_url``, ``chain.timeout`` (seconds, default
+    45), ``chain.username``, ``chain.password``, ``chain.app`` (default ``"nictbw"``),
+    ``seed``. ``unit_of_work()`` gives a fresh unit of work per call; ``engine`` and
+    ``chain`` are resources released by ``shutdown_resources()``; ``rng`` is one
+    ``random.Random(seed)`` per container.
+    """
+
+    config = providers.Configuration(default=default_settings())
+
+    clock = providers.Singleton(SystemClock)
+    rng = providers.Singleton(seeded_rng, config.seed)
+    scoring_registry = providers.Object(DEFAULT_SCORING_REGISTRY)
+
+    memory_store = providers.Singleton(InMemoryStore)
+    engine = providers.Resource(open_engine, config.database_url)
+
+    unit_of_work = providers.Selector(
+        providers.Callable(storage_backend, config.database_url),
+        memory=providers.Factory(InMemoryUnitOfWork, memory_store),
+        sql=providers.Factory(sql_unit_of_work, engine),
+    )
+
+    chain = providers.Resource(
+        chain_client,
+        config.chain.base_url,
+        username=config.chain.username,
+        password=config.chain.password,
+        timeout=config.chain.timeout,
+        app=config.chain.app,
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Container:
+        """A container configured from ``NICTBW_*`` variables (``os.environ`` by default).
+
+        Unset or empty variables keep the defaults. ``NICTBW_CHAIN_TIMEOUT`` must be a
+        positive number and ``NICTBW_SEED`` an integer, else ``ValidationError``.
+        """
+        container = cls()
+        container.config.from_dict(settings_from_env(os.environ if environ is None else environ))
+        return container
+
+
+def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The configuration given by the ``NICTBW_*`` variables present in ``environ``."""
+    settings: dict[str, Any] = {}
+    for variable, path in ENV_VARIABLES.items():
+        raw = environ.get(variable)
+        if raw is None or not raw.strip():
+            continue
+        value: Any = raw.strip()
+        if variable == "NICTBW_CHAIN_TIMEOUT":
+            value = _positive_seconds(value, variable)
+        elif variable == "NICTBW_SEED":
+            value = _integer(value, variable)
+        node = settings
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+    return settings
+
+
+def _positive_seconds(text: str, variable: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValidationError(f"{variable} must be a number of seconds, got {text!r}") from None
+    if not seconds > 0 or seconds == float("inf"):
+        raise ValidationError(f"{variable} must be a positive number of seconds, got {text!r}")
+    return seconds
+
+
+def _integer(text: str, variable: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValidationError(f"{variable} must be an integer, got {text!r}") from None
+
+
+__all__ = [
+    "DEFAULT_CHAIN_APP",
+    "DEFAULT_CHAIN_TIMEOUT",
+    "DEFAULT_DATABASE_URL",
+    "MEMORY_DATABASE_URL",
+    "Container",
+    "default_settings",
+    "settings_from_env",
+    "storage_backend",
+]
