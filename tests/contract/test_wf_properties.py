@@ -163,7 +163,7 @@ def test_issue_instances_equals_one_by_one_issuance(backend: str, tmp_path: Path
 
 def _text(max_size: int = 12) -> st.SearchStrategy[str]:
     return st.text(
-        alphabet=st.characters(codec="utf-8", blacklist_characters="\x00"),
+        alphabet=st.characters(codec="utf-8"),
         max_size=max_size,
     )
 

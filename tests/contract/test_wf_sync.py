@@ -605,3 +605,18 @@ def test_failing_kth_chain_call_of_a_sync_sequence_persists_nothing(
             report = _sync(world, user, chain)
             assert report.created >= 1
     assert chain.calls == len(steps)
+
+
+def test_nul_characters_are_refused_on_every_backend(world: World, alice: User) -> None:
+    chain = StubChain(
+        [
+            chain_item("tx\x001_0", "C01"),
+            chain_item("tx2_0", "C01", current_nft_location="loc\x00ation"),
+        ]
+    )
+    report = _sync(world, alice, chain)
+    assert [(n.index, n.reason) for n in report.skipped] == [(0, "invalid origin")]
+    assert any("NUL" in n.reason and n.index == 1 for n in report.warnings)
+    (instance,) = _instances(world, alice)
+    assert instance.nft_origin == "tx2_0"
+    assert instance.current_nft_location == "tx2_0"

@@ -135,7 +135,7 @@ def is_valid_prefix(value: object) -> TypeGuard[str]:
 
 
 def _origin_problem(origin: str) -> bool:
-    return not origin.isascii() or len(origin) > ORIGIN_MAX
+    return not origin.isascii() or len(origin) > ORIGIN_MAX or "\x00" in origin
 
 
 class _ItemReader:
@@ -167,6 +167,9 @@ class _ItemReader:
                 self.warn(f"{target}: {key} {_show(value)} is not a string; ignored")
                 continue
             if skip is not None and skip(value):
+                continue
+            if "\x00" in value:
+                self.warn(f"{target}: {key} {_show(value)} contains a NUL character; ignored")
                 continue
             if not_blank and _is_blank(value):
                 self.warn(f"{target}: {key} {_show(value)} is blank; ignored")

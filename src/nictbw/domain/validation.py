@@ -76,6 +76,7 @@ def check_text(
         raise ValidationError(f"{field} is required, got None")
     if not isinstance(value, str):
         raise ValidationError(f"{field} must be a string, got {_show(value)}")
+    _refuse_nul(value, field)
     if not_blank and _is_blank(value):
         raise ValidationError(f"{field} must not be blank, got {value!r}")
     if len(value) > max_length:
@@ -85,9 +86,18 @@ def check_text(
     return value
 
 
+def _refuse_nul(value: str, field: str) -> None:
+    """Text columns cannot hold NUL characters (PostgreSQL refuses them)."""
+    if "\x00" in value:
+        raise ValidationError(f"{field} {_show(value)} contains a NUL character")
+
+
 def _check_free_text(value: object, field: str) -> str | None:
     """A nullable text column without a length limit."""
-    if value is None or isinstance(value, str):
+    if value is None:
+        return value
+    if isinstance(value, str):
+        _refuse_nul(value, field)
         return value
     raise ValidationError(f"{field} must be a string, got {_show(value)}")
 
@@ -240,6 +250,7 @@ def validate_origin(origin: object, field: str = "nft_origin") -> str:
         raise ValidationError(f"{field} must not be blank, got {origin!r}")
     if not origin.isascii():
         raise ValidationError(f"{field} {_show(origin)} must be ASCII")
+    _refuse_nul(origin, field)
     if len(origin) > ORIGIN_MAX_LENGTH:
         raise ValidationError(
             f"{field} {_show(origin)} is {len(origin)} characters long, "
@@ -280,6 +291,7 @@ def validate_winning_value(value: object) -> str:
         raise ValidationError(f"winning value must not be blank, got {value!r}")
     if not trimmed.isascii():
         raise ValidationError(f"winning value {_show(value)} must be ASCII")
+    _refuse_nul(value, "winning value")
     if len(value) > WINNING_VALUE_MAX_LENGTH:
         raise ValidationError(
             f"winning value {_show(value)} is {len(value)} characters long, "

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, StatementError
 
 from nictbw.adapters.sqlalchemy.tables import metadata
 from nictbw.domain.errors import ConflictError, NictbwError, ValidationError
@@ -56,8 +56,14 @@ def translate_error(
         return None
     sqlstate = getattr(orig, "sqlstate", None)
     if isinstance(sqlstate, str):
-        return _translate_postgres(sqlstate, orig, values)
-    return _translate_sqlite(orig, exc.params if isinstance(exc.params, Mapping) else values)
+        translated = _translate_postgres(sqlstate, orig, values)
+    else:
+        translated = _translate_sqlite(
+            orig, exc.params if isinstance(exc.params, Mapping) else values
+        )
+    if translated is None and isinstance(exc, DataError):
+        return ValidationError(f"value not storable: {str(orig).strip()}")
+    return translated
 
 
 def _translate_postgres(
