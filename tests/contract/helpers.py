@@ -64,6 +64,7 @@ REPOSITORIES: Final = (
     "draw_types",
     "winning_numbers",
     "draw_results",
+    "draw_snapshots",
 )
 
 

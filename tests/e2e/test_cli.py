@@ -681,3 +681,38 @@ def test_fake_chain_on_a_taken_port_is_a_one_line_error(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         done = run_module("fake-chain", "--port", str(port), cwd=tmp_path, timeout=30)
     assert_one_line_error(done.returncode, done.stderr)
+
+
+def test_verify_reports_the_snapshot_that_fixed_the_candidates(export_file: Path) -> None:
+    result = cli("verify", str(export_file))
+    assert result.exit_code == 0, result.output
+    assert "candidate set fixed by snapshot" in result.stdout
+
+
+@pytest.mark.parametrize("key", ["candidates_sha256", "candidate_count", "created_at"])
+def test_verify_fails_when_the_snapshot_is_tampered(export_file: Path, key: str) -> None:
+    def change(document: dict[str, Any]) -> None:
+        document["snapshot"][key] = (
+            "2099-01-01T00:00:00+00:00"
+            if key == "created_at"
+            else _tamper(document["snapshot"][key])
+        )
+
+    _edit(export_file, change)
+    _assert_verify_fails(export_file)
+
+
+def test_draw_snapshot_fixes_the_candidates_of_a_draw(event_db: str) -> None:
+    result = cli("draw", "snapshot", "-t", "final_attendance", "--attendance", "FINAL-DAY",
+                 "--json", "-d", event_db)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["scope"] == "attendance"
+    assert summary["candidate_count"] > 0
+    assert len(summary["candidates_sha256"]) == 64
+
+
+def test_draw_snapshot_of_an_unknown_definition_is_one_line(event_db: str) -> None:
+    result = cli("draw", "snapshot", "-t", "bingo_line", "--attendance", "NOPE", "-d", event_db)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: definition 'NOPE' does not exist"

@@ -27,6 +27,13 @@ Export format ``nictbw.draw-export/1`` (keys in this order)::
                        unique_instance_id, user, draw_number, similarity, outcome
     candidates_sha256  SHA-256 (lowercase hex) of the canonical JSON of the sorted
                        candidate list
+    snapshot           null, or the latest snapshot of the draw type taken before the
+                       winning number was created (``snapshot_prize_draw``): {id, scope,
+                       attendance_definition_id, candidate_count, candidates_sha256,
+                       created_at}. Its digest is
+                       :func:`nictbw.domain.snapshots.candidate_set_digest` of the
+                       candidates' (instance_id, user_id, draw_number), so it proves the
+                       candidate set was fixed before the number was known.
 
 Canonical JSON (the digest input): the candidate list sorted by ``(instance_id,
 result_id)``, serialised with ``json.dumps(candidates, sort_keys=True,
@@ -44,12 +51,18 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
 from nictbw.app.usecases.common import now_from
 from nictbw.domain.engine import outcome_for
-from nictbw.domain.entities import OUTCOME_WIN, PrizeDrawResult, PrizeDrawWinningNumber
+from nictbw.domain.entities import (
+    OUTCOME_WIN,
+    PrizeDrawResult,
+    PrizeDrawSnapshot,
+    PrizeDrawWinningNumber,
+)
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.ranking import rank_with_ties, validate_limit
 from nictbw.domain.scoring import (
@@ -58,6 +71,7 @@ from nictbw.domain.scoring import (
     derive_draw_number,
     normalize_winning_value,
 )
+from nictbw.domain.snapshots import candidate_set_digest
 from nictbw.domain.timeutil import iso
 from nictbw.ports import Clock, UnitOfWork
 
@@ -254,6 +268,34 @@ def export_draw(
         "candidates": candidates,
         "winners": rank_candidates(candidates, threshold, checked_limit),
         "candidates_sha256": candidates_digest(candidates),
+        "snapshot": _snapshot_json(_snapshot_before(uow, draw_type.id, number)),
+    }
+
+
+def _snapshot_before(
+    uow: UnitOfWork, draw_type_id: int, number: PrizeDrawWinningNumber
+) -> PrizeDrawSnapshot | None:
+    """The latest snapshot of the draw type taken before ``number`` was created."""
+    earlier = [
+        s
+        for s in uow.draw_snapshots.list_for_draw_type(draw_type_id)
+        if s.created_at is not None
+        and number.created_at is not None
+        and s.created_at < number.created_at
+    ]
+    return max(earlier, key=lambda s: (s.created_at, s.id or 0), default=None)
+
+
+def _snapshot_json(snapshot: PrizeDrawSnapshot | None) -> JsonObject | None:
+    if snapshot is None:
+        return None
+    return {
+        "id": snapshot.id,
+        "scope": snapshot.scope,
+        "attendance_definition_id": snapshot.attendance_definition_id,
+        "candidate_count": snapshot.candidate_count,
+        "candidates_sha256": snapshot.candidates_sha256,
+        "created_at": iso(snapshot.created_at),
     }
 
 
@@ -487,8 +529,59 @@ def verify_export(data: object, *, registry: AlgorithmRegistry | None = None) ->
             f"candidates_sha256 {export['candidates_sha256']!r} differs from the recomputed "
             f"{digest!r}"
         )
+    problems.extend(_check_snapshot(export, recomputed))
     expected_winners = rank_candidates(recomputed, threshold, limit)
     problems.extend(_compare_winners(winners, expected_winners))
+    return problems
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _check_snapshot(export: Mapping[str, Any], recomputed: Sequence[JsonObject]) -> list[str]:
+    """The snapshot, when present, must hold exactly these candidates and predate the number."""
+    snapshot = export.get("snapshot")
+    if snapshot is None:
+        return []
+    if not isinstance(snapshot, dict):
+        return [f"snapshot must be an object or null, got {snapshot!r:.60}"]
+    problems: list[str] = []
+    triples = [(c["instance_id"], c["user_id"], c["draw_number"]) for c in recomputed]
+    try:
+        digest: str | None = candidate_set_digest(triples)
+    except ValidationError as exc:
+        problems.append(f"snapshot digest cannot be recomputed: {exc}")
+        digest = None
+    if digest is not None and snapshot.get("candidates_sha256") != digest:
+        problems.append(
+            f"snapshot {snapshot.get('id')!r} candidates_sha256 "
+            f"{snapshot.get('candidates_sha256')!r} differs from the recomputed {digest!r}: "
+            "the candidates are not the set fixed before the winning number"
+        )
+    if snapshot.get("candidate_count") != len(recomputed):
+        problems.append(
+            f"snapshot candidate_count {snapshot.get('candidate_count')!r} differs from the "
+            f"{len(recomputed)} candidates listed"
+        )
+    taken = _parse_time(snapshot.get("created_at"))
+    created = _parse_time(export["winning_number"].get("created_at"))
+    if taken is None or created is None:
+        problems.append(
+            f"snapshot created_at {snapshot.get('created_at')!r} or winning number created_at "
+            f"{export['winning_number'].get('created_at')!r} is not an aware ISO-8601 time"
+        )
+    elif not taken < created:
+        problems.append(
+            f"snapshot created_at {snapshot.get('created_at')} is not before the winning "
+            f"number's created_at {export['winning_number'].get('created_at')}"
+        )
     return problems
 
 

@@ -51,6 +51,7 @@ from nictbw.app.simulation import (
 )
 from nictbw.domain.entities import WINNING_LINES, DrawCandidate, PrizeDrawType
 from nictbw.domain.errors import NictbwError, NotFoundError, ValidationError
+from nictbw.domain.timeutil import iso
 from nictbw.ports import UnitOfWork
 from nictbw.workflows import (
     bingo_cards_json,
@@ -58,6 +59,7 @@ from nictbw.workflows import (
     run_bingo_prize_draw,
     run_final_attendance_prize_draw,
     select_top_prize_draw_results,
+    snapshot_prize_draw,
     submit_winning_number,
 )
 
@@ -683,6 +685,49 @@ def draw_run(
     )
 
 
+@draw_app.command("snapshot")
+def draw_snapshot(
+    draw_type: DrawTypeOption,
+    attendance: Annotated[
+        str | None,
+        typer.Option(
+            "--attendance",
+            metavar="DEF_PREFIX",
+            help="Fix the badges of this definition (default: badges on completed lines).",
+        ),
+    ] = None,
+    database: DatabaseOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Fix a draw's candidate set (digest and pending results) before its winning number."""
+    with _session(database) as (uow, clock):
+        kind = _draw_type(uow, draw_type)
+        definition_id = None
+        if attendance is not None:
+            definition = uow.definitions.get_by_prefix(attendance)
+            if definition is None or definition.id is None:
+                raise NotFoundError(f"definition {attendance!r} does not exist")
+            definition_id = definition.id
+        taken = snapshot_prize_draw(uow, kind, attendance_definition_id=definition_id, clock=clock)
+        uow.commit()
+    summary = {
+        "draw_type": kind.internal_name,
+        "snapshot_id": taken.id,
+        "scope": taken.scope,
+        "candidate_count": taken.candidate_count,
+        "candidates_sha256": taken.candidates_sha256,
+        "created_at": iso(taken.created_at),
+    }
+    if json_output:
+        _print_json(summary)
+        return
+    _stdout().print(
+        f"snapshot {taken.id} of {kind.internal_name} ({taken.scope}): "
+        f"{taken.candidate_count} candidates fixed at {summary['created_at']}, "
+        f"digest {taken.candidates_sha256}"
+    )
+
+
 @draw_app.command("top")
 def draw_top(
     draw_type: DrawTypeOption,
@@ -766,6 +811,14 @@ def verify(
         f"{len(document['winners'])} winners recomputed, "
         f"digest {document['candidates_sha256']}"
     )
+    snapshot = document.get("snapshot")
+    if snapshot is None:
+        typer.echo("no snapshot: the export does not prove when the candidate set was fixed")
+    else:
+        typer.echo(
+            f"candidate set fixed by snapshot {snapshot['id']} at {snapshot['created_at']}, "
+            f"before the winning number ({number.get('created_at')})"
+        )
 
 
 # --- fake-chain -----------------------------------------------------------------------------

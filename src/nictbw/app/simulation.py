@@ -55,6 +55,7 @@ from nictbw.workflows import (
     register_user,
     run_bingo_prize_draw,
     run_final_attendance_prize_draw,
+    snapshot_prize_draw,
     submit_winning_number,
     sync_nft_instances_from_chain,
     update_user_bingo_info,
@@ -287,6 +288,7 @@ class _Simulation:
         self.sync = _SyncTotals()
         self.bingo_update = {"cards_created": 0, "cells_unlocked": 0}
         self.draws: dict[str, dict[str, Any]] = {}
+        self.snapshots: dict[str, str] = {}
 
     # -- phases -----------------------------------------------------------------------
 
@@ -497,10 +499,28 @@ class _Simulation:
         self.progress.end_phase()
 
     def run_draws(self) -> None:
-        now = self.settings.start + timedelta(days=self.settings.days - 1, hours=13)
-        self.clock.set(now)
+        day = self.settings.start + timedelta(days=self.settings.days - 1)
         self.progress.start_phase("draws", 2)
         seed = self.settings.seed
+        attendance_id = self.definitions[ATTENDANCE_PREFIX].id
+        assert attendance_id is not None
+        self.clock.set(day + timedelta(hours=12, minutes=30))
+        with self.uow_factory() as uow:
+            # The candidate sets are fixed before any winning number exists.
+            self.snapshots = {
+                BINGO_DRAW: snapshot_prize_draw(
+                    uow, self.draw_types[BINGO_DRAW], clock=self.clock
+                ).candidates_sha256,
+                ATTENDANCE_DRAW: snapshot_prize_draw(
+                    uow,
+                    self.draw_types[ATTENDANCE_DRAW],
+                    attendance_definition_id=attendance_id,
+                    clock=self.clock,
+                ).candidates_sha256,
+            }
+            uow.commit()
+        now = day + timedelta(hours=13)
+        self.clock.set(now)
         with self.uow_factory() as uow:
             numbers = {
                 name: submit_winning_number(
@@ -526,8 +546,6 @@ class _Simulation:
                 uow, BINGO_DRAW, numbers[BINGO_DRAW].value, bingo, bingo_pool
             )
             self.progress.advance()
-            attendance_id = self.definitions[ATTENDANCE_PREFIX].id
-            assert attendance_id is not None
             attendance_pool = uow.instances.candidates_for_definition(attendance_id)
             attendance = run_final_attendance_prize_draw(
                 uow,
@@ -559,6 +577,7 @@ class _Simulation:
             "threshold": self.draw_types[name].default_threshold,
             "eligible": eligible,
             "ineligible": len(pool) - eligible,
+            "snapshot_sha256": self.snapshots[name],
             "winners": winner_rows(uow, winners),
         }
 

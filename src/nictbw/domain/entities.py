@@ -394,6 +394,28 @@ class PrizeDrawResult:
     evaluated_at: datetime | None = None
 
 
+SNAPSHOT_BINGO: Final = "bingo"
+SNAPSHOT_ATTENDANCE: Final = "attendance"
+
+
+@define(kw_only=True)
+class PrizeDrawSnapshot:
+    """The candidate set of a draw, fixed (as a digest) before its winning number exists.
+
+    ``scope`` is ``"bingo"`` (instances on completed lines) or ``"attendance"`` (instances
+    of ``attendance_definition_id``); ``candidates_sha256`` is
+    :func:`nictbw.domain.snapshots.candidate_set_digest` of the candidates.
+    """
+
+    id: int | None = None
+    draw_type_id: int
+    scope: str
+    attendance_definition_id: int | None = None
+    candidate_count: int
+    candidates_sha256: str
+    created_at: datetime | None = None
+
+
 @frozen
 class ScoreComputation:
     """What a scorer returns: the score and the top digits of both hashes."""

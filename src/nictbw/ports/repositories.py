@@ -22,6 +22,7 @@ from nictbw.domain.entities import (
     NFTDefinition,
     NFTInstance,
     PrizeDrawResult,
+    PrizeDrawSnapshot,
     PrizeDrawType,
     PrizeDrawWinningNumber,
     User,
@@ -318,6 +319,26 @@ class DrawResultRepository(Protocol):
         ...
 
 
+class DrawSnapshotRepository(Protocol):
+    """Stored candidate-set snapshots of draws."""
+
+    def add(self, snapshot: PrizeDrawSnapshot) -> PrizeDrawSnapshot:
+        """Store a new snapshot; assigns ``id``."""
+        ...
+
+    def get(self, snapshot_id: int) -> PrizeDrawSnapshot | None:
+        """The snapshot with this id, or ``None``."""
+        ...
+
+    def list(self) -> builtins.list[PrizeDrawSnapshot]:
+        """Every snapshot, ascending id."""
+        ...
+
+    def list_for_draw_type(self, draw_type_id: int) -> builtins.list[PrizeDrawSnapshot]:
+        """The draw type's snapshots, ascending id."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """A transaction over every repository: commit explicitly, anything else rolls back."""
 
@@ -329,6 +350,7 @@ class UnitOfWork(Protocol):
     draw_types: DrawTypeRepository
     winning_numbers: WinningNumberRepository
     draw_results: DrawResultRepository
+    draw_snapshots: DrawSnapshotRepository
 
     def __enter__(self) -> Self:
         """Begin the transaction."""
@@ -365,6 +387,7 @@ __all__ = [
     "BingoCardRepository",
     "DefinitionRepository",
     "DrawResultRepository",
+    "DrawSnapshotRepository",
     "DrawTypeRepository",
     "InstanceRepository",
     "UnitOfWork",

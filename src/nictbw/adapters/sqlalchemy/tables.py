@@ -240,6 +240,30 @@ prize_draw_winning_numbers = Table(
     ),
 )
 
+prize_draw_snapshots = Table(
+    "prize_draw_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "draw_type_id",
+        Integer,
+        ForeignKey("prize_draw_types.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("scope", String(20), nullable=False),
+    Column("attendance_definition_id", Integer, ForeignKey("nft_definitions.id"), nullable=True),
+    Column("candidate_count", Integer, nullable=False),
+    Column("candidates_sha256", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint("scope IN ('bingo', 'attendance')", name="scope_known"),
+    CheckConstraint(
+        "(scope = 'attendance') = (attendance_definition_id IS NOT NULL)",
+        name="attendance_scope_has_definition",
+    ),
+    CheckConstraint("candidate_count >= 0", name="candidate_count_not_negative"),
+)
+
 prize_draw_results = Table(
     "prize_draw_results",
     metadata,
@@ -307,6 +331,7 @@ __all__ = [
     "nft_definitions",
     "nft_instances",
     "prize_draw_results",
+    "prize_draw_snapshots",
     "prize_draw_types",
     "prize_draw_winning_numbers",
     "users",
