@@ -7,8 +7,8 @@ derives draw numbers, scores them in batches and decides each outcome.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
-from itertools import islice
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice, repeat
 from numbers import Real
 
 from attrs import frozen
@@ -78,6 +78,69 @@ class EngineResult:
     outcome: str
 
 
+@frozen(slots=True)
+class BatchEvaluation:
+    """A batch of candidates evaluated at once, column by column, in input order.
+
+    ``scores`` and ``draw_top_digits`` are None when there was no winning value (every
+    outcome is then pending). The columnar form spares building one object per
+    candidate; :meth:`results` gives the per-candidate view.
+    """
+
+    instance_ids: Sequence[int]
+    draw_numbers: list[str]
+    scores: list[float] | None
+    draw_top_digits: list[str | None] | None
+    winning_top_digits: str | None
+    outcomes: list[str]
+
+    def __len__(self) -> int:
+        return len(self.draw_numbers)
+
+    def results(self) -> list[EngineResult]:
+        """One :class:`EngineResult` per candidate, in input order."""
+        count = len(self.draw_numbers)
+        scores: Iterable[float | None] = self.scores if self.scores is not None else repeat(None)
+        digits: Iterable[str | None] = (
+            self.draw_top_digits if self.draw_top_digits is not None else repeat(None)
+        )
+        return [
+            EngineResult(instance_id, draw_number, score, draw_digits, winning_digits, outcome)
+            for instance_id, draw_number, score, draw_digits, winning_digits, outcome in zip(
+                self.instance_ids,
+                self.draw_numbers,
+                islice(scores, count),
+                islice(digits, count),
+                repeat(self.winning_top_digits, count),
+                self.outcomes,
+                strict=True,
+            )
+        ]
+
+
+def _draw_numbers_of(instance_ids: Sequence[int], origins: Sequence[str]) -> list[str]:
+    """The draw numbers (§7.1) of ``origins``, naming the instance of a bad one.
+
+    Well-formed origins (non-blank ASCII strings, the usual case) are normalised column
+    by column with C-level ``map`` calls; anything else takes the per-candidate path,
+    which raises the error of the first bad origin.
+    """
+    try:
+        stripped = list(map(str.strip, origins))
+    except TypeError:
+        stripped = []
+    if len(stripped) == len(origins) and all(stripped) and all(map(str.isascii, stripped)):
+        return list(map(str.lower, stripped))
+    return _draw_numbers(list(zip(instance_ids, origins, strict=True)))[1]
+
+
+def _outcomes(scores: list[float], threshold: float | None) -> list[str]:
+    """``win``/``lose`` per score against ``threshold``; all ``pending`` without one."""
+    if threshold is None:
+        return [OUTCOME_PENDING] * len(scores)
+    return [OUTCOME_WIN if score >= threshold else OUTCOME_LOSE for score in scores]
+
+
 def _draw_numbers(chunk: list[tuple[int, str]]) -> tuple[list[int], list[str]]:
     """Split a chunk into instance ids and draw numbers (§7.1), naming a bad candidate."""
     instance_ids: list[int] = []
@@ -140,43 +203,73 @@ class PrizeDrawEngine:
         winning = None if winning_value is None else normalize_winning_value(winning_value)
         return self._batches(iter(candidates), algorithm, winning, threshold_used, batch_size)
 
+    def evaluate_columns(
+        self,
+        instance_ids: Sequence[int],
+        origins: Sequence[str],
+        *,
+        algorithm_key: str,
+        winning_value: str | None,
+        threshold: float | None,
+    ) -> BatchEvaluation:
+        """Evaluate one batch given as columns (instance ids and their origins).
+
+        The columnar counterpart of :meth:`evaluate` for callers that handle a batch at
+        a time: the same checks, the same draw numbers, scores, top digits and outcomes,
+        without one object per candidate.
+        """
+        if len(instance_ids) != len(origins):
+            raise ValidationError(
+                f"{len(instance_ids)} instance ids but {len(origins)} origins given"
+            )
+        algorithm = self.algorithm(algorithm_key)
+        threshold_used = resolve_threshold(threshold, None, algorithm)
+        winning = None if winning_value is None else normalize_winning_value(winning_value)
+        return self._evaluate_batch(instance_ids, origins, algorithm, winning, threshold_used)
+
     @staticmethod
+    def _evaluate_batch(
+        instance_ids: Sequence[int],
+        origins: Sequence[str],
+        algorithm: ScoringAlgorithm,
+        winning: str | None,
+        threshold: float | None,
+    ) -> BatchEvaluation:
+        draw_numbers = _draw_numbers_of(instance_ids, origins)
+        if winning is None:
+            return BatchEvaluation(
+                instance_ids=instance_ids,
+                draw_numbers=draw_numbers,
+                scores=None,
+                draw_top_digits=None,
+                winning_top_digits=None,
+                outcomes=[OUTCOME_PENDING] * len(draw_numbers),
+            )
+        batch = algorithm.score_many(draw_numbers, winning)
+        return BatchEvaluation(
+            instance_ids=instance_ids,
+            draw_numbers=draw_numbers,
+            scores=batch.scores,
+            draw_top_digits=batch.draw_top_digits,
+            winning_top_digits=batch.winning_top_digits,
+            outcomes=_outcomes(batch.scores, threshold),
+        )
+
+    @classmethod
     def _batches(
+        cls,
         candidates: Iterator[tuple[int, str]],
         algorithm: ScoringAlgorithm,
         winning: str | None,
         threshold: float | None,
         batch_size: int,
     ) -> Iterator[list[EngineResult]]:
-        # Results are built positionally: this loop runs once per candidate of a draw.
         while chunk := list(islice(candidates, batch_size)):
-            instance_ids, draw_numbers = _draw_numbers(chunk)
-            if winning is None:
-                yield [
-                    EngineResult(instance_id, draw_number, None, None, None, OUTCOME_PENDING)
-                    for instance_id, draw_number in zip(instance_ids, draw_numbers, strict=True)
-                ]
-                continue
-            batch = algorithm.score_many(draw_numbers, winning)
-            rows = zip(instance_ids, draw_numbers, batch.scores, batch.draw_top_digits, strict=True)
-            w_digits = batch.winning_top_digits
-            if threshold is None:
-                yield [
-                    EngineResult(instance_id, draw_number, score, digits, w_digits, OUTCOME_PENDING)
-                    for instance_id, draw_number, score, digits in rows
-                ]
-            else:
-                yield [
-                    EngineResult(
-                        instance_id,
-                        draw_number,
-                        score,
-                        digits,
-                        w_digits,
-                        OUTCOME_WIN if score >= threshold else OUTCOME_LOSE,
-                    )
-                    for instance_id, draw_number, score, digits in rows
-                ]
+            instance_ids = [instance_id for instance_id, _ in chunk]
+            origins = [origin for _, origin in chunk]
+            yield cls._evaluate_batch(
+                instance_ids, origins, algorithm, winning, threshold
+            ).results()
 
     def evaluate_one(
         self,
@@ -215,6 +308,7 @@ class PrizeDrawEngine:
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "BatchEvaluation",
     "EngineResult",
     "PrizeDrawEngine",
     "outcome_for",

@@ -373,6 +373,15 @@ class UnitOfWork(Protocol):
         """Discard every change since the last commit."""
         ...
 
+    def lock_users(self, user_ids: Collection[int]) -> None:
+        """Hold, until the transaction ends, a lock on these users (ascending id).
+
+        Issuance, sync and bingo updates call it before reading a user's cards and
+        instances, so concurrent writers on one user take turns. Adapters whose units of
+        work already run one at a time do nothing.
+        """
+        ...
+
     def savepoint(self) -> AbstractContextManager[None]:
         """A nested block whose changes are undone when it raises; the transaction goes on.
 

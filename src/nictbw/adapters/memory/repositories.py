@@ -20,7 +20,9 @@ from nictbw.adapters.memory.transaction import Transaction
 from nictbw.domain.entities import (
     CARD_ACTIVE,
     CARD_COMPLETED,
+    CELL_UNLOCKED,
     OUTCOME_PENDING,
+    WINNING_LINES,
     Admin,
     BingoCard,
     DrawCandidate,
@@ -46,7 +48,20 @@ from nictbw.ports.repositories import (
 )
 
 _Stored = TypeVar("_Stored", User, NFTDefinition, NFTInstance)
-_LIVE_CARD_STATES = frozenset({CARD_ACTIVE, CARD_COMPLETED})
+
+
+def _covered_by_lines(unlocked: int) -> int:
+    """The cells (as bits by idx) on the winning lines complete in the mask ``unlocked``."""
+    covered = 0
+    for line in WINNING_LINES:
+        bits = sum(1 << idx for idx in line)
+        if unlocked & bits == bits:
+            covered |= bits
+    return covered
+
+
+COVERED_BY_LINES: tuple[int, ...] = tuple(_covered_by_lines(mask) for mask in range(1 << 9))
+"""For each 9-bit mask of unlocked cells, the bits of the cells on completed lines."""
 _by_idx = attrgetter("idx")
 
 
@@ -239,7 +254,7 @@ class InMemoryInstanceRepository(InstanceRepository):
             _require_new(instance, "instance")
         with self._tx.statement() as journal:
             table = self._tx.store.instances
-            rows = [table.prepare(instance) for instance in instances]
+            rows = table.prepare_many(instances)
             table.insert_many(rows, journal)
         for instance, row in zip(instances, rows, strict=True):
             instance.id = row.id
@@ -297,8 +312,7 @@ class InMemoryInstanceRepository(InstanceRepository):
         """Write every field of stored instances, in order, all or none."""
         with self._tx.statement() as journal:
             table = self._tx.store.instances
-            for instance in instances:
-                table.replace(table.prepare(instance), journal)
+            table.replace_many(table.prepare_many(instances), journal)
 
 
 class InMemoryBingoCardRepository(BingoCardRepository):
@@ -372,40 +386,63 @@ class InMemoryBingoCardRepository(BingoCardRepository):
         """
         with self._tx.statement() as journal:
             table = self._tx.store.bingo_cards
+            rows: builtins.list[BingoCard] = []
+            missing: NotFoundError | None = None
             for card in cards:
-                stored = table.rows.get(card.id) if card.id is not None else None
-                if stored is None:
-                    raise NotFoundError(f"bingo card {card.id!r} is not stored")
-                row = self._prepare(card)
-                cells = {cell.id: cell for cell in stored.cells}
-                for cell in row.cells:
-                    if cell.id not in cells:
-                        raise NotFoundError(
-                            f"bingo cell {cell.id!r} is not a cell of card {card.id}"
-                        )
-                    cell.bingo_card_id = card.id
-                    cells[cell.id] = cell
-                row.cells = list(cells.values())
-                table.replace(row, journal)
+                try:
+                    rows.append(self._merged_row(card))
+                except NotFoundError as error:
+                    missing = error
+                    break
+            # Written in order up to the first card that cannot be: the error raised is
+            # the one writing the cards one by one would raise first.
+            table.replace_many(rows, journal)
+            if missing is not None:
+                raise missing
+            for row in rows:
                 row.cells.sort(key=_by_idx)
 
+    def _merged_row(self, card: BingoCard) -> BingoCard:
+        """The stored row ``card`` becomes: its fields, its cells merged into the stored ones."""
+        stored = self._tx.store.bingo_cards.rows.get(card.id) if card.id is not None else None
+        if stored is None:
+            raise NotFoundError(f"bingo card {card.id!r} is not stored")
+        row = self._prepare(card)
+        cells = {cell.id: cell for cell in stored.cells}
+        for cell in row.cells:
+            if cell.id not in cells:
+                raise NotFoundError(f"bingo cell {cell.id!r} is not a cell of card {card.id}")
+            cell.bingo_card_id = card.id
+            cells[cell.id] = cell
+        row.cells = builtins.list(cells.values())
+        return row
+
     def completed_line_candidates(self, now: datetime) -> builtins.list[DrawCandidate]:
-        """Matched instances on completed lines of cards active or completed at ``now``."""
+        """Matched instances on completed lines of cards active or completed at ``now``.
+
+        Per live card, the unlocked cells give a 9-bit mask and ``COVERED_BY_LINES`` the
+        cells on its completed lines; their matched instances are collected once each.
+        """
         at = ensure_utc(now, "now")
+        assert at is not None
         store = self._tx.tables()
+        covered_by_lines = COVERED_BY_LINES
         matched: set[int] = set()
         for card in store.bingo_cards.rows.values():
-            if card.effective_state(at) not in _LIVE_CARD_STATES:
+            state = card.state
+            if state != CARD_COMPLETED and (
+                state != CARD_ACTIVE or (card.expiry is not None and at >= card.expiry)
+            ):
                 continue
-            lines = card.completed_lines()
-            if not lines:
-                continue
-            cells = {cell.idx: cell for cell in card.cells}
-            for line in lines:
-                for idx in line:
-                    instance_id = cells[idx].matched_nft_instance_id
-                    if instance_id is not None:
-                        matched.add(instance_id)
+            mask = 0
+            for cell in card.cells:
+                if cell.state == CELL_UNLOCKED:
+                    mask |= 1 << cell.idx
+            covered = covered_by_lines[mask]
+            if covered:
+                for cell in card.cells:
+                    if covered >> cell.idx & 1 and cell.matched_nft_instance_id is not None:
+                        matched.add(cell.matched_nft_instance_id)
         rows = store.instances.rows
         return [_candidate(rows[i]) for i in sorted(matched)]
 
@@ -531,23 +568,23 @@ class InMemoryDrawResultRepository(DrawResultRepository):
         with self._tx.statement() as journal:
             table = self._tx.store.draw_results
             owners = table.owners(RESULT_KEY)
-            rows = [table.prepare(result) for result in results]
+            rows = table.prepare_many(results)
+            keys = builtins.list(map(result_key, rows))
             fresh: dict[Hashable, PrizeDrawResult] = {}
-            overwrites: builtins.list[PrizeDrawResult] = []
-            for row in rows:
-                key = result_key(row)
+            overwrites: builtins.list[tuple[Hashable, PrizeDrawResult]] = []
+            for key, row in zip(keys, rows, strict=True):
                 if key in owners or key in fresh:
-                    overwrites.append(row)
+                    overwrites.append((key, row))
                 else:
                     row.id = None
                     fresh[key] = row
             table.insert_many(builtins.list(fresh.values()), journal)
-            for row in overwrites:
-                key = result_key(row)
+            stored = table.rows
+            for key, row in overwrites:
                 holder = owners[key]
                 row.id = holder
-                row.draw_type_id = table.rows[holder].draw_type_id
-                table.replace(row, journal)
+                row.draw_type_id = stored[holder].draw_type_id
+            table.replace_many([row for _, row in overwrites], journal)
         for result, row in zip(results, rows, strict=True):
             result.id = row.id
 

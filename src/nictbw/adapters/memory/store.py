@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from operator import attrgetter
 
 from nictbw.adapters.memory.table import ForeignKey, Index, Table, UniqueKey, make_copier
@@ -20,12 +20,15 @@ from nictbw.domain.entities import (
     OUTCOME_LOSE,
     OUTCOME_PENDING,
     OUTCOME_WIN,
+    SNAPSHOT_ATTENDANCE,
+    SNAPSHOT_BINGO,
     Admin,
     BingoCard,
     BingoCell,
     NFTDefinition,
     NFTInstance,
     PrizeDrawResult,
+    PrizeDrawSnapshot,
     PrizeDrawType,
     PrizeDrawWinningNumber,
     User,
@@ -37,6 +40,7 @@ INSTANCE_STATUSES = frozenset({INSTANCE_SUCCEEDED, INSTANCE_TRANSFERRED})
 CARD_STATES = frozenset({CARD_ACTIVE, CARD_COMPLETED, CARD_EXPIRED})
 CELL_STATES = frozenset({CELL_LOCKED, CELL_UNLOCKED})
 OUTCOMES = frozenset({OUTCOME_WIN, OUTCOME_LOSE, OUTCOME_PENDING})
+SNAPSHOT_SCOPES = frozenset({SNAPSHOT_BINGO, SNAPSHOT_ATTENDANCE})
 
 copy_cell = make_copier(BingoCell)
 _copy_card_fields = make_copier(BingoCard, skip=("cells",))
@@ -76,6 +80,19 @@ def _check_draw_type(row: PrizeDrawType) -> None:
         raise ValidationError(f"prize_draw_types.default_threshold {threshold!r} is outside [0, 1]")
 
 
+def _check_snapshot(row: PrizeDrawSnapshot) -> None:
+    _one_of("prize_draw_snapshots", "scope", SNAPSHOT_SCOPES, row.scope)
+    if (row.scope == SNAPSHOT_ATTENDANCE) != (row.attendance_definition_id is not None):
+        raise ValidationError(
+            "prize_draw_snapshots.attendance_definition_id must be set exactly for the "
+            f"attendance scope, got scope {row.scope!r} and {row.attendance_definition_id!r}"
+        )
+    if row.candidate_count < 0:
+        raise ValidationError(
+            f"prize_draw_snapshots.candidate_count {row.candidate_count} is negative"
+        )
+
+
 def _check_winning_number(row: PrizeDrawWinningNumber) -> None:
     start, end = row.effective_at, row.expires_at
     if start is not None and end is not None and not end > start:
@@ -98,9 +115,10 @@ def _succeeded_origin(row: NFTInstance) -> Hashable | None:
 RESULT_KEY = "(nft_instance_id, draw_type_id, winning_number_id)"
 
 
-def result_key(row: PrizeDrawResult) -> Hashable:
-    """The result identity; a missing winning number is a key value of its own (§2.9)."""
-    return (row.nft_instance_id, row.draw_type_id, row.winning_number_id)
+result_key: Callable[[PrizeDrawResult], Hashable] = attrgetter(
+    "nft_instance_id", "draw_type_id", "winning_number_id"
+)
+"""The result identity; a missing winning number is a key value of its own (§2.9)."""
 
 
 def _key(column: str) -> UniqueKey:
@@ -238,6 +256,24 @@ class InMemoryStore:
             foreign_keys=(ForeignKey("draw_type_id", self.draw_types),),
             indexes={"draw_type_id": _index("draw_type_id")},
         )
+        self.draw_snapshots: Table[PrizeDrawSnapshot] = Table(
+            "prize_draw_snapshots",
+            copy=make_copier(PrizeDrawSnapshot),
+            not_null=(
+                "draw_type_id",
+                "scope",
+                "candidate_count",
+                "candidates_sha256",
+                "created_at",
+            ),
+            datetimes=("created_at",),
+            checks=(_check_snapshot,),
+            foreign_keys=(
+                ForeignKey("draw_type_id", self.draw_types),
+                ForeignKey("attendance_definition_id", self.definitions),
+            ),
+            indexes={"draw_type_id": _index("draw_type_id")},
+        )
         self.draw_results: Table[PrizeDrawResult] = Table(
             "prize_draw_results",
             copy=make_copier(PrizeDrawResult),
@@ -262,9 +298,7 @@ class InMemoryStore:
             uniques=(UniqueKey(RESULT_KEY, result_key),),
             indexes={
                 "draw_type_id": _index("draw_type_id"),
-                "draw_type_and_number": Index(
-                    lambda row: (row.draw_type_id, row.winning_number_id)
-                ),
+                "draw_type_and_number": Index(attrgetter("draw_type_id", "winning_number_id")),
             },
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Self
@@ -16,6 +17,7 @@ from nictbw.adapters.memory.repositories import (
     InMemoryUserRepository,
     InMemoryWinningNumberRepository,
 )
+from nictbw.adapters.memory.snapshots import InMemoryDrawSnapshotRepository
 from nictbw.adapters.memory.store import InMemoryStore
 from nictbw.adapters.memory.transaction import Transaction
 from nictbw.ports.repositories import UnitOfWork
@@ -42,6 +44,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.draw_types = InMemoryDrawTypeRepository(self._tx)
         self.winning_numbers = InMemoryWinningNumberRepository(self._tx)
         self.draw_results = InMemoryDrawResultRepository(self._tx)
+        self.draw_snapshots = InMemoryDrawSnapshotRepository(self._tx)
 
     @property
     def store(self) -> InMemoryStore:
@@ -78,6 +81,10 @@ class InMemoryUnitOfWork(UnitOfWork):
         """Undo every change since the last commit."""
         self._tx.tables()
         self._tx.undo_all()
+
+    def lock_users(self, user_ids: Collection[int]) -> None:
+        """Nothing to do: the store lock already makes units of work take turns."""
+        self._tx.tables()
 
     def savepoint(self) -> AbstractContextManager[None]:
         """A nested block whose writes are undone when it raises; the unit of work goes on."""

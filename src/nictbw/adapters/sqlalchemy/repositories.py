@@ -11,32 +11,44 @@ method that sends several writes runs them in one savepoint, so it changes all o
 from __future__ import annotations
 
 import builtins
+import functools
+import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Final, NoReturn, TypeVar
+from itertools import chain
+from operator import attrgetter
+from typing import Any, ClassVar, Final, NoReturn, TypeVar
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
     Executable,
     Integer,
     RowMapping,
+    Select,
     Table,
     and_,
+    any_,
     bindparam,
     case,
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import StatementError
+from sqlalchemy.types import ARRAY, TypeDecorator
 
 from nictbw.adapters.sqlalchemy.errors import translate_error
 from nictbw.adapters.sqlalchemy.tables import (
+    SCORED_RESULT_KEY,
+    UNSCORED_RESULT_KEY,
     admins,
     bingo_cards,
     bingo_cells,
@@ -47,7 +59,7 @@ from nictbw.adapters.sqlalchemy.tables import (
     prize_draw_winning_numbers,
     users,
 )
-from nictbw.adapters.sqlalchemy.upsert import result_upsert
+from nictbw.adapters.sqlalchemy.upsert import OVERWRITTEN_RESULT_COLUMNS
 from nictbw.domain.entities import (
     CARD_ACTIVE,
     CARD_COMPLETED,
@@ -168,20 +180,26 @@ class SqlRepository:
         return int(rows[0]["id"])
 
     def _insert_many(
-        self, table: Table, values: Sequence[Mapping[str, Any]], key: tuple[str, ...]
+        self,
+        table: Table,
+        columns: tuple[str, ...],
+        rows: Sequence[tuple[Any, ...]],
+        key: tuple[str, ...],
     ) -> list[int]:
-        """Insert rows with one multi-row statement per chunk; their ids in input order.
+        """Insert ``rows`` (values in ``columns`` order) with one multi-row statement per
+        chunk; their ids in input order.
 
         The rows come back matched by ``key``, a unique key of ``table``, so no ordering
-        of RETURNING is needed (asking SQLAlchemy for one makes SQLite insert row by row).
+        of RETURNING is needed (SQLite does not promise one).
         """
-        ids: list[int] = []
-        statement = insert(table).returning(table.c.id, *(table.c[name] for name in key))
-        for chunk in chunked(values, self.chunk_size):
-            rows, _ = self._write(statement, [dict(v) for v in chunk])
-            by_key = {tuple(row[name] for name in key): int(row["id"]) for row in rows}
-            ids.extend(by_key[tuple(v[name] for name in key)] for v in chunk)
-        return ids
+        returned = self._bulk_insert(table, columns, rows, returning=("id", *key))
+        if len(key) == 1:
+            single = {found[1]: int(found[0]) for found in returned}
+            position = columns.index(key[0])
+            return [single[row[position]] for row in rows]
+        by_key = {tuple(found[1:]): int(found[0]) for found in returned}
+        positions = [columns.index(name) for name in key]
+        return [by_key[tuple(row[p] for p in positions)] for row in rows]
 
     def _update_one(
         self, table: Table, row_id: int | None, values: Mapping[str, Any], what: str
@@ -210,14 +228,17 @@ class SqlRepository:
             raise NotFoundError(f"{what} is not stored (id is None)")
         if not rows:
             return
-        statement = update(table).where(table.c.id == bindparam("row_id"))
-        if owner is not None:
-            statement = statement.where(table.c[owner] == bindparam("owner_id"))
-        params = [
-            {"row_id": row_id, **({"owner_id": values[owner]} if owner else {}), **values}
-            for row_id, values in rows
-        ]
-        _, count = self._write(statement, params)
+        columns = tuple(rows[0][1])
+        bulk = BulkStatements.of(self._connection().dialect, table, columns)
+        values = bulk.executemany_rows([tuple(row.values()) for _, row in rows])
+        if owner is None:
+            params = [(*row, row_id) for row, (row_id, _) in zip(values, rows, strict=True)]
+        else:
+            params = [
+                (*row, row_id, values_of[owner])
+                for row, (row_id, values_of) in zip(values, rows, strict=True)
+            ]
+        _, count = self._driver_write(bulk.update_by_id(owner), params, many=True)
         if 0 <= count < len(rows):
             self._raise_missing(table, [row_id for row_id, _ in rows], what, owner=owner)
 
@@ -232,8 +253,8 @@ class SqlRepository:
         wanted = sorted({i for i in ids if i is not None})
         found: set[int] = set()
         for chunk in chunked(wanted, self.chunk_size):
-            query = select(table.c.id).where(table.c.id.in_(chunk))
-            found.update(row["id"] for row in self._rows(query))
+            query = select(table.c.id).where(self._among(table.c.id))
+            found.update(row["id"] for row in self._rows(query, self._keys(chunk)))
         absent = [i for i in wanted if i not in found]
         if absent or owner is None:
             raise NotFoundError(f"{what} {', '.join(map(str, absent)) or '?'} does not exist")
@@ -243,13 +264,75 @@ class SqlRepository:
         """Rows whose id is among ``ids``, one query per chunk, ascending id."""
         wanted = _distinct(ids)
         found: list[RowMapping] = []
+        statement = _select_among(self._connection().dialect.name, table, "id")
         for chunk in chunked(wanted, self.chunk_size):
-            found.extend(self._rows(select(table).where(table.c.id.in_(chunk))))
+            found.extend(self._rows(statement, self._keys(chunk)))
         found.sort(key=lambda row: int(row["id"]))
         return found
 
-    def _one(self, statement: Executable) -> RowMapping | None:
-        rows = self._rows(statement)
+    def _driver_write(
+        self, sql: str, params: Sequence[Any], *, many: bool = False
+    ) -> tuple[Sequence[Sequence[Any]], int]:
+        """Run one write given as SQL text with driver-ready positional ``params`` (a list
+        of rows when ``many``, for ``executemany``); its RETURNING rows and row count.
+
+        It still goes through the connection (events, statement logs, transaction) and
+        its errors are translated like those of :meth:`_write`.
+        """
+        try:
+            with self._atomic(always=False) as connection:
+                result = connection.exec_driver_sql(sql, params if many else tuple(params))
+                rows: Sequence[Sequence[Any]] = result.fetchall() if result.returns_rows else []
+                count = result.rowcount
+        except StatementError as exc:
+            _reraise(exc)
+        return rows, count
+
+    def _bulk_insert(
+        self,
+        table: Table,
+        columns: tuple[str, ...],
+        rows: Sequence[tuple[Any, ...]],
+        *,
+        returning: tuple[str, ...] = (),
+        conflict: str = "",
+    ) -> builtins.list[Sequence[Any]]:
+        """Insert ``rows`` (entity values in ``columns`` order, unprocessed) in one
+        statement per chunk; the RETURNING rows of all chunks, in no particular order."""
+        bulk = BulkStatements.of(self._connection().dialect, table, columns)
+        returned: builtins.list[Sequence[Any]] = []
+        for chunk in chunked(rows, bulk.rows_per_statement(self.chunk_size)):
+            sql = bulk.insert(len(chunk), returning=returning, conflict=conflict)
+            found, _ = self._driver_write(sql, bulk.parameters(chunk))
+            returned.extend(found)
+        return returned
+
+    def _among(self, column: Column[Any]) -> ColumnElement[bool]:
+        """``column`` among the bound parameter ``keys``, one parameter however many keys
+        (its value comes from :meth:`_keys`).
+
+        An expanded ``IN (?, ?, ...)`` is rendered anew for every call and planned anew by
+        PostgreSQL, which costs more than the lookup; instead SQLite reads the keys from
+        a JSON array (``json_each``) and PostgreSQL compares with ``= ANY(array)``.
+        """
+        return _among_keys(self._connection().dialect.name, column)
+
+    def _keys(self, keys: Sequence[Any]) -> dict[str, Any]:
+        """The parameters of :meth:`_among` for ``keys``."""
+        if self._connection().dialect.name == "postgresql":
+            return {"keys": list(keys)}
+        return {"keys": json.dumps(list(keys))}
+
+    def _stream(self, statement: Executable) -> Iterator[Sequence[Any]]:
+        """Run a read and yield its rows as they are fetched (positional access), so a
+        large answer is never held twice (driver rows and the entities made of them)."""
+        try:
+            yield from self._connection().execute(statement)
+        except StatementError as exc:
+            _reraise(exc)
+
+    def _one(self, statement: Executable, params: Params = None) -> RowMapping | None:
+        rows = self._rows(statement, params)
         return rows[0] if rows else None
 
 
@@ -265,6 +348,175 @@ def _reraise(exc: StatementError, values: Mapping[str, Any] | None = None) -> No
 def _require_new(entity: Any, what: str) -> None:
     if entity.id is not None:
         raise ValidationError(f"{what} {entity.id} is already stored")
+
+
+# -- statements built once -------------------------------------------------------------
+# SQLAlchemy compiles a statement once and caches it, but building the construct and its
+# cache key again on every call costs as much as a small lookup; the statements of the
+# per-user and per-key reads are therefore built once, with bound parameters.
+
+
+@functools.cache
+def _select_by(table: Table, column: str) -> Select[Any]:
+    """``SELECT * FROM table WHERE column = :key ORDER BY id``."""
+    return select(table).where(table.c[column] == bindparam("key")).order_by(table.c.id)
+
+
+@functools.cache
+def _select_all(table: Table) -> Select[Any]:
+    """``SELECT * FROM table ORDER BY id``."""
+    return select(table).order_by(table.c.id)
+
+
+@functools.cache
+def _among_keys(dialect_name: str, column: Column[Any]) -> ColumnElement[bool]:
+    """``column`` among the bound parameter ``keys`` (see ``SqlRepository._among``)."""
+    if dialect_name == "postgresql":
+        return column == any_(bindparam("keys", type_=ARRAY(column.type)))
+    values: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam("keys"))
+    )
+    return column.in_(values)
+
+
+@functools.cache
+def _select_among(dialect_name: str, table: Table, column: str) -> Select[Any]:
+    """``SELECT * FROM table WHERE column`` among ``:keys`` (see ``SqlRepository._among``)."""
+    return select(table).where(_among_keys(dialect_name, table.c[column]))
+
+
+# -- statements sent to the driver as text ---------------------------------------------
+
+_PLACEHOLDER: Final = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _processed(process: Callable[[Any], Any], values: Sequence[Any], cached: bool) -> list[Any]:
+    """``process`` applied to each value; with ``cached`` once per distinct value (a batch
+    shares a handful of timestamps), unless some value is unhashable (a JSON object)."""
+    if cached:
+        try:
+            distinct = set(values)
+        except TypeError:
+            pass
+        else:
+            converted = {value: process(value) for value in distinct}
+            return list(map(converted.__getitem__, values))
+    return list(map(process, values))
+
+
+class BulkStatements:
+    """Multi-row statements of one table and dialect as SQL text with positional
+    parameters, and the parameters themselves.
+
+    Bulk paths send thousands of rows per call; building them as SQLAlchemy constructs
+    costs more per row than the database spends storing it. Here the SQL text is made
+    once per shape and cached, and each column's values go through that column type's
+    own bind processor (the same conversion SQLAlchemy applies), so what is stored is
+    identical. SQLite gets ``INSERT ... VALUES (...), (...)``; PostgreSQL gets
+    ``INSERT ... SELECT * FROM unnest(...)`` with one array per column, which it parses
+    and plans in constant time whatever the number of rows.
+    """
+
+    _made: ClassVar[dict[tuple[Any, ...], BulkStatements]] = {}
+
+    def __init__(self, dialect: Dialect, table: Table, columns: tuple[str, ...]) -> None:
+        self.table = table
+        self.columns = columns
+        self.postgres = dialect.name == "postgresql"
+        self.placeholder = _PLACEHOLDER[dialect.paramstyle]
+        quote = dialect.identifier_preparer.quote
+        self._quote = quote
+        self._names = ", ".join(quote(table.c[key].name) for key in columns)
+        self._max_parameters = int(getattr(dialect, "insertmanyvalues_max_parameters", 32_766))
+        self._processors: list[tuple[int, Callable[[Any], Any], bool]] = []
+        self._array_types: list[str] = []
+        for position, key in enumerate(columns):
+            column_type = table.c[key].type
+            process = column_type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                cached = isinstance(column_type, TypeDecorator)
+                self._processors.append((position, process, cached))
+            self._array_types.append(f"{column_type.compile(dialect=dialect)}[]")
+        self._sql: dict[tuple[Any, ...], str] = {}
+
+    @classmethod
+    def of(cls, dialect: Dialect, table: Table, columns: tuple[str, ...]) -> BulkStatements:
+        """The (cached) statements of ``columns`` of ``table`` for ``dialect``."""
+        key = (type(dialect), dialect.paramstyle, table.name, columns)
+        made = cls._made.get(key)
+        if made is None:
+            made = cls._made[key] = cls(dialect, table, columns)
+        return made
+
+    def rows_per_statement(self, chunk_size: int) -> int:
+        """Rows per statement: ``chunk_size``, fewer where the driver limits parameters."""
+        if self.postgres:
+            return chunk_size
+        return max(1, min(chunk_size, self._max_parameters // len(self.columns)))
+
+    def _columns_of(self, rows: Sequence[tuple[Any, ...]]) -> list[Sequence[Any]]:
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for position, process, cached in self._processors:
+            columns[position] = _processed(process, columns[position], cached)
+        return columns
+
+    def parameters(self, rows: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """The driver parameters of a multi-row statement over ``rows``."""
+        columns = self._columns_of(rows)
+        if self.postgres:
+            return [list(column) for column in columns]
+        return list(chain.from_iterable(zip(*columns, strict=True)))
+
+    def executemany_rows(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """The driver parameters of an ``executemany`` over ``rows``, one tuple per row."""
+        return list(zip(*self._columns_of(rows), strict=True))
+
+    def insert(self, count: int, *, returning: tuple[str, ...] = (), conflict: str = "") -> str:
+        """``INSERT`` of ``count`` rows, then ``conflict`` (an ``ON CONFLICT`` clause) and
+        ``RETURNING returning``."""
+        key = ("insert", count, returning, conflict)
+        sql = self._sql.get(key)
+        if sql is None:
+            target = f"INSERT INTO {self._quote(self.table.name)} ({self._names}) "
+            if self.postgres:
+                arrays = ", ".join(f"{self.placeholder}::{t}" for t in self._array_types)
+                source = f"SELECT * FROM unnest({arrays})"
+            else:
+                row = f"({', '.join([self.placeholder] * len(self.columns))})"
+                source = "VALUES " + ", ".join([row] * count)
+            sql = target + source
+            if conflict:
+                sql += " " + conflict
+            if returning:
+                sql += " RETURNING " + ", ".join(self._quote(name) for name in returning)
+            self._sql[key] = sql
+        return sql
+
+    def insert_row(self) -> str:
+        """Single-row ``INSERT`` for ``executemany``."""
+        key = ("insert_row",)
+        sql = self._sql.get(key)
+        if sql is None:
+            marks = ", ".join([self.placeholder] * len(self.columns))
+            sql = f"INSERT INTO {self._quote(self.table.name)} ({self._names}) VALUES ({marks})"
+            self._sql[key] = sql
+        return sql
+
+    def update_by_id(self, owner: str | None = None) -> str:
+        """``UPDATE`` of every column by ``id`` (and ``owner`` when given), positional
+        parameters: the column values, then the id (then the owner)."""
+        key = ("update", owner)
+        sql = self._sql.get(key)
+        if sql is None:
+            mark = self.placeholder
+            assignments = ", ".join(
+                f"{self._quote(self.table.c[k].name)} = {mark}" for k in self.columns
+            )
+            sql = f"UPDATE {self._quote(self.table.name)} SET {assignments} WHERE id = {mark}"
+            if owner is not None:
+                sql += f" AND {self._quote(owner)} = {mark}"
+            self._sql[key] = sql
+        return sql
 
 
 # -- users ----------------------------------------------------------------------------
@@ -316,7 +568,7 @@ class SqlUserRepository(SqlRepository, UserRepository):
 
     def get(self, user_id: int) -> User | None:
         """The user with this id, or ``None``."""
-        row = self._one(select(users).where(users.c.id == user_id))
+        row = self._one(_select_by(users, "id"), {"key": user_id})
         return None if row is None else _user_from_row(row)
 
     def get_many(self, ids: Collection[int]) -> dict[int, User]:
@@ -330,7 +582,7 @@ class SqlUserRepository(SqlRepository, UserRepository):
     def _by_column(self, column: str, value: str | None) -> User | None:
         if value is None:
             return None
-        row = self._one(select(users).where(users.c[column] == value))
+        row = self._one(_select_by(users, column), {"key": value})
         return None if row is None else _user_from_row(row)
 
     def get_by_in_app_id(self, in_app_id: str) -> User | None:
@@ -352,6 +604,26 @@ class SqlUserRepository(SqlRepository, UserRepository):
     def update(self, user: User) -> None:
         """Write every field of a stored user."""
         self._update_one(users, user.id, _user_values(user), "user")
+
+    def lock(self, user_ids: Collection[int]) -> None:
+        """Lock these users' rows until the transaction ends, so that transactions locking
+        the same user run one after the other and each reads what the other committed.
+
+        PostgreSQL: one ``SELECT ... FOR NO KEY UPDATE`` per chunk in ascending id (no
+        deadlock between lockers; foreign-key checks of other writers are not blocked).
+        SQLite sends nothing: its single writer already serialises write transactions,
+        and one that read a snapshot gone stale fails to write as a conflict.
+        """
+        if self._connection().dialect.name != "postgresql":
+            return
+        for chunk in chunked(_distinct(user_ids), self.chunk_size):
+            statement = (
+                select(users.c.id)
+                .where(users.c.id.in_(chunk))
+                .order_by(users.c.id)
+                .with_for_update(key_share=True)
+            )
+            self._rows(statement)
 
 
 # -- admins ---------------------------------------------------------------------------
@@ -391,7 +663,7 @@ class SqlAdminRepository(SqlRepository, AdminRepository):
 
     def get(self, admin_id: int) -> Admin | None:
         """The admin with this id, or ``None``."""
-        row = self._one(select(admins).where(admins.c.id == admin_id))
+        row = self._one(_select_by(admins, "id"), {"key": admin_id})
         return None if row is None else _admin_from_row(row)
 
     def list(self) -> builtins.list[Admin]:
@@ -485,7 +757,7 @@ class SqlDefinitionRepository(SqlRepository, DefinitionRepository):
 
     def get(self, definition_id: int) -> NFTDefinition | None:
         """The definition with this id, or ``None``."""
-        row = self._one(select(nft_definitions).where(nft_definitions.c.id == definition_id))
+        row = self._one(_select_by(nft_definitions, "id"), {"key": definition_id})
         return None if row is None else _definition_from_row(row)
 
     def get_many(self, ids: Collection[int]) -> dict[int, NFTDefinition]:
@@ -494,20 +766,20 @@ class SqlDefinitionRepository(SqlRepository, DefinitionRepository):
 
     def list(self) -> builtins.list[NFTDefinition]:
         """Every definition, ascending id."""
-        statement = select(nft_definitions).order_by(nft_definitions.c.id)
+        statement = _select_all(nft_definitions)
         return [_definition_from_row(row) for row in self._rows(statement)]
 
     def get_by_prefix(self, prefix: str) -> NFTDefinition | None:
         """Lookup by exact, case-sensitive prefix."""
-        row = self._one(select(nft_definitions).where(nft_definitions.c.prefix == prefix))
+        row = self._one(_select_by(nft_definitions, "prefix"), {"key": prefix})
         return None if row is None else _definition_from_row(row)
 
     def get_many_by_prefix(self, prefixes: Collection[str]) -> dict[str, NFTDefinition]:
         """The stored definitions among ``prefixes``, one query per chunk, keyed by prefix."""
         found: dict[str, NFTDefinition] = {}
         for chunk in chunked(_distinct(prefixes), self.chunk_size):
-            statement = select(nft_definitions).where(nft_definitions.c.prefix.in_(chunk))
-            for row in self._rows(statement):
+            statement = _select_among(self._connection().dialect.name, nft_definitions, "prefix")
+            for row in self._rows(statement, self._keys(chunk)):
                 found[row["prefix"]] = _definition_from_row(row)
         return found
 
@@ -565,6 +837,15 @@ def _instance_values(instance: NFTInstance) -> dict[str, Any]:
     }
 
 
+_INSTANCE_COLUMNS: Final = tuple(
+    _instance_values(
+        NFTInstance(user_id=0, definition_id=0, serial_number=0, unique_instance_id="")
+    )
+)
+_instance_row: Callable[[NFTInstance], tuple[Any, ...]] = attrgetter(*_INSTANCE_COLUMNS)
+"""The values of ``_instance_values`` as a tuple, in ``_INSTANCE_COLUMNS`` order."""
+
+
 def _instance_from_row(row: RowMapping) -> NFTInstance:
     return NFTInstance(
         id=row["id"],
@@ -620,15 +901,17 @@ class SqlInstanceRepository(SqlRepository, InstanceRepository):
         """One multi-row ``INSERT ... RETURNING id`` per chunk; ids assigned in order."""
         for instance in instances:
             _require_new(instance, "instance")
-        values = [_instance_values(instance) for instance in instances]
+        rows = list(map(_instance_row, instances))
         with self._atomic():
-            ids = self._insert_many(nft_instances, values, key=("unique_instance_id",))
+            ids = self._insert_many(
+                nft_instances, _INSTANCE_COLUMNS, rows, key=("unique_instance_id",)
+            )
         for instance, new_id in zip(instances, ids, strict=True):
             instance.id = new_id
 
     def get(self, instance_id: int) -> NFTInstance | None:
         """The instance with this id, or ``None``."""
-        row = self._one(select(nft_instances).where(nft_instances.c.id == instance_id))
+        row = self._one(_select_by(nft_instances, "id"), {"key": instance_id})
         return None if row is None else _instance_from_row(row)
 
     def get_many(self, ids: Collection[int]) -> dict[int, NFTInstance]:
@@ -640,20 +923,23 @@ class SqlInstanceRepository(SqlRepository, InstanceRepository):
         statement = select(nft_instances).order_by(nft_instances.c.id)
         return [_instance_from_row(row) for row in self._rows(statement)]
 
-    def _where(self, condition: ColumnElement[bool]) -> builtins.list[NFTInstance]:
-        statement = select(nft_instances).where(condition).order_by(nft_instances.c.id)
-        return [_instance_from_row(row) for row in self._rows(statement)]
+    def _where(self, column: str, key: Any) -> builtins.list[NFTInstance]:
+        statement = _select_by(nft_instances, column)
+        return [_instance_from_row(row) for row in self._rows(statement, {"key": key})]
 
     def _where_in(self, column: str, keys: Collection[Any]) -> builtins.list[NFTInstance]:
         found: builtins.list[NFTInstance] = []
+        statement = _select_among(self._connection().dialect.name, nft_instances, column)
         for chunk in chunked(_distinct(keys), self.chunk_size):
-            found.extend(self._where(nft_instances.c[column].in_(chunk)))
+            found.extend(
+                _instance_from_row(row) for row in self._rows(statement, self._keys(chunk))
+            )
         found.sort(key=lambda instance: instance.id or 0)
         return found
 
     def list_for_user(self, user_id: int) -> builtins.list[NFTInstance]:
         """The user's instances, ascending id."""
-        return self._where(nft_instances.c.user_id == user_id)
+        return self._where("user_id", user_id)
 
     def list_for_users(self, user_ids: Collection[int]) -> builtins.list[NFTInstance]:
         """The instances of all these users, one query per chunk, ascending id."""
@@ -661,7 +947,7 @@ class SqlInstanceRepository(SqlRepository, InstanceRepository):
 
     def list_for_definition(self, definition_id: int) -> builtins.list[NFTInstance]:
         """The definition's instances, ascending id."""
-        return self._where(nft_instances.c.definition_id == definition_id)
+        return self._where("definition_id", definition_id)
 
     def list_by_origins(self, origins: Collection[str]) -> builtins.list[NFTInstance]:
         """Every instance whose origin is among ``origins``, ascending id."""
@@ -674,7 +960,7 @@ class SqlInstanceRepository(SqlRepository, InstanceRepository):
         for chunk in chunked(_distinct(candidates), self.chunk_size):
             taken.update(
                 row["unique_instance_id"]
-                for row in self._rows(select(column).where(column.in_(chunk)))
+                for row in self._rows(select(column).where(self._among(column)), self._keys(chunk))
             )
         return taken
 
@@ -759,8 +1045,29 @@ def _card_from_row(row: RowMapping, cells: builtins.list[BingoCell]) -> BingoCar
     )
 
 
+_CARD_COLUMNS: Final = tuple(_card_values(BingoCard(user_id=0, center_definition_id=0)))
+_card_row: Callable[[BingoCard], tuple[Any, ...]] = attrgetter(*_CARD_COLUMNS)
+_CELL_COLUMNS: Final = tuple(_cell_values(BingoCell(idx=0, target_definition_id=0), None))
+_cell_row: Callable[[BingoCell], tuple[Any, ...]] = attrgetter(*_CELL_COLUMNS[1:])
+"""A cell's values but its card id, in ``_CELL_COLUMNS`` order after ``bingo_card_id``."""
 _CARD_KEY: Final = ("user_id", "center_definition_id")
-_CELL_KEY: Final = ("bingo_card_id", "idx")
+
+
+@functools.cache
+def _card_queries(
+    column: str | None, dialect_name: str = "", among: bool = False
+) -> tuple[Select[Any], Select[Any]]:
+    """The cards (and their cells) whose ``column`` is the bound ``key`` (or among the bound
+    ``keys`` with ``among``; every card when ``column`` is None), in id and idx order."""
+    cards_query = select(bingo_cards).order_by(bingo_cards.c.id)
+    cells_query = select(bingo_cells).order_by(bingo_cells.c.bingo_card_id, bingo_cells.c.idx)
+    if column is not None:
+        target = bingo_cards.c[column]
+        card_filter = _among_keys(dialect_name, target) if among else target == bindparam("key")
+        cards_query = cards_query.where(card_filter)
+        matching = select(bingo_cards.c.id).where(card_filter)
+        cells_query = cells_query.where(bingo_cells.c.bingo_card_id.in_(matching))
+    return cards_query, cells_query
 
 
 class SqlBingoCardRepository(SqlRepository, BingoCardRepository):
@@ -780,19 +1087,22 @@ class SqlBingoCardRepository(SqlRepository, BingoCardRepository):
                 _require_new(cell, "bingo cell")
         card_ids: builtins.list[int] = []
         cell_ids: dict[tuple[int, int], int] = {}
+        cells = BulkStatements.of(self._connection().dialect, bingo_cells, _CELL_COLUMNS)
         with self._atomic():
             for chunk in chunked(cards, self.chunk_size):
                 chunk_ids = self._insert_many(
-                    bingo_cards, [_card_values(card) for card in chunk], key=_CARD_KEY
+                    bingo_cards, _CARD_COLUMNS, list(map(_card_row, chunk)), key=_CARD_KEY
                 )
                 card_ids.extend(chunk_ids)
                 cell_rows = [
-                    _cell_values(cell, card_id)
+                    (card_id, *_cell_row(cell))
                     for card, card_id in zip(chunk, chunk_ids, strict=True)
                     for cell in card.cells
                 ]
                 if cell_rows:
-                    self._write(insert(bingo_cells), cell_rows)
+                    self._driver_write(
+                        cells.insert_row(), cells.executemany_rows(cell_rows), many=True
+                    )
                     cell_ids.update(self._cell_ids(chunk_ids))
         for card, card_id in zip(cards, card_ids, strict=True):
             card.id = card_id
@@ -804,45 +1114,50 @@ class SqlBingoCardRepository(SqlRepository, BingoCardRepository):
         """Cell ids of these cards by (card id, idx): one query."""
         cells = bingo_cells.c
         query = select(cells.id, cells.bingo_card_id, cells.idx).where(
-            cells.bingo_card_id.in_(card_ids)
+            self._among(cells.bingo_card_id)
         )
-        return {(row["bingo_card_id"], row["idx"]): row["id"] for row in self._rows(query)}
+        return {
+            (row["bingo_card_id"], row["idx"]): row["id"]
+            for row in self._rows(query, self._keys(card_ids))
+        }
 
-    def _load(self, card_filter: ColumnElement[bool] | None) -> builtins.list[BingoCard]:
-        """Cards matching ``card_filter`` (all when None), ascending id, with their cells in
-        idx order: two queries."""
-        cards_query = select(bingo_cards).order_by(bingo_cards.c.id)
-        cells_query = select(bingo_cells).order_by(bingo_cells.c.bingo_card_id, bingo_cells.c.idx)
-        if card_filter is not None:
-            cards_query = cards_query.where(card_filter)
-            matching = select(bingo_cards.c.id).where(card_filter)
-            cells_query = cells_query.where(bingo_cells.c.bingo_card_id.in_(matching))
-        card_rows = self._rows(cards_query)
+    def _load(
+        self, queries: tuple[Select[Any], Select[Any]], params: Params = None
+    ) -> builtins.list[BingoCard]:
+        """The cards of ``queries`` (see ``_card_queries``, bound with ``params``),
+        ascending id, with their cells in idx order: two queries."""
+        cards_query, cells_query = queries
+        card_rows = self._rows(cards_query, params)
         if not card_rows:
             return []
         cells: dict[int, builtins.list[BingoCell]] = {row["id"]: [] for row in card_rows}
-        for row in self._rows(cells_query):
-            cells[row["bingo_card_id"]].append(_cell_from_row(row))
+        for row in self._rows(cells_query, params):
+            # Under READ COMMITTED the cells query may see a card committed after the
+            # cards query ran; such a card is not part of this answer.
+            bucket = cells.get(row["bingo_card_id"])
+            if bucket is not None:
+                bucket.append(_cell_from_row(row))
         return [_card_from_row(row, cells[row["id"]]) for row in card_rows]
 
     def get(self, card_id: int) -> BingoCard | None:
         """The card with this id and its cells, or ``None``."""
-        found = self._load(bingo_cards.c.id == card_id)
+        found = self._load(_card_queries("id"), {"key": card_id})
         return found[0] if found else None
 
     def list(self) -> builtins.list[BingoCard]:
         """Every card with its cells, ascending id."""
-        return self._load(None)
+        return self._load(_card_queries(None))
 
     def list_for_user(self, user_id: int) -> builtins.list[BingoCard]:
         """The user's cards with cells, ascending id."""
-        return self._load(bingo_cards.c.user_id == user_id)
+        return self._load(_card_queries("user_id"), {"key": user_id})
 
     def list_for_users(self, user_ids: Collection[int]) -> builtins.list[BingoCard]:
         """The cards (with cells) of all these users: two queries per chunk of users."""
         found: builtins.list[BingoCard] = []
+        queries = _card_queries("user_id", self._connection().dialect.name, among=True)
         for chunk in chunked(_distinct(user_ids), self.chunk_size):
-            found.extend(self._load(bingo_cards.c.user_id.in_(chunk)))
+            found.extend(self._load(queries, self._keys(chunk)))
         found.sort(key=lambda card: card.id or 0)
         return found
 
@@ -866,44 +1181,55 @@ class SqlBingoCardRepository(SqlRepository, BingoCardRepository):
                 self._update_many(bingo_cells, cell_rows, "bingo cell", owner="bingo_card_id")
 
     def completed_line_candidates(self, now: datetime) -> builtins.list[DrawCandidate]:
-        """One query: per live card a bitmask of unlocked idx, the lines it completes, and
-        the matched instances of cells on those lines, de-duplicated, ascending id."""
+        """One query: per live card the bitmask of its unlocked idx and of the cells on
+        the lines that mask completes; the matched instances of those cells, each once,
+        ascending id."""
         at = ensure_utc(now, "now")
         cards, cells = bingo_cards, bingo_cells
-        bit = literal(1, Integer).bitwise_lshift(cells.c.idx)
         live = or_(
             cards.c.state == CARD_COMPLETED,
             and_(cards.c.state == CARD_ACTIVE, or_(cards.c.expiry.is_(None), cards.c.expiry > at)),
         )
-        masks = (
+        unlocked = (
             select(
-                cards.c.id.label("card_id"),
-                func.sum(case((cells.c.state == CELL_UNLOCKED, bit), else_=0)).label("unlocked"),
+                cells.c.bingo_card_id.label("card_id"),
+                func.sum(literal(1, Integer).bitwise_lshift(cells.c.idx)).label("mask"),
             )
             .select_from(cards.join(cells, cells.c.bingo_card_id == cards.c.id))
-            .where(live)
-            .group_by(cards.c.id)
-            .subquery("card_masks")
+            .where(live, cells.c.state == CELL_UNLOCKED)
+            .group_by(cells.c.bingo_card_id)
+            .subquery("unlocked")
         )
-        on_completed = [
-            case((masks.c.unlocked.bitwise_and(line) == line, line), else_=0)
-            for line in _LINE_MASKS
+        on_lines = [
+            case((unlocked.c.mask.bitwise_and(line) == line, line), else_=0) for line in _LINE_MASKS
         ]
-        covered: ColumnElement[int] = on_completed[0]
-        for line_bits in on_completed[1:]:
-            covered = covered.bitwise_or(line_bits)
+        covered_mask: ColumnElement[int] = on_lines[0]
+        for line_bits in on_lines[1:]:
+            covered_mask = covered_mask.bitwise_or(line_bits)
+        covered = select(unlocked.c.card_id, covered_mask.label("covered")).subquery("covered")
+        matched = (
+            select(cells.c.matched_nft_instance_id)
+            .select_from(covered.join(cells, cells.c.bingo_card_id == covered.c.card_id))
+            .where(
+                covered.c.covered != 0,
+                covered.c.covered.bitwise_and(literal(1, Integer).bitwise_lshift(cells.c.idx)) != 0,
+            )
+        )
         statement = (
             select(*_CANDIDATE_COLUMNS)
-            .distinct()
-            .select_from(
-                masks.join(cells, cells.c.bingo_card_id == masks.c.card_id).join(
-                    nft_instances, nft_instances.c.id == cells.c.matched_nft_instance_id
-                )
-            )
-            .where(cells.c.state == CELL_UNLOCKED, covered.bitwise_and(bit) != 0)
+            .where(nft_instances.c.id.in_(matched))
             .order_by(nft_instances.c.id)
         )
-        return [_candidate_from_row(row) for row in self._rows(statement)]
+        return [
+            DrawCandidate(
+                instance_id=row[0],
+                user_id=row[1],
+                definition_id=row[2],
+                nft_origin=row[3],
+                status=row[4],
+            )
+            for row in self._stream(statement)
+        ]
 
 
 # -- draw types -----------------------------------------------------------------------
@@ -945,7 +1271,7 @@ class SqlDrawTypeRepository(SqlRepository, DrawTypeRepository):
 
     def get(self, draw_type_id: int) -> PrizeDrawType | None:
         """The draw type with this id, or ``None``."""
-        row = self._one(select(prize_draw_types).where(prize_draw_types.c.id == draw_type_id))
+        row = self._one(_select_by(prize_draw_types, "id"), {"key": draw_type_id})
         return None if row is None else _draw_type_from_row(row)
 
     def list(self) -> builtins.list[PrizeDrawType]:
@@ -1001,7 +1327,7 @@ class SqlWinningNumberRepository(SqlRepository, WinningNumberRepository):
     def get(self, winning_number_id: int) -> PrizeDrawWinningNumber | None:
         """The winning number with this id, or ``None``."""
         table = prize_draw_winning_numbers
-        row = self._one(select(table).where(table.c.id == winning_number_id))
+        row = self._one(_select_by(table, "id"), {"key": winning_number_id})
         return None if row is None else _winning_number_from_row(row)
 
     def list(self) -> builtins.list[PrizeDrawWinningNumber]:
@@ -1073,6 +1399,30 @@ def _result_from_row(row: RowMapping) -> PrizeDrawResult:
     )
 
 
+_RESULT_COLUMNS: Final = tuple(
+    _result_values(
+        PrizeDrawResult(
+            draw_type_id=0, user_id=0, definition_id=0, nft_instance_id=0, draw_number=""
+        )
+    )
+)
+_result_row: Callable[[PrizeDrawResult], tuple[Any, ...]] = attrgetter(*_RESULT_COLUMNS)
+
+
+def _conflict_clause(scored: bool) -> str:
+    """``ON CONFLICT`` on the partial unique key of scored or unscored results (§7.5):
+    every column but ``id`` and ``draw_type_id`` takes the new value."""
+    key = SCORED_RESULT_KEY if scored else UNSCORED_RESULT_KEY
+    where = "IS NOT NULL" if scored else "IS NULL"
+    assignments = ", ".join(f"{name} = excluded.{name}" for name in OVERWRITTEN_RESULT_COLUMNS)
+    return (
+        f"ON CONFLICT ({', '.join(key)}) WHERE winning_number_id {where} "
+        f"DO UPDATE SET {assignments}"
+    )
+
+
+_RESULT_CONFLICT: Final = {scored: _conflict_clause(scored) for scored in (True, False)}
+
 _RANKING = (
     prize_draw_results.c.similarity_score.desc(),
     prize_draw_results.c.nft_instance_id,
@@ -1091,7 +1441,7 @@ class SqlDrawResultRepository(SqlRepository, DrawResultRepository):
 
     def get(self, result_id: int) -> PrizeDrawResult | None:
         """The result with this id, or ``None``."""
-        row = self._one(select(prize_draw_results).where(prize_draw_results.c.id == result_id))
+        row = self._one(_select_by(prize_draw_results, "id"), {"key": result_id})
         return None if row is None else _result_from_row(row)
 
     def list(self) -> builtins.list[PrizeDrawResult]:
@@ -1117,29 +1467,30 @@ class SqlDrawResultRepository(SqlRepository, DrawResultRepository):
         When a key repeats inside the call, the last result of that key is written and
         every result of the key gets the row's id.
         """
-        dialect = self._connection().dialect.name
+        keys = list(map(_result_key, results))
         ids: dict[tuple[int, int, int | None], int] = {}
         with self._atomic():
-            for chunk in chunked(results, self.chunk_size):
+            for start in range(0, len(results), self.chunk_size):
+                chunk = results[start : start + self.chunk_size]
+                chunk_keys = keys[start : start + self.chunk_size]
                 for scored in (True, False):
                     latest = {
-                        _result_key(result): result
-                        for result in chunk
-                        if (result.winning_number_id is not None) == scored
+                        key: result
+                        for key, result in zip(chunk_keys, chunk, strict=True)
+                        if (key[2] is not None) == scored
                     }
                     if not latest:
                         continue
-                    statement = result_upsert(dialect, scored=scored)
-                    rows, _ = self._write(statement, [_result_values(r) for r in latest.values()])
-                    for row in rows:
-                        key = (
-                            row["nft_instance_id"],
-                            row["draw_type_id"],
-                            row["winning_number_id"],
-                        )
-                        ids[key] = row["id"]
-        for result in results:
-            result.id = ids[_result_key(result)]
+                    returned = self._bulk_insert(
+                        prize_draw_results,
+                        _RESULT_COLUMNS,
+                        list(map(_result_row, latest.values())),
+                        returning=("id", *SCORED_RESULT_KEY),
+                        conflict=_RESULT_CONFLICT[scored],
+                    )
+                    ids.update(((row[1], row[2], row[3]), row[0]) for row in returned)
+        for result, key in zip(results, keys, strict=True):
+            result.id = ids[key]
 
     def top(
         self,
@@ -1176,8 +1527,9 @@ class SqlDrawResultRepository(SqlRepository, DrawResultRepository):
         return [_result_from_row(row) for row in self._rows(statement)]
 
 
-def _result_key(result: PrizeDrawResult) -> tuple[int, int, int | None]:
-    return (result.nft_instance_id, result.draw_type_id, result.winning_number_id)
+_result_key: Callable[[PrizeDrawResult], tuple[int, int, int | None]] = attrgetter(
+    *SCORED_RESULT_KEY
+)
 
 
 def _scored_results(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
@@ -22,6 +22,7 @@ from nictbw.adapters.sqlalchemy.repositories import (
     SqlUserRepository,
     SqlWinningNumberRepository,
 )
+from nictbw.adapters.sqlalchemy.snapshots import SqlDrawSnapshotRepository
 from nictbw.ports.repositories import UnitOfWork
 
 
@@ -42,6 +43,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     draw_types: SqlDrawTypeRepository
     winning_numbers: SqlWinningNumberRepository
     draw_results: SqlDrawResultRepository
+    draw_snapshots: SqlDrawSnapshotRepository
 
     def __init__(self, engine: Engine, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
         self.engine = engine
@@ -55,6 +57,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.draw_types = SqlDrawTypeRepository(source, chunk_size)
         self.winning_numbers = SqlWinningNumberRepository(source, chunk_size)
         self.draw_results = SqlDrawResultRepository(source, chunk_size)
+        self.draw_snapshots = SqlDrawSnapshotRepository(source, chunk_size)
 
     @property
     def connection(self) -> Connection:
@@ -121,6 +124,11 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             raise
         else:
             _translated(nested.commit)
+
+    def lock_users(self, user_ids: Collection[int]) -> None:
+        """Serialise, until the transaction ends, the work of concurrent units of work on
+        these users (row locks on PostgreSQL; SQLite's single writer needs none)."""
+        self.users.lock(user_ids)
 
     def rollback(self) -> None:
         """Discard every change since the last commit and begin a new transaction."""

@@ -61,6 +61,9 @@ class BingoBatch:
         for user_id, held in by_user.items():
             self._held[user_id] = held_by_definition(held)
         self._planned: dict[int, BingoCard] = {}
+        self._locked: dict[int, set[int]] = {}
+        self._unborn: set[int] = set()
+        self._cards_created = 0
         self.cells_unlocked = 0
         for cards in self._cards.values():
             for card in cards:
@@ -69,8 +72,8 @@ class BingoBatch:
 
     @property
     def cards_created(self) -> int:
-        """Cards created by this batch so far."""
-        return len(self._new)
+        """Cards created by this batch so far (flushed ones included)."""
+        return self._cards_created
 
     def _mark(self, card: BingoCard) -> None:
         if card.id is not None:
@@ -117,8 +120,18 @@ class BingoBatch:
         )
         self._cards[user_id].append(card)
         self._new.append(card)
+        self._cards_created += 1
         self._planned[key] = card
+        self._unborn.add(id(card))
         return card
+
+    def _locked_targets(self, card: BingoCard) -> set[int]:
+        """The target definitions of the card's locked cells (kept while it is unlocked)."""
+        targets = self._locked.get(id(card))
+        if targets is None:
+            targets = {cell.target_definition_id for cell in card.cells if not cell.is_unlocked}
+            self._locked[id(card)] = targets
+        return targets
 
     def gain(self, key: int, instance: NFTInstance) -> int:
         """Apply a stored, succeeded instance gained by its user: pre-unlock its planned card,
@@ -130,12 +143,17 @@ class BingoBatch:
         unlocked = 0
         planned = self._planned.pop(key, None)
         if planned is not None:
+            self._unborn.discard(id(planned))
             unlocked += unlock_held(planned, held, self._now)
         for card in self._cards[instance.user_id]:
-            if card.state != CARD_ACTIVE:
+            if card.state != CARD_ACTIVE or id(card) in self._unborn:
                 continue
+            locked = self._locked_targets(card)
+            if instance.definition_id not in locked:
+                continue  # no locked cell of this card is unlocked by this definition
             got = unlock_for_instance(card, instance, self._now)
             if got:
+                locked.discard(instance.definition_id)
                 unlocked += got
                 if card is not planned:
                     self._mark(card)

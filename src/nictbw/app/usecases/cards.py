@@ -7,7 +7,13 @@ import random
 from typing import Any
 
 from nictbw.app.usecases.bingo_path import BingoBatch
-from nictbw.app.usecases.common import atomic, now_from, rng_or_none, stored_user
+from nictbw.app.usecases.common import (
+    atomic,
+    lock_users,
+    now_from,
+    rng_or_none,
+    stored_user,
+)
 from nictbw.domain.bingo import expire_if_due, held_by_definition, layout_card, unlock_held
 from nictbw.domain.entities import CARD_ACTIVE, BingoCard, User
 from nictbw.ports import Clock, UnitOfWork
@@ -29,6 +35,7 @@ def update_user_bingo_info(
     stored = stored_user(uow, user)
     assert stored.id is not None
     now = now_from(clock)
+    lock_users(uow, [stored.id])
     catalogue = uow.definitions.list()
     by_id = {d.id: d for d in catalogue}
     held = held_by_definition(uow.instances.list_for_user(stored.id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -41,6 +41,17 @@ def rng_or_none(rng: random.Random | None) -> random.Random | None:
 def registry_or_default(registry: AlgorithmRegistry | None) -> AlgorithmRegistry:
     """The given registry or ``DEFAULT_SCORING_REGISTRY``."""
     return DEFAULT_SCORING_REGISTRY if registry is None else registry
+
+
+def lock_users(uow: UnitOfWork, user_ids: Iterable[int]) -> None:
+    """Serialise concurrent workflows on these users where the storage needs it.
+
+    Issuance, sync and ``update_user_bingo_info`` read a user's cards and instances and
+    write them back; two of them running at once on PostgreSQL (READ COMMITTED) could
+    each miss the other's card or unlock. Call before those reads. The in-memory
+    adapter runs units of work one at a time and needs nothing.
+    """
+    uow.lock_users(sorted(set(user_ids)))
 
 
 @contextmanager

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from itertools import islice
+from itertools import islice, repeat
+from operator import attrgetter
 
 from nictbw.app.usecases.common import (
     atomic,
@@ -15,7 +16,8 @@ from nictbw.app.usecases.common import (
     stored_draw_type,
     stored_instance,
 )
-from nictbw.domain.engine import EngineResult, PrizeDrawEngine, resolve_threshold
+from nictbw.app.usecases.gcpause import collector_paused
+from nictbw.domain.engine import PrizeDrawEngine, resolve_threshold
 from nictbw.domain.entities import (
     OUTCOME_WIN,
     DrawCandidate,
@@ -67,40 +69,60 @@ class _DrawSetup:
 
     def evaluate(
         self, uow: UnitOfWork, candidates: Iterable[DrawCandidate]
-    ) -> Iterator[tuple[list[PrizeDrawResult], list[EngineResult]]]:
-        """Score ``candidates`` batch by batch, store each batch with one upsert, yield it."""
-        assert self.draw_type.id is not None
+    ) -> Iterator[list[PrizeDrawResult]]:
+        """Score ``candidates`` batch by batch, store each batch with one upsert, yield it.
+
+        The engine scores a batch column by column; each candidate then costs one
+        ``PrizeDrawResult``, built straight from the columns.
+        """
+        draw_type_id = self.draw_type.id
+        assert draw_type_id is not None
         number_id = None if self.winning_number is None else self.winning_number.id
+        threshold, now = self.threshold, self.now
         iterator = iter(candidates)
         while batch := list(islice(iterator, BATCH_SIZE)):
-            scored = next(
-                self.engine.evaluate(
-                    [(c.instance_id, c.nft_origin or "") for c in batch],
-                    algorithm_key=self.algorithm.key,
-                    winning_value=self.winning_value,
-                    threshold=self.threshold,
-                    batch_size=len(batch),
-                )
+            instance_ids = list(map(_instance_id, batch))
+            scored = self.engine.evaluate_columns(
+                instance_ids,
+                [c.nft_origin or "" for c in batch],
+                algorithm_key=self.algorithm.key,
+                winning_value=self.winning_value,
+                threshold=threshold,
             )
+            count = len(batch)
+            scores = scored.scores if scored.scores is not None else repeat(None, count)
+            digits = scored.draw_top_digits
+            winning_digits = scored.winning_top_digits
             results = [
                 PrizeDrawResult(
-                    draw_type_id=self.draw_type.id,
+                    draw_type_id=draw_type_id,
                     winning_number_id=number_id,
-                    user_id=c.user_id,
-                    definition_id=c.definition_id,
-                    nft_instance_id=c.instance_id,
-                    draw_number=r.draw_number,
-                    similarity_score=r.score,
-                    draw_top_digits=r.draw_top_digits,
-                    winning_top_digits=r.winning_top_digits,
-                    threshold_used=self.threshold,
-                    outcome=r.outcome,
-                    evaluated_at=self.now,
+                    user_id=candidate.user_id,
+                    definition_id=candidate.definition_id,
+                    nft_instance_id=instance_id,
+                    draw_number=draw_number,
+                    similarity_score=score,
+                    draw_top_digits=draw_digits,
+                    winning_top_digits=winning_digits,
+                    threshold_used=threshold,
+                    outcome=outcome,
+                    evaluated_at=now,
                 )
-                for c, r in zip(batch, scored, strict=True)
+                for candidate, instance_id, draw_number, score, draw_digits, outcome in zip(
+                    batch,
+                    instance_ids,
+                    scored.draw_numbers,
+                    scores,
+                    digits if digits is not None else repeat(None, count),
+                    scored.outcomes,
+                    strict=True,
+                )
             ]
             uow.draw_results.upsert_many(results)
-            yield results, scored
+            yield results
+
+
+_instance_id = attrgetter("instance_id")
 
 
 def _candidate_of(instance: NFTInstance) -> DrawCandidate:
@@ -161,7 +183,7 @@ def run_prize_draw(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=False
     )
     with atomic(uow):
-        results, _ = next(setup.evaluate(uow, [candidate]))
+        results = next(setup.evaluate(uow, [candidate]))
     return _evaluation(results[0], setup.threshold)
 
 
@@ -182,17 +204,18 @@ def run_prize_draw_batch(
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
-    if instances is None:
-        candidates = _eligible_only(
-            uow.bingo_cards.completed_line_candidates(setup.now), "batch draw"
-        )
-    else:
-        candidates = _explicit_candidates(uow, instances)
-    evaluations: list[PrizeDrawEvaluation] = []
-    with atomic(uow):
-        for results, _ in setup.evaluate(uow, candidates):
-            evaluations.extend(_evaluation(r, setup.threshold) for r in results)
-    return evaluations
+    with collector_paused():
+        if instances is None:
+            candidates = _eligible_only(
+                uow.bingo_cards.completed_line_candidates(setup.now), "batch draw"
+            )
+        else:
+            candidates = _explicit_candidates(uow, instances)
+        evaluations: list[PrizeDrawEvaluation] = []
+        with atomic(uow):
+            for results in setup.evaluate(uow, candidates):
+                evaluations.extend(_evaluation(r, setup.threshold) for r in results)
+        return evaluations
 
 
 def _explicit_candidates(uow: UnitOfWork, instances: Iterable[NFTInstance]) -> list[DrawCandidate]:
@@ -223,15 +246,23 @@ def _ranked_draw(
     candidates: Sequence[DrawCandidate],
     limit: int | None,
 ) -> list[PrizeDrawResult]:
+    """Evaluate and store every candidate; rank the results (only wins with a threshold).
+
+    With a ``limit`` the ranking is cut after every batch: a result below the cutoff of
+    the first ``limit`` (ties kept) can never rise above it, so memory stays bounded by
+    the limit and one batch, whatever the number of candidates.
+    """
     if not candidates:
         return []
     ranked: list[PrizeDrawResult] = []
     with atomic(uow):
-        for results, _ in setup.evaluate(uow, candidates):
+        for results in setup.evaluate(uow, candidates):
             if setup.threshold is None:
                 ranked.extend(results)
             else:
                 ranked.extend(r for r in results if r.outcome == OUTCOME_WIN)
+            if limit is not None:
+                ranked = rank_with_ties(ranked, limit)
     return rank_with_ties(ranked, limit)
 
 
@@ -253,8 +284,11 @@ def run_bingo_prize_draw(
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
-    candidates = _eligible_only(uow.bingo_cards.completed_line_candidates(setup.now), "bingo draw")
-    return _ranked_draw(uow, setup, candidates, checked_limit)
+    with collector_paused():
+        candidates = _eligible_only(
+            uow.bingo_cards.completed_line_candidates(setup.now), "bingo draw"
+        )
+        return _ranked_draw(uow, setup, candidates, checked_limit)
 
 
 def run_final_attendance_prize_draw(
@@ -281,10 +315,11 @@ def run_final_attendance_prize_draw(
     )
     if uow.definitions.get(attendance_definition_id) is None:
         raise NotFoundError(f"definition {attendance_definition_id} does not exist")
-    candidates = _eligible_only(
-        uow.instances.candidates_for_definition(attendance_definition_id), "attendance draw"
-    )
-    return _ranked_draw(uow, setup, candidates, checked_limit)
+    with collector_paused():
+        candidates = _eligible_only(
+            uow.instances.candidates_for_definition(attendance_definition_id), "attendance draw"
+        )
+        return _ranked_draw(uow, setup, candidates, checked_limit)
 
 
 def select_top_prize_draw_results(

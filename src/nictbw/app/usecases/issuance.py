@@ -11,7 +11,8 @@ from typing import Any
 from attrs import frozen
 
 from nictbw.app.usecases.bingo_path import BingoBatch
-from nictbw.app.usecases.common import atomic, now_from, rng_or_none
+from nictbw.app.usecases.common import atomic, lock_users, now_from, rng_or_none
+from nictbw.app.usecases.gcpause import collector_paused
 from nictbw.domain.chain_payload import parse_mint_metadata
 from nictbw.domain.entities import (
     DEFINITION_INACTIVE,
@@ -21,7 +22,11 @@ from nictbw.domain.entities import (
     User,
 )
 from nictbw.domain.errors import ConflictError, NotFoundError, ValidationError
-from nictbw.domain.identifiers import MAX_UNIQUE_ID_ATTEMPTS, random_suffix
+from nictbw.domain.identifiers import (
+    MAX_UNIQUE_ID_ATTEMPTS,
+    UNIQUE_SUFFIX_LENGTH,
+    random_suffix,
+)
 from nictbw.domain.validation import validate_origin
 from nictbw.ports import Clock, UnitOfWork
 
@@ -109,6 +114,53 @@ def draw_checked_unique_ids(
     )
 
 
+def _redraw_taken(
+    uow: UnitOfWork,
+    instances: Sequence[NFTInstance],
+    taken: set[str],
+    rng: random.Random | None,
+) -> None:
+    used = {instance.unique_instance_id for instance in instances}
+    for instance in instances:
+        if instance.unique_instance_id in taken:
+            prefix = instance.unique_instance_id[: -UNIQUE_SUFFIX_LENGTH - 1]
+            (fresh,) = draw_unique_ids(
+                [prefix],
+                rng,
+                lambda c: c in used or bool(uow.instances.existing_unique_ids([c])),
+            )
+            assert fresh is not None
+            used.add(fresh)
+            instance.unique_instance_id = fresh
+
+
+def store_new_instances(
+    uow: UnitOfWork, instances: Sequence[NFTInstance], rng: random.Random | None
+) -> None:
+    """``uow.instances.add_many(instances)``, redrawing unique ids taken meanwhile.
+
+    The ids were checked free when drawn, but a concurrent transaction may have stored
+    the same candidate since (a seeded ``rng`` makes that likely). When the insert is
+    refused and some of the ids are now stored, those are redrawn (§3.1) and the insert
+    is tried again, at most ``MAX_UNIQUE_ID_ATTEMPTS`` times; any other refusal propagates.
+    """
+    for _attempt in range(MAX_UNIQUE_ID_ATTEMPTS):
+        try:
+            uow.instances.add_many(instances)
+        except ConflictError:
+            drawn = [instance.unique_instance_id for instance in instances]
+            taken = uow.instances.existing_unique_ids(drawn)
+            if not taken:
+                raise
+            _redraw_taken(uow, instances, taken, rng)
+        else:
+            return
+    raise ConflictError(
+        f"unique ids of {len(instances)} new instance(s) kept colliding with concurrent "
+        f"issuance after {MAX_UNIQUE_ID_ATTEMPTS} attempts"
+    )
+
+
 def _load_grants(
     uow: UnitOfWork, grants: Sequence[Grant]
 ) -> tuple[dict[int, User], dict[int, NFTDefinition]]:
@@ -162,6 +214,7 @@ def _issue(
     chain_fields: Sequence[dict[str, Any]] | None = None,
 ) -> list[NFTInstance]:
     users, definitions = _load_grants(uow, grants)
+    lock_users(uow, users.keys())
     for grant in grants:
         if grant.nft_origin is not None:
             validate_origin(grant.nft_origin)
@@ -204,7 +257,8 @@ def _issue(
     unique_ids = draw_checked_unique_ids(uow, prefixes, rng, plan, restart)
 
     first_serial: dict[int, int] = {}
-    for definition_id, count in counts.items():
+    # Ascending id: concurrent issuances lock definition rows in one order, no deadlock.
+    for definition_id, count in sorted(counts.items(), key=lambda item: item[0] or 0):
         assert definition_id is not None
         start = uow.definitions.reserve_serials(definition_id, count, enforce_supply=True)
         if start is None:
@@ -233,7 +287,7 @@ def _issue(
                 **extra,
             )
         )
-    uow.instances.add_many(instances)
+    store_new_instances(uow, instances, rng)
     for i, instance in enumerate(instances):
         bingo.gain(i, instance)
     bingo.flush()
@@ -259,7 +313,7 @@ def issue_instances(
     if not normalized:
         return []
     now = now_from(clock)
-    with atomic(uow):
+    with collector_paused(), atomic(uow):
         return _issue(uow, normalized, rng=rng, now=now)
 
 

@@ -7,8 +7,14 @@ from collections import Counter
 from typing import Any
 
 from nictbw.app.usecases.bingo_path import MIN_CANDIDATES, BingoBatch
-from nictbw.app.usecases.common import atomic, now_from, rng_or_none, stored_user
-from nictbw.app.usecases.issuance import draw_checked_unique_ids
+from nictbw.app.usecases.common import (
+    atomic,
+    lock_users,
+    now_from,
+    rng_or_none,
+    stored_user,
+)
+from nictbw.app.usecases.issuance import draw_checked_unique_ids, store_new_instances
 from nictbw.domain.bingo import earliest_issued
 from nictbw.domain.chain_payload import ParsedNFT, parse_nft_payloads
 from nictbw.domain.entities import (
@@ -187,6 +193,8 @@ def sync_nft_instances_from_chain(
         )
     now = now_from(clock)
     parsed = parse_nft_payloads(chain.get_user_nft_instances(stored.on_chain_id))
+    assert stored.id is not None
+    lock_users(uow, [stored.id])
     run = _Sync(uow, stored, now)
     warnings = list(parsed.warnings)
     with atomic(uow):
@@ -198,6 +206,10 @@ def sync_nft_instances_from_chain(
         bingo = BingoBatch(uow, [run.user_id], now)
         layout_rng = rng if rng is not None else random.Random()
         definitions_by_id = {d.id: d for d in run.definitions.values()}
+        foreign = {i.definition_id for _, i, _ in run.gains} - definitions_by_id.keys()
+        if foreign:
+            for definition_id, definition in uow.definitions.get_many(foreign).items():
+                definitions_by_id[definition_id] = definition
         created_ids = {id(instance) for _, instance in run.created}
         prefixes: list[str | None] = [
             definitions_by_id[instance.definition_id].prefix
@@ -236,7 +248,7 @@ def sync_nft_instances_from_chain(
 
         per_definition = Counter(instance.definition_id for _, instance in run.created)
         next_serial: dict[int, int] = {}
-        for definition_id, count in per_definition.items():
+        for definition_id, count in sorted(per_definition.items()):
             start = uow.definitions.reserve_serials(definition_id, count, enforce_supply=False)
             assert start is not None
             next_serial[definition_id] = start
@@ -249,7 +261,7 @@ def sync_nft_instances_from_chain(
         if run.changed:
             uow.instances.update_many(list(run.changed.values()))
         if run.created:
-            uow.instances.add_many([instance for _, instance in run.created])
+            store_new_instances(uow, [instance for _, instance in run.created], rng)
         for k, (_, instance, _) in enumerate(run.gains):
             bingo.gain(k, instance)
         bingo.flush()
