@@ -72,11 +72,12 @@ def update_user_bingo_info(
             touched = touched or got > 0
         if touched:
             changed.append(card)
-    with atomic(uow):
-        if new_cards:
-            uow.bingo_cards.add_many(new_cards)
-        if changed:
-            uow.bingo_cards.update_many(changed)
+    if new_cards or changed:  # an up-to-date user costs no savepoint round trips
+        with atomic(uow):
+            if new_cards:
+                uow.bingo_cards.add_many(new_cards)
+            if changed:
+                uow.bingo_cards.update_many(changed)
     return len(new_cards), cells_unlocked
 
 
