@@ -32,4 +32,18 @@ class ChainError(NictbwError):
         self.body = body
 
 
-__all__ = ["ChainError", "ConflictError", "NictbwError", "NotFoundError", "ValidationError"]
+class MalformedExportError(ValidationError):
+    """A draw export file is not a well-formed export (wrong shape, type, size or depth).
+
+    Distinct from a verification failure: a malformed file cannot be checked at all.
+    """
+
+
+__all__ = [
+    "ChainError",
+    "ConflictError",
+    "MalformedExportError",
+    "NictbwError",
+    "NotFoundError",
+    "ValidationError",
+]
