@@ -1,7 +1,7 @@
 """The SQL :class:`~nictbw.ports.importing.RowImporter`: bulk inserts that keep ids.
 
-Each batch is one ``executemany`` of a plain ``INSERT`` (no ``RETURNING``: the ids are
-known) on the unit of work's connection, so it shares its transaction and rollback.
+Each batch is one driver ``executemany`` of a plain ``INSERT`` (no ``RETURNING``: the
+ids are known) on the unit of work's connection, so it shares its transaction and rollback.
 Entity fields map to the columns of the same name (the winning number's ``metadata``
 column has the key ``metadata_``). SQLite picks ``max(id) + 1`` by itself afterwards;
 on PostgreSQL :meth:`SqlRowImporter.finish` moves each id sequence past the highest id.
@@ -9,11 +9,11 @@ on PostgreSQL :meth:`SqlRowImporter.finish` moves each id sequence past the high
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Dialect, Table, select, text
 from sqlalchemy.exc import StatementError
 
 from nictbw.adapters.sqlalchemy.errors import translate_error
@@ -56,16 +56,44 @@ _TABLES = (
 )
 
 
-def _row_maker(table: Table) -> Callable[[Any], dict[str, Any]]:
-    """A function turning an entity into the parameter dict of ``table`` (by column key)."""
-    keys = [column.key for column in table.c]
-    names = [column.name for column in table.c]
-    getter = attrgetter(*names)
+class _TableWriter:
+    """One table's multi-row insert as driver SQL with its bind processors resolved once.
 
-    def make(entity: Any) -> dict[str, Any]:
-        return dict(zip(keys, getter(entity), strict=True))
+    Entities are read with one ``attrgetter`` per row; only columns whose type converts
+    values (timestamps, JSON) run a processor, so large batches avoid the per-statement
+    compilation and per-value type dispatch of a Core ``executemany``.
+    """
 
-    return make
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        names = [column.name for column in table.c]
+        self.getter = attrgetter(*names)
+        self.processors = [
+            (position, processor)
+            for position, column in enumerate(table.c)
+            if (processor := column.type.bind_processor(dialect)) is not None
+        ]
+        quote = dialect.identifier_preparer.quote
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
+            f"VALUES ({', '.join([marker] * len(names))})"
+        )
+
+    def rows(self, entities: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Driver-ready parameter tuples of ``entities``."""
+        getter = self.getter
+        processors = self.processors
+        if not processors:
+            return [getter(entity) for entity in entities]
+        out: list[tuple[Any, ...]] = []
+        for entity in entities:
+            values = list(getter(entity))
+            for position, processor in processors:
+                value = values[position]
+                if value is not None:
+                    values[position] = processor(value)
+            out.append(tuple(values))
+        return out
 
 
 class SqlRowImporter(RowImporter):
@@ -74,23 +102,29 @@ class SqlRowImporter(RowImporter):
     def __init__(self, uow: SqlAlchemyUnitOfWork, *, chunk_size: int = 5_000) -> None:
         self._uow = uow
         self._chunk_size = chunk_size
-        self._makers = {table.name: _row_maker(table) for table in _TABLES}
+        self._writers: dict[str, _TableWriter] = {}
 
-    def _insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    def _writer(self, table: Table) -> _TableWriter:
+        writer = self._writers.get(table.name)
+        if writer is None:
+            writer = _TableWriter(table, self._uow.connection.dialect)
+            self._writers[table.name] = writer
+        return writer
+
+    def _insert_entities(self, table: Table, entities: Sequence[Any]) -> None:
+        if not entities:
+            return
+        writer = self._writer(table)
         connection = self._uow.connection
-        statement = insert(table)
         try:
-            for start in range(0, len(rows), self._chunk_size):
-                connection.execute(statement, list(rows[start : start + self._chunk_size]))
+            for start in range(0, len(entities), self._chunk_size):
+                rows = writer.rows(entities[start : start + self._chunk_size])
+                connection.exec_driver_sql(writer.sql, rows)
         except StatementError as exc:
             error = translate_error(exc)
             if error is None:
                 raise
             raise error from exc
-
-    def _insert_entities(self, table: Table, entities: Sequence[Any]) -> None:
-        if entities:
-            self._insert(table, list(map(self._makers[table.name], entities)))
 
     def is_empty(self) -> bool:
         """True when no nictbw table holds a row (one ``LIMIT 1`` query per table)."""
@@ -120,14 +154,12 @@ class SqlRowImporter(RowImporter):
         if not cards:
             return
         self._insert_entities(bingo_cards, cards)
-        cell_maker = self._makers["bingo_cells"]
         cells = []
         for card in cards:
             for cell in card.cells:
                 cell.bingo_card_id = card.id
-                cells.append(cell_maker(cell))
-        if cells:
-            self._insert(bingo_cells, cells)
+                cells.append(cell)
+        self._insert_entities(bingo_cells, cells)
 
     def import_draw_types(self, draw_types: Sequence[PrizeDrawType]) -> None:
         """Insert draw types with their ids."""

@@ -229,9 +229,11 @@ def definition_from_row(row: Row, minted_count: int) -> NFTDefinition:
 
 def _other_meta(row: Row) -> dict[str, Any] | None:
     """The instance's ``other_meta`` JSON object plus the dropped legacy fields."""
-    extra: dict[str, Any] = {
-        key: row[key] for key in INSTANCE_EXTRA_FIELDS if row.get(key) is not None
-    }
+    extra: dict[str, Any] = {}
+    for key in INSTANCE_EXTRA_FIELDS:
+        value = row[key]
+        if value is not None:
+            extra[key] = value
     raw = row.get("raw_tx_data")
     if raw is not None:
         data = bytes(raw)
@@ -255,6 +257,16 @@ def _other_meta(row: Row) -> dict[str, Any] | None:
     return {**(meta or {}), IMPORTED_EXTRA_KEY: extra}
 
 
+_INSTANCE_TEXT: Final = (
+    ("current_nft_location", 255),
+    ("blockchain_name", 100),
+    ("sub_type", 50),
+    ("transaction_id", 255),
+    ("contract_address", 255),
+    ("token_id", 255),
+)
+
+
 def instance_from_row(row: Row) -> NFTInstance:
     """An instance: serial, unique id, origin and chain fields kept as stored."""
     origin = row["nft_origin"]
@@ -267,15 +279,10 @@ def instance_from_row(row: Row) -> NFTInstance:
         row["unique_instance_id"], "unique_instance_id", 255, nullable=False, not_blank=True
     )
     assert unique_id is not None
-    for key, length in (
-        ("current_nft_location", 255),
-        ("blockchain_name", 100),
-        ("sub_type", 50),
-        ("transaction_id", 255),
-        ("contract_address", 255),
-        ("token_id", 255),
-    ):
-        check_text(row[key], key, length)
+    for key, length in _INSTANCE_TEXT:
+        value = row[key]
+        if value is not None:
+            check_text(value, key, length)
     return NFTInstance(
         id=row_id(row),
         user_id=_required_id(row, "user_id"),
