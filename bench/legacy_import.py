@@ -194,15 +194,16 @@ def main() -> None:
     built = time.perf_counter() - started
     print(f"built {args.users:,} users, {instances:,} instances in {built:.1f} s")
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     report, _ = run_import_legacy(
         f"sqlite:///{source}",
         database=f"sqlite:///{folder / 'nictbw.db'}",
         dry_run=args.target == "memory",
     )
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"imported into {args.target} in {seconds:.1f} s")
+    print(f"imported into {args.target} in {seconds:.1f} s wall, {cpu:.1f} s CPU")
     print(f"  imported: {dict(report.imported)}")
     print(f"  skipped: {report.skipped_count}, disagreements: {len(report.score_disagreements)}")
     print(f"  peak RSS: {rss:.0f} MB (after building: {rss_before:.0f} MB)")
