@@ -186,13 +186,18 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--per-user", type=int, default=9)
     parser.add_argument("--target", choices=("sqlite", "memory"), default="sqlite")
+    parser.add_argument(
+        "--source", type=Path, help="import this legacy file (built earlier) instead of building"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="nictbw-legacy-bench-"))
-    source = folder / "legacy.db"
-    started = time.perf_counter()
-    instances = build(source, args.users, args.per_user)
-    built = time.perf_counter() - started
-    print(f"built {args.users:,} users, {instances:,} instances in {built:.1f} s")
+    source = args.source or folder / "legacy.db"
+    if args.source is None:
+        started = time.perf_counter()
+        instances = build(source, args.users, args.per_user)
+        built = time.perf_counter() - started
+        print(f"built {args.users:,} users, {instances:,} instances in {built:.1f} s")
+        print(f"  (import it again in a fresh process with --source {source})")
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started, cpu_started = time.perf_counter(), time.process_time()
     report, _ = run_import_legacy(

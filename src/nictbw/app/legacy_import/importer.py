@@ -414,9 +414,12 @@ class _ImportRun:
             )
             self.unknown[draw_type_id] = next_id
             next_id += 1
-        if synthetic:
-            mapping.row_id({"id": synthetic[-1].id})
-            self.target.import_winning_numbers(synthetic)
+        if next_id - 1 > mapping.INT32_MAX:
+            raise ValidationError(
+                f"no id is left for the stand-in winning numbers (highest legacy id "
+                f"{next_id - 1 - len(synthetic)})"
+            )
+        self.target.import_winning_numbers(synthetic)
 
     def _results(self) -> None:
         results = self.source.tables.results
