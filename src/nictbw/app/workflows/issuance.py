@@ -10,9 +10,9 @@ from typing import Any
 
 from attrs import frozen
 
-from nictbw.app.usecases.bingo_path import BingoBatch
-from nictbw.app.usecases.common import atomic, lock_users, now_from, rng_or_none
-from nictbw.app.usecases.gcpause import collector_paused
+from nictbw.app.workflows.bingo_path import BingoBatch
+from nictbw.app.workflows.common import atomic, lock_users, now_from, rng_or_none
+from nictbw.app.workflows.gcpause import collector_paused
 from nictbw.domain.chain_payload import parse_mint_metadata
 from nictbw.domain.entities import (
     DEFINITION_INACTIVE,

@@ -6,15 +6,15 @@ import random
 from collections import Counter
 from typing import Any
 
-from nictbw.app.usecases.bingo_path import MIN_CANDIDATES, BingoBatch
-from nictbw.app.usecases.common import (
+from nictbw.app.workflows.bingo_path import MIN_CANDIDATES, BingoBatch
+from nictbw.app.workflows.common import (
     atomic,
     lock_users,
     now_from,
     rng_or_none,
     stored_user,
 )
-from nictbw.app.usecases.issuance import draw_checked_unique_ids, store_new_instances
+from nictbw.app.workflows.issuance import draw_checked_unique_ids, store_new_instances
 from nictbw.domain.bingo import earliest_issued
 from nictbw.domain.chain_payload import ParsedNFT, parse_nft_payloads
 from nictbw.domain.entities import (
