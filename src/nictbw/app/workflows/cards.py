@@ -6,7 +6,7 @@ import json
 import random
 from typing import Any
 
-from nictbw.app.workflows.bingo_path import BingoBatch
+from nictbw.app.workflows._bingo_path import BingoBatch
 from nictbw.app.workflows.common import (
     atomic,
     lock_users,

@@ -7,6 +7,7 @@ from datetime import datetime
 from itertools import islice, repeat
 from operator import attrgetter
 
+from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.common import (
     atomic,
     logger,
@@ -16,7 +17,6 @@ from nictbw.app.workflows.common import (
     stored_draw_type,
     stored_instance,
 )
-from nictbw.app.workflows.gcpause import collector_paused
 from nictbw.domain.engine import PrizeDrawEngine, resolve_threshold
 from nictbw.domain.entities import (
     OUTCOME_WIN,

@@ -6,7 +6,7 @@ import random
 from collections import Counter
 from typing import Any
 
-from nictbw.app.workflows.bingo_path import MIN_CANDIDATES, BingoBatch
+from nictbw.app.workflows._issuing import Gain, IssuingPipeline
 from nictbw.app.workflows.common import (
     atomic,
     lock_users,
@@ -14,7 +14,6 @@ from nictbw.app.workflows.common import (
     rng_or_none,
     stored_user,
 )
-from nictbw.app.workflows.issuance import draw_checked_unique_ids, store_new_instances
 from nictbw.domain.bingo import earliest_issued
 from nictbw.domain.chain_payload import ParsedNFT, parse_nft_payloads
 from nictbw.domain.entities import (
@@ -203,68 +202,32 @@ def sync_nft_instances_from_chain(
             run.apply(item)
         run.transfer_missing(parsed.found_origins)
 
-        bingo = BingoBatch(uow, [run.user_id], now)
-        layout_rng = rng if rng is not None else random.Random()
+        pipeline = IssuingPipeline(uow, [run.user_id], now, rng)
         definitions_by_id = {d.id: d for d in run.definitions.values()}
         foreign = {i.definition_id for _, i, _ in run.gains} - definitions_by_id.keys()
         if foreign:
             for definition_id, definition in uow.definitions.get_many(foreign).items():
                 definitions_by_id[definition_id] = definition
-        created_ids = {id(instance) for _, instance in run.created}
-        prefixes: list[str | None] = [
-            definitions_by_id[instance.definition_id].prefix
-            if id(instance) in created_ids
-            else None
-            for _, instance, _ in run.gains
+        gains = [
+            Gain(instance, definitions_by_id[instance.definition_id], new=is_new)
+            for _, instance, is_new in run.gains
         ]
-
-        def plan(k: int) -> None:
+        pipeline.prepare(gains, enforce_supply=False)
+        for k in pipeline.cardless:
             index, instance, _ = run.gains[k]
-            definition = definitions_by_id[instance.definition_id]
-            if not bingo.needs_card(run.user_id, definition):
-                return
-            if len(bingo.candidates(definition)) < MIN_CANDIDATES:
-                run.warnings.append(
-                    SyncNote(
-                        index,
-                        instance.nft_origin,
-                        f"no bingo card centred on '{definition.prefix}': too few candidates",
-                    )
+            prefix = definitions_by_id[instance.definition_id].prefix
+            run.warnings.append(
+                SyncNote(
+                    index,
+                    instance.nft_origin,
+                    f"no bingo card centred on '{prefix}': too few candidates",
                 )
-                return
-            bingo.plan_card(k, run.user_id, definition, layout_rng)
-
-        planned_from = len(run.warnings)
-
-        def restart() -> None:
-            nonlocal bingo
-            bingo = BingoBatch(uow, [run.user_id], now)
-            del run.warnings[planned_from:]
-
-        unique_ids = draw_checked_unique_ids(uow, prefixes, rng, plan, restart)
-        for k, (_, instance, _) in enumerate(run.gains):
-            if unique_ids[k] is not None:
-                instance.unique_instance_id = str(unique_ids[k])
-
-        per_definition = Counter(instance.definition_id for _, instance in run.created)
-        next_serial: dict[int, int] = {}
-        for definition_id, count in sorted(per_definition.items()):
-            start = uow.definitions.reserve_serials(definition_id, count, enforce_supply=False)
-            assert start is not None
-            next_serial[definition_id] = start
-        for _, instance in run.created:
-            instance.serial_number = next_serial[instance.definition_id]
-            next_serial[instance.definition_id] += 1
-
+            )
         if run.others_transferred:
             uow.instances.update_many(list(run.others_transferred.values()))
         if run.changed:
             uow.instances.update_many(list(run.changed.values()))
-        if run.created:
-            store_new_instances(uow, [instance for _, instance in run.created], rng)
-        for k, (_, instance, _) in enumerate(run.gains):
-            bingo.gain(k, instance)
-        bingo.flush()
+        pipeline.store_and_unlock()
 
     return SyncReport(
         created=run.counts["created"],
@@ -274,6 +237,6 @@ def sync_nft_instances_from_chain(
         definitions_created=tuple(run.definitions_created),
         skipped=parsed.skipped,
         warnings=tuple(sorted(warnings + run.warnings, key=lambda n: n.index)),
-        cards_created=bingo.cards_created,
-        cells_unlocked=bingo.cells_unlocked,
+        cards_created=pipeline.bingo.cards_created,
+        cells_unlocked=pipeline.bingo.cells_unlocked,
     )
