@@ -1,10 +1,12 @@
-"""Reconciling a user's instances with what the chain says the user holds (§8)."""
+"""Reconciling a user's instances with what the chain says the user holds (§8).
+
+The decisions are the domain's (``nictbw.domain.reconcile``); this workflow reads what
+they need in a few set-based queries, stores them and runs the issuing pipeline.
+"""
 
 from __future__ import annotations
 
 import random
-from collections import Counter
-from typing import Any
 
 from nictbw.app.workflows._issuing import Gain, IssuingPipeline
 from nictbw.app.workflows.common import (
@@ -14,160 +16,33 @@ from nictbw.app.workflows.common import (
     rng_or_none,
     stored_user,
 )
-from nictbw.domain.bingo import earliest_issued
-from nictbw.domain.chain_payload import ParsedNFT, parse_nft_payloads
-from nictbw.domain.entities import (
-    DEFINITION_ACTIVE,
-    INSTANCE_SUCCEEDED,
-    INSTANCE_TRANSFERRED,
-    NFTDefinition,
-    NFTInstance,
-    SyncNote,
-    SyncReport,
-    User,
-)
+from nictbw.domain.chain_payload import parse_nft_payloads
+from nictbw.domain.entities import NFTDefinition, SyncNote, SyncReport, User
 from nictbw.domain.errors import ValidationError
+from nictbw.domain.reconcile import CREATED, UNCHANGED, UPDATED, Reconciliation, reconcile
 from nictbw.ports import ChainPort, Clock, UnitOfWork
 
 
-def _apply_fields(target: object, fields: dict[str, Any]) -> bool:
-    """Overwrite each present field that differs; returns True when anything changed."""
-    changed = False
-    for key, value in fields.items():
-        if value is not None and getattr(target, key) != value:
-            setattr(target, key, value)
-            changed = True
-    return changed
-
-
-class _Sync:
-    """One run of a sync: the state read up front and the changes decided item by item."""
-
-    def __init__(self, uow: UnitOfWork, user: User, now: Any) -> None:
-        assert user.id is not None
-        self.uow = uow
-        self.user_id = user.id
-        self.now = now
-        self.mine = uow.instances.list_for_user(user.id)
-        self.changed: dict[int, NFTInstance] = {}
-        self.others_transferred: dict[int, NFTInstance] = {}
-        self.created: list[tuple[int, NFTInstance]] = []
-        self.gains: list[tuple[int, NFTInstance, bool]] = []
-        self.definitions_created: list[str] = []
-        self.warnings: list[SyncNote] = []
-        self.counts: Counter[str] = Counter()
-        self.transferred = 0
-
-    def load(self, items: tuple[ParsedNFT, ...]) -> None:
-        self.definitions = self.uow.definitions.get_many_by_prefix({i.prefix for i in items})
-        origins = {i.origin for i in items}
-        self.holders = (
-            [h for h in self.uow.instances.list_by_origins(origins) if h.user_id != self.user_id]
-            if origins
-            else []
-        )
-
-    def definition_for(self, item: ParsedNFT) -> tuple[NFTDefinition, bool]:
-        definition = self.definitions.get(item.prefix)
-        if definition is None:
-            fields = {**item.definition_defaults, **item.definition_fields}
-            definition = NFTDefinition(
-                prefix=item.prefix,
-                status=DEFINITION_ACTIVE,
-                triggers_bingo_card=False,
-                bingo_random_candidate=False,
-                created_by_admin_id=None,
-                created_at=self.now,
-                updated_at=self.now,
-                **fields,
-            )
-            self.uow.definitions.add(definition)
-            self.definitions[item.prefix] = definition
-            self.definitions_created.append(item.prefix)
-            return definition, False
-        if _apply_fields(definition, item.definition_fields):
-            definition.updated_at = self.now
-            self.uow.definitions.update(definition)
-            return definition, True
-        return definition, False
-
-    def apply(self, item: ParsedNFT) -> None:
-        definition, definition_changed = self.definition_for(item)
+def _store_definitions(uow: UnitOfWork, decided: Reconciliation) -> dict[int, NFTDefinition]:
+    """Store new and changed definitions; the stored definitions by (final) id, and the
+    provisional ids of new ones replaced on the decided instances."""
+    final: dict[int, int] = {}
+    by_id: dict[int, NFTDefinition] = {}
+    for definition in decided.new_definitions:
         assert definition.id is not None
-        same_origin = [i for i in self.mine if i.nft_origin == item.origin]
-        succeeded = [i for i in same_origin if i.status == INSTANCE_SUCCEEDED]
-        found = earliest_issued(succeeded) or earliest_issued(same_origin)
-        outcome = "unchanged"
-        if found is not None:
-            changed = _apply_fields(found, item.instance_fields)
-            if found.status == INSTANCE_TRANSFERRED:
-                found.status = INSTANCE_SUCCEEDED
-                changed = True
-                self.gains.append((item.index, found, False))
-            if changed:
-                assert found.id is not None
-                self.changed[found.id] = found
-                outcome = "updated"
-        else:
-            adopter = earliest_issued(
-                i
-                for i in self.mine
-                if i.definition_id == definition.id
-                and i.status == INSTANCE_SUCCEEDED
-                and i.nft_origin is None
-            )
-            if adopter is not None:
-                adopter.nft_origin = item.origin
-                _apply_fields(adopter, item.instance_fields)
-                assert adopter.id is not None
-                self.changed[adopter.id] = adopter
-                outcome = "updated"
-            else:
-                fields = dict(item.instance_fields)
-                fields.setdefault("current_nft_location", item.location_fallback)
-                acquired = item.created_at
-                if acquired is None:
-                    acquired = self.now
-                    self.warnings.append(
-                        SyncNote(
-                            item.index, item.origin, "no usable created_at; acquired_at is now"
-                        )
-                    )
-                instance = NFTInstance(
-                    user_id=self.user_id,
-                    definition_id=definition.id,
-                    serial_number=-1,
-                    unique_instance_id="",
-                    acquired_at=acquired,
-                    status=INSTANCE_SUCCEEDED,
-                    nft_origin=item.origin,
-                    **fields,
-                )
-                self.mine.append(instance)
-                self.created.append((item.index, instance))
-                self.gains.append((item.index, instance, True))
-                outcome = "created"
-        for holder in self.holders:
-            if holder.nft_origin == item.origin and holder.status == INSTANCE_SUCCEEDED:
-                holder.status = INSTANCE_TRANSFERRED
-                assert holder.id is not None
-                self.others_transferred[holder.id] = holder
-                self.transferred += 1
-        if outcome == "unchanged" and definition_changed:
-            outcome = "updated"
-        self.counts[outcome] += 1
-
-    def transfer_missing(self, found_origins: frozenset[str]) -> None:
-        for instance in self.mine:
-            if (
-                instance.id is not None
-                and instance.status == INSTANCE_SUCCEEDED
-                and instance.nft_origin is not None
-                and instance.nft_origin not in found_origins
-            ):
-                instance.status = INSTANCE_TRANSFERRED
-                self.changed[instance.id] = instance
-                self.transferred += 1
+        provisional = definition.id
+        definition.id = None
+        uow.definitions.add(definition)
+        assert definition.id is not None
+        final[provisional] = definition.id
+        by_id[definition.id] = definition
+    for definition in decided.changed_definitions:
+        uow.definitions.update(definition)
+        assert definition.id is not None
+        by_id[definition.id] = definition
+    for instance in decided.created:
+        instance.definition_id = final.get(instance.definition_id, instance.definition_id)
+    return by_id
 
 
 def sync_nft_instances_from_chain(
@@ -193,50 +68,59 @@ def sync_nft_instances_from_chain(
     now = now_from(clock)
     parsed = parse_nft_payloads(chain.get_user_nft_instances(stored.on_chain_id))
     assert stored.id is not None
-    lock_users(uow, [stored.id])
-    run = _Sync(uow, stored, now)
-    warnings = list(parsed.warnings)
+    user_id = stored.id
+    lock_users(uow, [user_id])
     with atomic(uow):
-        run.load(parsed.items)
-        for item in parsed.items:
-            run.apply(item)
-        run.transfer_missing(parsed.found_origins)
+        mine = uow.instances.list_for_user(user_id)
+        definitions = uow.definitions.get_many_by_prefix({i.prefix for i in parsed.items})
+        origins = {i.origin for i in parsed.items}
+        holders = uow.instances.list_by_origins(origins) if origins else []
+        decided = reconcile(
+            parsed.items,
+            user_id=user_id,
+            mine=mine,
+            holders=holders,
+            definitions=definitions,
+            found_origins=parsed.found_origins,
+            now=now,
+        )
+        definitions_by_id = {d.id: d for d in definitions.values() if d.id is not None}
+        definitions_by_id.update(_store_definitions(uow, decided))
 
-        pipeline = IssuingPipeline(uow, [run.user_id], now, rng)
-        definitions_by_id = {d.id: d for d in run.definitions.values()}
-        foreign = {i.definition_id for _, i, _ in run.gains} - definitions_by_id.keys()
+        pipeline = IssuingPipeline(uow, [user_id], now, rng)
+        foreign = {i.definition_id for _, i, _ in decided.gains} - definitions_by_id.keys()
         if foreign:
-            for definition_id, definition in uow.definitions.get_many(foreign).items():
-                definitions_by_id[definition_id] = definition
+            definitions_by_id.update(uow.definitions.get_many(foreign))
         gains = [
             Gain(instance, definitions_by_id[instance.definition_id], new=is_new)
-            for _, instance, is_new in run.gains
+            for _, instance, is_new in decided.gains
         ]
         pipeline.prepare(gains, enforce_supply=False)
+        warnings = list(parsed.warnings) + list(decided.warnings)
         for k in pipeline.cardless:
-            index, instance, _ = run.gains[k]
+            index, instance, _ = decided.gains[k]
             prefix = definitions_by_id[instance.definition_id].prefix
-            run.warnings.append(
+            warnings.append(
                 SyncNote(
                     index,
                     instance.nft_origin,
                     f"no bingo card centred on '{prefix}': too few candidates",
                 )
             )
-        if run.others_transferred:
-            uow.instances.update_many(list(run.others_transferred.values()))
-        if run.changed:
-            uow.instances.update_many(list(run.changed.values()))
+        if decided.transferred_elsewhere:
+            uow.instances.update_many(list(decided.transferred_elsewhere))
+        if decided.changed:
+            uow.instances.update_many(list(decided.changed))
         pipeline.store_and_unlock()
 
     return SyncReport(
-        created=run.counts["created"],
-        updated=run.counts["updated"],
-        unchanged=run.counts["unchanged"],
-        transferred=run.transferred,
-        definitions_created=tuple(run.definitions_created),
+        created=decided.count(CREATED),
+        updated=decided.count(UPDATED),
+        unchanged=decided.count(UNCHANGED),
+        transferred=decided.transferred,
+        definitions_created=decided.definitions_created,
         skipped=parsed.skipped,
-        warnings=tuple(sorted(warnings + run.warnings, key=lambda n: n.index)),
+        warnings=tuple(sorted(warnings, key=lambda n: n.index)),
         cards_created=pipeline.bingo.cards_created,
         cells_unlocked=pipeline.bingo.cells_unlocked,
     )
