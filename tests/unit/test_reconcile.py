@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,7 +17,15 @@ from nictbw.domain.entities import (
     NFTDefinition,
     NFTInstance,
 )
-from nictbw.domain.reconcile import CREATED, SKIPPED, UNCHANGED, UPDATED, reconcile
+from nictbw.domain.reconcile import (
+    CREATED,
+    SKIPPED,
+    SUPPLY_EXHAUSTED,
+    UNCHANGED,
+    UPDATED,
+    reconcile,
+    untrusted_app_reason,
+)
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 USER = 7
@@ -89,6 +98,7 @@ def run(items: tuple[ParsedNFT, ...], **given_state: Any) -> Any:
         user_id=USER,
         found_origins={i.origin for i in items},
         now=NOW,
+        trusted_apps=state.pop("trusted_apps", ("nictbw",)),
         **state,
     )
 
@@ -179,11 +189,81 @@ def test_definition_change_alone_makes_the_item_updated() -> None:
     assert known.name == "Old name"
 
 
+def test_item_of_an_untrusted_app_is_skipped_and_decides_nothing() -> None:
+    theirs = instance(20, 1, user=OTHER_USER, nft_origin=origin(1))
+    evil = item(1, "P")
+    evil["metadata"]["MAP"]["app"] = "evil"
+    decided = run(parsed(evil), holders=[theirs], definitions={"P": definition(1, "P")})
+    assert [(o.outcome, o.reason) for o in decided.outcomes] == [(SKIPPED, "untrusted app evil")]
+    assert decided.skipped[0].reason == "untrusted app evil"
+    assert (decided.created, decided.changed, decided.transferred_elsewhere) == ((), (), ())
+    assert decided.new_definitions == ()
+
+
+def test_untrusted_item_origin_still_counts_as_found() -> None:
+    mine = instance(10, 1, nft_origin=origin(1))
+    evil = item(1, "P")
+    evil["metadata"]["MAP"]["app"] = "evil"
+    decided = run(parsed(evil), mine=[mine], definitions={"P": definition(1, "P")})
+    assert decided.changed == ()
+    assert decided.transferred == 0
+
+
+def test_only_the_trusted_apps_given_apply() -> None:
+    decided = run(parsed(item(1, "P")), trusted_apps=("partner",))
+    assert decided.count(SKIPPED) == 1
+    assert decided.new_definitions == ()
+
+
+@pytest.mark.parametrize(
+    ("app", "reason"),
+    [
+        (None, "untrusted app (none)"),
+        ("partner", "untrusted app partner"),
+        ("x\x1b[31m", "untrusted app 'x\\x1b[31m'"),
+        ("a" * 80, "untrusted app '" + "a" * 64 + "'"),
+    ],
+)
+def test_untrusted_reason_names_the_app_safely(app: str | None, reason: str) -> None:
+    assert untrusted_app_reason(app) == reason
+
+
+def test_definition_owned_by_an_admin_is_never_changed() -> None:
+    (chain,) = parsed(item(1, "P"))
+    owned = definition(1, "P", name="Admin name", created_by_admin_id=3)
+    decided = run((chain,), definitions={"P": owned})
+    assert decided.changed_definitions == ()
+    assert [o.outcome for o in decided.outcomes] == [CREATED]
+
+
+def test_creation_past_max_supply_is_skipped_but_updates_still_apply() -> None:
+    limited = definition(1, "P", max_supply=2, minted_count=1)
+    known = instance(10, 1, nft_origin=origin(9), blockchain_nft_id=1)
+    items = parsed(item(1, "P"), item(2, "P"), item(9, "P"))
+    decided = run(items, mine=[known], definitions={"P": limited})
+    assert [(o.outcome, o.reason) for o in decided.outcomes] == [
+        (CREATED, None),
+        (SKIPPED, SUPPLY_EXHAUSTED),
+        (UPDATED, None),
+    ]
+    assert len(decided.created) == 1
+
+
+def test_adoption_is_not_limited_by_supply() -> None:
+    full = definition(1, "P", max_supply=1, minted_count=1)
+    local = instance(10, 1)
+    decided = run(parsed(item(1, "P")), mine=[local], definitions={"P": full})
+    assert [o.outcome for o in decided.outcomes] == [UPDATED]
+    assert decided.changed[0].nft_origin == origin(1)
+
+
 ITEM_SPECS = st.lists(st.tuples(st.integers(1, 12), st.sampled_from(["A", "B", "C"])), max_size=10)
 
 
 @given(
     specs=ITEM_SPECS,
+    apps=st.lists(st.sampled_from(["nictbw", "evil"]), min_size=10, max_size=10),
+    supply=st.none() | st.integers(0, 3),
     held=st.lists(
         st.tuples(
             st.integers(1, 12) | st.none(),
@@ -194,10 +274,16 @@ ITEM_SPECS = st.lists(st.tuples(st.integers(1, 12), st.sampled_from(["A", "B", "
     ),
 )
 def test_every_item_has_exactly_one_outcome_and_the_counts_add_up(
-    specs: list[tuple[int, str]], held: list[tuple[int | None, int, str]]
+    specs: list[tuple[int, str]],
+    apps: list[str],
+    supply: int | None,
+    held: list[tuple[int | None, int, str]],
 ) -> None:
-    items = parsed(*(item(n, prefix) for n, prefix in specs))
-    known = {"A": definition(1, "A"), "B": definition(2, "B")}
+    payloads = [item(n, prefix) for n, prefix in specs]
+    for payload, app in zip(payloads, apps, strict=False):
+        payload["metadata"]["MAP"]["app"] = app
+    items = parsed(*payloads)
+    known = {"A": definition(1, "A", max_supply=supply), "B": definition(2, "B")}
     mine = [
         instance(100 + k, did, nft_origin=None if n is None else origin(n), status=status)
         for k, (n, did, status) in enumerate(held)
@@ -208,4 +294,13 @@ def test_every_item_has_exactly_one_outcome_and_the_counts_add_up(
     assert [o.index for o in decided.outcomes] == [i.index for i in items]
     assert decided.count(CREATED) == len(decided.created)
     assert len({i.nft_origin for i in decided.created}) == len(decided.created)
-    assert decided.definitions_created == (("C",) if any(i.prefix == "C" for i in items) else ())
+    assert decided.count(SKIPPED) == len(decided.skipped)
+    trusted_c = any(i.prefix == "C" and i.app == "nictbw" for i in items)
+    assert decided.definitions_created == (("C",) if trusted_c else ())
+    assert all(
+        o.outcome == SKIPPED
+        for o, i in zip(decided.outcomes, items, strict=True)
+        if i.app != "nictbw"
+    )
+    if supply is not None:
+        assert sum(1 for i in decided.created if i.definition_id == 1) <= supply

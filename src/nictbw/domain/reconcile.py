@@ -12,6 +12,7 @@ for them carry the same provisional ``definition_id`` (see ``Reconciliation.new_
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -36,6 +37,15 @@ UNCHANGED: Final = "unchanged"
 SKIPPED: Final = "skipped"
 
 NO_CREATED_AT: Final = "no usable created_at; acquired_at is now"
+SUPPLY_EXHAUSTED: Final = "supply exhausted"
+
+
+def untrusted_app_reason(app: str | None) -> str:
+    """The skip reason of an item minted by ``app``, an app not trusted (§8.4 step 0)."""
+    if app is None:
+        return "untrusted app (none)"
+    shown = app if len(app) <= 64 and app.isprintable() else repr(app[:64])
+    return f"untrusted app {shown}"
 
 
 @frozen
@@ -78,6 +88,15 @@ class Reconciliation:
         """The prefixes of the new definitions, in creation order."""
         return tuple(d.prefix for d in self.new_definitions)
 
+    @property
+    def skipped(self) -> tuple[SyncNote, ...]:
+        """The items refused by the trust boundary or the supply, with their reasons."""
+        return tuple(
+            SyncNote(o.index, o.origin, o.reason or SKIPPED)
+            for o in self.outcomes
+            if o.outcome == SKIPPED
+        )
+
 
 def _apply_fields(target: object, fields: Mapping[str, Any]) -> bool:
     """Overwrite each present field that differs; True when anything changed."""
@@ -96,6 +115,7 @@ class _Run:
     mine: list[NFTInstance]
     holders: list[NFTInstance]
     definitions: dict[str, NFTDefinition]
+    trusted_apps: frozenset[str]
     outcomes: list[ItemOutcome] = attrs.Factory(list)
     new_definitions: list[NFTDefinition] = attrs.Factory(list)
     changed_definitions: dict[int, NFTDefinition] = attrs.Factory(dict)
@@ -105,6 +125,44 @@ class _Run:
     gains: list[tuple[int, NFTInstance, bool]] = attrs.Factory(list)
     warnings: list[SyncNote] = attrs.Factory(list)
     transferred: int = 0
+    minted: Counter[int] = attrs.Factory(Counter)
+
+    def exhausted(self, definition: NFTDefinition) -> bool:
+        """True when one more instance would take ``definition`` past its supply."""
+        assert definition.id is not None
+        if definition.max_supply is None:
+            return False
+        return definition.minted_count + self.minted[definition.id] >= definition.max_supply
+
+    def adopter(self, definition_id: int | None) -> NFTInstance | None:
+        """The user's earliest issued succeeded instance of the definition without origin."""
+        return earliest_issued(
+            i
+            for i in self.mine
+            if i.definition_id == definition_id
+            and i.status == INSTANCE_SUCCEEDED
+            and i.nft_origin is None
+        )
+
+    def found(self, origin: str) -> NFTInstance | None:
+        """The user's instance holding ``origin``: succeeded first, then earliest issued."""
+        same_origin = [i for i in self.mine if i.nft_origin == origin]
+        succeeded = [i for i in same_origin if i.status == INSTANCE_SUCCEEDED]
+        return earliest_issued(succeeded) or earliest_issued(same_origin)
+
+    def refusal(self, item: ParsedNFT) -> str | None:
+        """Why ``item`` may change nothing (§8.4 step 0), or None when it may apply."""
+        if item.app is None or item.app not in self.trusted_apps:
+            return untrusted_app_reason(item.app)
+        existing = self.definitions.get(item.prefix)
+        if (
+            existing is not None
+            and self.found(item.origin) is None
+            and self.adopter(existing.id) is None
+            and self.exhausted(existing)
+        ):
+            return SUPPLY_EXHAUSTED
+        return None
 
     def definition_for(self, item: ParsedNFT) -> tuple[NFTDefinition, bool]:
         definition = self.definitions.get(item.prefix)
@@ -124,6 +182,8 @@ class _Run:
             self.new_definitions.append(definition)
             self.definitions[item.prefix] = definition
             return definition, False
+        if definition.created_by_admin_id is not None:
+            return definition, False  # owned by the local catalogue: sync never changes it
         if _apply_fields(definition, item.definition_fields):
             definition.updated_at = self.now
             assert definition.id is not None
@@ -133,11 +193,13 @@ class _Run:
         return definition, False
 
     def apply(self, item: ParsedNFT) -> None:
+        reason = self.refusal(item)
+        if reason is not None:
+            self.outcomes.append(ItemOutcome(item.index, item.origin, SKIPPED, reason))
+            return
         definition, definition_changed = self.definition_for(item)
         assert definition.id is not None
-        same_origin = [i for i in self.mine if i.nft_origin == item.origin]
-        succeeded = [i for i in same_origin if i.status == INSTANCE_SUCCEEDED]
-        found = earliest_issued(succeeded) or earliest_issued(same_origin)
+        found = self.found(item.origin)
         outcome = UNCHANGED
         if found is not None:
             changed = _apply_fields(found, item.instance_fields)
@@ -149,13 +211,7 @@ class _Run:
                 self._mark(found)
                 outcome = UPDATED
         else:
-            adopter = earliest_issued(
-                i
-                for i in self.mine
-                if i.definition_id == definition.id
-                and i.status == INSTANCE_SUCCEEDED
-                and i.nft_origin is None
-            )
+            adopter = self.adopter(definition.id)
             if adopter is not None:
                 adopter.nft_origin = item.origin
                 _apply_fields(adopter, item.instance_fields)
@@ -193,6 +249,7 @@ class _Run:
             **fields,
         )
         self.mine.append(instance)
+        self.minted[definition.id] += 1
         self.created.append(instance)
         self.gains.append((item.index, instance, True))
 
@@ -222,6 +279,7 @@ def reconcile(
     definitions: Mapping[str, NFTDefinition],
     found_origins: Collection[str],
     now: datetime,
+    trusted_apps: Collection[str],
 ) -> Reconciliation:
     """Decide the sync of ``user_id`` against the parsed chain ``items`` (§8.4, §8.5).
 
@@ -230,6 +288,11 @@ def reconcile(
     ``found_origins`` every valid origin of the response (skipped items included). Items
     are applied in order, each seeing the decisions of the ones before it. Nothing given
     is changed: the result holds changed copies.
+
+    The trust boundary comes first (§8.4 step 0): an item minted by an app outside
+    ``trusted_apps`` is skipped (its origin still counts as found), a definition owned by
+    an admin (``created_by_admin_id`` set) is never changed, and an item that would create
+    an instance past its definition's ``max_supply`` is skipped as ``supply exhausted``.
     """
     run = _Run(
         user_id=user_id,
@@ -237,6 +300,7 @@ def reconcile(
         mine=[attrs.evolve(i) for i in mine],
         holders=[attrs.evolve(h) for h in holders if h.user_id != user_id],
         definitions={prefix: attrs.evolve(d) for prefix, d in definitions.items()},
+        trusted_apps=frozenset(trusted_apps),
     )
     for item in items:
         run.apply(item)
@@ -257,9 +321,11 @@ def reconcile(
 __all__ = [
     "CREATED",
     "SKIPPED",
+    "SUPPLY_EXHAUSTED",
     "UNCHANGED",
     "UPDATED",
     "ItemOutcome",
     "Reconciliation",
     "reconcile",
+    "untrusted_app_reason",
 ]

@@ -7,6 +7,7 @@ they need in a few set-based queries, stores them and runs the issuing pipeline.
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 
 from nictbw.app.workflows._issuing import Gain, IssuingPipeline
 from nictbw.app.workflows.common import (
@@ -16,7 +17,7 @@ from nictbw.app.workflows.common import (
     rng_or_none,
     stored_user,
 )
-from nictbw.domain.chain_payload import parse_nft_payloads
+from nictbw.domain.chain_payload import DEFAULT_APP, parse_nft_payloads
 from nictbw.domain.entities import NFTDefinition, SyncNote, SyncReport, User
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.reconcile import CREATED, UNCHANGED, UPDATED, Reconciliation, reconcile
@@ -45,6 +46,19 @@ def _store_definitions(uow: UnitOfWork, decided: Reconciliation) -> dict[int, NF
     return by_id
 
 
+def _trusted(trusted_apps: Collection[str] | None) -> frozenset[str]:
+    if trusted_apps is None:
+        return frozenset({DEFAULT_APP})
+    if isinstance(trusted_apps, str) or not isinstance(trusted_apps, Collection):
+        raise ValidationError(
+            f"trusted_apps must be a collection of app names, got {trusted_apps!r}"
+        )
+    for app in trusted_apps:
+        if not isinstance(app, str) or not app.strip():
+            raise ValidationError(f"trusted app names must be non-blank strings, got {app!r}")
+    return frozenset(trusted_apps)
+
+
 def sync_nft_instances_from_chain(
     uow: UnitOfWork,
     user: User,
@@ -52,14 +66,19 @@ def sync_nft_instances_from_chain(
     chain: ChainPort,
     rng: random.Random | None = None,
     clock: Clock | None = None,
+    trusted_apps: Collection[str] | None = None,
 ) -> SyncReport:
     """Reconcile the user's instances with the chain (§8); all or nothing, idempotent.
 
     Creates missing instances (and definitions), updates changed chain fields without
     ever writing None over a value, re-acquires and transfers instances, runs the bingo
-    path for gained instances, and reports every item.
+    path for gained instances, and reports every item. Only items minted by one of
+    ``trusted_apps`` (default: ``"nictbw"``; the container's ``trusted_apps`` gives the
+    configured ``chain.trusted_apps``) create or change anything; definitions owned by
+    an admin are never changed, and no definition goes past its ``max_supply`` (§8.4).
     """
     rng = rng_or_none(rng)
+    trusted = _trusted(trusted_apps)
     stored = stored_user(uow, user)
     if stored.on_chain_id is None or not stored.on_chain_id.strip():
         raise ValidationError(
@@ -83,6 +102,7 @@ def sync_nft_instances_from_chain(
             definitions=definitions,
             found_origins=parsed.found_origins,
             now=now,
+            trusted_apps=trusted,
         )
         definitions_by_id = {d.id: d for d in definitions.values() if d.id is not None}
         definitions_by_id.update(_store_definitions(uow, decided))
@@ -95,7 +115,7 @@ def sync_nft_instances_from_chain(
             Gain(instance, definitions_by_id[instance.definition_id], new=is_new)
             for _, instance, is_new in decided.gains
         ]
-        pipeline.prepare(gains, enforce_supply=False)
+        pipeline.prepare(gains, enforce_supply=True)
         warnings = list(parsed.warnings) + list(decided.warnings)
         for k in pipeline.cardless:
             index, instance, _ = decided.gains[k]
@@ -119,7 +139,7 @@ def sync_nft_instances_from_chain(
         unchanged=decided.count(UNCHANGED),
         transferred=decided.transferred,
         definitions_created=decided.definitions_created,
-        skipped=parsed.skipped,
+        skipped=tuple(sorted(parsed.skipped + decided.skipped, key=lambda n: n.index)),
         warnings=tuple(sorted(warnings, key=lambda n: n.index)),
         cards_created=pipeline.bingo.cards_created,
         cells_unlocked=pipeline.bingo.cells_unlocked,
