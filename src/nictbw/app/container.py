@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from dependency_injector import containers, providers
 
-from nictbw.adapters.clock import SystemClock
 from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.domain.chain_payload import DEFAULT_APP
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.scoring import DEFAULT_SCORING_REGISTRY
 from nictbw.ports import ChainPort, UnitOfWork
+from nictbw.ports.clock import SystemClock
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

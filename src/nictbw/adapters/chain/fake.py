@@ -21,10 +21,9 @@ from typing import Any, Final, Literal, cast
 from attrs import define, evolve, field, frozen
 
 from nictbw.adapters.chain.common import DEFAULT_APP, default_image, error_body, read_upload
-from nictbw.adapters.clock import SystemClock
 from nictbw.domain.errors import ChainError, ValidationError
 from nictbw.ports.chain import ChainPort
-from nictbw.ports.clock import Clock
+from nictbw.ports.clock import Clock, SystemClock
 
 FAKE_CHAIN_USERNAME: Final = "nictbw"
 FAKE_CHAIN_PASSWORD: Final = "nictbw"
