@@ -377,3 +377,28 @@ def test_malformed_trusted_apps_are_refused(configured: object) -> None:
     container.config.chain.trusted_apps.from_value(configured)
     with pytest.raises(ValidationError, match=r"chain\.trusted_apps"):
         container.trusted_apps()
+
+
+def test_collector_pause_is_off_unless_the_container_is_told() -> None:
+    from nictbw.app.workflows import collector_pause_enabled, set_collector_pause
+
+    set_collector_pause(True)  # whatever was on before, the default turns it off
+    container = Container()
+    assert container.gc_pause() is False
+    assert collector_pause_enabled() is False
+    container.shutdown_resources()
+    assert collector_pause_enabled() is True  # shutdown restored the previous setting
+    set_collector_pause(False)
+    container = Container()
+    container.config.gc_pause.from_value(True)
+    assert container.gc_pause() is True
+    assert collector_pause_enabled() is True
+    container.shutdown_resources()
+    assert collector_pause_enabled() is False
+
+
+def test_collector_pause_setting_must_be_a_boolean() -> None:
+    container = Container()
+    container.config.gc_pause.from_value("yes")
+    with pytest.raises(ValidationError, match="gc_pause"):
+        container.gc_pause()

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 from dependency_injector import containers, providers
 
 from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from nictbw.app.workflows import set_collector_pause
 from nictbw.domain.chain_payload import DEFAULT_APP
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.scoring import DEFAULT_SCORING_REGISTRY
@@ -73,6 +74,7 @@ def default_settings() -> dict[str, Any]:
             "trusted_apps": None,
         },
         "seed": None,
+        "gc_pause": False,
     }
 
 
@@ -171,6 +173,22 @@ def trusted_app_names(configured: object, app: str | None) -> tuple[str, ...]:
     return apps
 
 
+def collector_pause(enabled: object) -> Iterator[bool]:
+    """Resource: pause CPython's cyclic collector during bulk workflows when ``enabled``.
+
+    The pause is process-wide, so it is off unless the host asks for it (config
+    ``gc_pause``; the command line switches it on). Shutdown restores the previous setting.
+    """
+    flag = False if enabled is None else enabled
+    if not isinstance(flag, bool):
+        raise ValidationError(f"gc_pause must be true or false, got {enabled!r}")
+    previous = set_collector_pause(flag)
+    try:
+        yield flag
+    finally:
+        set_collector_pause(previous)
+
+
 def seeded_rng(seed: int | None) -> random.Random:
     """``random.Random(seed)``; ``None`` seeds from the operating system."""
     return random.Random(seed)
@@ -182,7 +200,8 @@ class Container(containers.DeclarativeContainer):
     Config keys: ``database_url`` (``"memory://"`` selects the in-memory adapter; default
     ``"sqlite:///nictbw.db"``), ``chain.base_url``, ``chain.timeout`` (seconds, default
     45), ``chain.username``, ``chain.password``, ``chain.app`` (default ``"nictbw"``),
-    ``chain.trusted_apps`` (default: ``chain.app`` alone), ``seed``.
+    ``chain.trusted_apps`` (default: ``chain.app`` alone), ``seed``, ``gc_pause`` (default
+    false; ``gc_pause()`` applies it: bulk workflows then pause the cyclic collector).
     ``unit_of_work()`` gives a fresh unit of work per call; ``engine`` and ``chain`` are
     resources released by ``shutdown_resources()``; ``rng`` is one ``random.Random(seed)``
     per container; ``trusted_apps()`` is what to pass as ``trusted_apps`` to
@@ -197,6 +216,8 @@ class Container(containers.DeclarativeContainer):
     trusted_apps = providers.Callable(
         trusted_app_names, config.chain.trusted_apps, config.chain.app
     )
+
+    gc_pause = providers.Resource(collector_pause, config.gc_pause)
 
     memory_store = providers.Singleton(InMemoryStore)
     engine = providers.Resource(open_engine, config.database_url)
