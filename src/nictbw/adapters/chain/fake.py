@@ -2,7 +2,12 @@
 
 ``FakeChain`` implements ``ChainPort`` directly and is also the state behind
 ``FakeChainServer``. It is deterministic per seed: transaction ids come from a seeded
-``random.Random``, timestamps from the given clock. Faults can be injected per call.
+``random.Random``, timestamps from the given clock. Faults can be injected per call; the
+fault table (routes and the fields a ``missing_fields`` fault removes) is here, shared by
+the fake server.
+
+Over 500 lines on purpose: one chain (accounts, tokens, minting, holdings, faults) whose
+parts share one lock and one state; split, each part would reach into the others.
 """
 
 from __future__ import annotations
