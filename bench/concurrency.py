@@ -50,6 +50,7 @@ from nictbw.adapters.chain import FakeChain
 from nictbw.adapters.clock import FixedClock
 from nictbw.adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine, migrate
 from nictbw.adapters.sqlalchemy.engine import SQLITE_BEGIN_OPTION
+from nictbw.app.workflows import set_collector_pause
 from nictbw.domain.entities import (
     CARD_EXPIRED,
     CELL_LOCKED,
@@ -328,6 +329,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     """Run every configuration, print the table; 1 when an invariant is broken."""
     args = parse_args(argv)
+    set_collector_pause(True)  # as the command line runs the workflows
     url = args.database or os.environ.get(PG_ENV)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if "postgres" in backends and not url:

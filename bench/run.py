@@ -36,6 +36,7 @@ from nictbw.adapters.clock import FixedClock
 from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine, migrate, open_database
 from nictbw.adapters.sqlalchemy.repositories import DEFAULT_CHUNK_SIZE
+from nictbw.app.workflows import set_collector_pause
 from nictbw.domain.entities import User
 from nictbw.ports import UnitOfWork
 from nictbw.workflows import (
@@ -235,6 +236,8 @@ def _spawn(adapter: str, users: int, args: argparse.Namespace) -> dict[str, Any]
     ]
     if args.profile:
         command.append(f"--profile={args.profile}")
+    if args.no_gc_pause:
+        command.append("--no-gc-pause")
     done = subprocess.run(command, check=False, stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
         raise SystemExit(f"benchmark of {adapter} with {users} users failed ({done.returncode})")
@@ -379,6 +382,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=100, help="winners per draw (with ties)")
     parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats here")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument(
+        "--no-gc-pause",
+        action="store_true",
+        help="leave the cyclic collector running (the library default for embedders)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -392,6 +400,7 @@ def main(argv: list[str]) -> None:
     else:
         adapters = [a.strip() for a in args.adapters.split(",") if a.strip()]
     if args.worker:
+        set_collector_pause(not args.no_gc_pause)  # the command line's setting
         result = run_configuration(
             adapters[0],
             sizes[0],

@@ -4,28 +4,28 @@ Each takes a unit of work first, works inside it, validates before it writes, le
 unit of work unchanged when it raises, and never commits: the caller commits.
 """
 
-from nictbw.app.usecases.cards import (
+from nictbw.app.workflows.cards import (
     bingo_cards_json,
     bingo_cards_json_str,
     update_user_bingo_info,
 )
-from nictbw.app.usecases.catalogue import (
+from nictbw.app.workflows.catalogue import (
     create_nft_definition,
     create_prize_draw_type,
     get_prize_draw_type,
     submit_winning_number,
 )
-from nictbw.app.usecases.draws import (
+from nictbw.app.workflows.draws import (
     run_bingo_prize_draw,
     run_final_attendance_prize_draw,
     run_prize_draw,
     run_prize_draw_batch,
     select_top_prize_draw_results,
 )
-from nictbw.app.usecases.issuance import Grant, create_and_issue_instance, issue_instances
-from nictbw.app.usecases.snapshots import snapshot_prize_draw
-from nictbw.app.usecases.sync import sync_nft_instances_from_chain
-from nictbw.app.usecases.users import register_admin, register_user, update_user
+from nictbw.app.workflows.issuance import Grant, create_and_issue_instance, issue_instances
+from nictbw.app.workflows.snapshots import snapshot_prize_draw
+from nictbw.app.workflows.sync import sync_nft_instances_from_chain
+from nictbw.app.workflows.users import register_admin, register_user, update_user
 
 __all__ = [
     "Grant",

@@ -101,6 +101,15 @@ def scene(uow_factory: UowFactory) -> Scene:
         draw_type = add_draw_type(uow, world, "final", threshold=0.5)
         empty_draw_type = add_draw_type(uow, world, "empty")
         submit_winning_number(uow, draw_type, "ABD", clock=world.clock)
+        # A definition first seen on the chain (no admin owns it): sync may change it.
+        uow.definitions.add(
+            definition_spec(
+                "SHOP",
+                bingo_random_candidate=False,
+                created_at=world.clock.now(),
+                updated_at=world.clock.now(),
+            )
+        )
         uow.commit()
     return Scene(
         world=world,
@@ -413,6 +422,8 @@ def _sync_everything(uow: Any, s: Scene) -> Any:
     category = chain_item("ABC", s.world.prefix_of(s.with_origin.definition_id))
     category["metadata"]["MAP"]["subTypeData"]["category"] = "moved"
     held_prefix = s.world.prefix_of(s.without_origin.definition_id)
+    shop = chain_item("shop-1", "SHOP")
+    shop["metadata"]["MAP"]["subTypeData"]["category"] = "moved"
     payloads = [
         chain_item("alice-expo", TRIGGER),
         chain_item("bob-c09", "C09"),
@@ -421,6 +432,7 @@ def _sync_everything(uow: Any, s: Scene) -> Any:
         chain_item("park", TIMED_TRIGGER),
         chain_item("adopted", held_prefix),
         category,
+        shop,
     ]
     return sync_nft_instances_from_chain(
         uow, s.alice, chain=StubChain(payloads), rng=random.Random(2), clock=s.world.clock
@@ -457,7 +469,7 @@ def test_the_scenes_of_the_fault_table_succeed_without_faults(scene: Scene) -> N
         report = _sync_everything(uow, scene)
         issued = _bulk_everything(uow, scene)
         ranked = _bingo_draw(uow, scene)
-    assert report.created == 4
+    assert report.created == 5  # the SHOP item adds one to the four of the catalogue
     assert report.updated == 3
     assert report.transferred == 2
     assert report.definitions_created == ("QUEST",)

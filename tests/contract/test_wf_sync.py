@@ -38,6 +38,8 @@ from tests.contract.helpers import (
 )
 
 CREATED = datetime(2026, 4, 30, 10, 0, tzinfo=UTC)
+TRUSTED: dict[str, Any] = {"metadata": {"MAP": {"app": "nictbw"}}}
+"""Merged into a bare payload: minted by the trusted default app."""
 
 
 @pytest.fixture
@@ -186,14 +188,15 @@ def test_over_long_values_are_left_out_with_a_warning_never_truncated(
     assert _by_origin(world, alice)["tx1_0"].current_nft_location == "tx1_0"
 
 
-def test_sync_beyond_max_supply_records_the_instances(world: World, alice: User) -> None:
+def test_sync_never_takes_a_definition_past_max_supply(world: World, alice: User) -> None:
     chain = StubChain([chain_item(f"tx{n}_0", "LIMITED", nft_id=n) for n in range(3)])
     report = _sync(world, alice, chain)
-    assert report.created == 3
+    assert report.created == 2
+    assert report.skipped == (SyncNote(2, "tx2_0", "supply exhausted"),)
     with world.factory() as uow:
         limited = uow.definitions.get_by_prefix("LIMITED")
     assert limited is not None
-    assert limited.minted_count == 3
+    assert limited.minted_count == 2
     assert limited.remaining_supply == 0
 
 
@@ -258,26 +261,43 @@ def test_missing_or_none_values_never_overwrite_stored_ones(world: World, alice:
 
 
 def test_definition_fields_present_and_different_are_overwritten(world: World, alice: User) -> None:
-    chain = StubChain([chain_item("tx1_0", "C01")])
+    chain = StubChain([chain_item("tx1_0", "SHOP")])
     _sync(world, alice, chain)
     world.clock.advance(timedelta(minutes=5))
-    item = chain_item("tx1_0", "C01")
+    item = chain_item("tx1_0", "SHOP")
     item["metadata"]["MAP"]["subTypeData"]["category"] = "food"
     chain.payloads = [item]
     report = _sync(world, alice, chain)
     assert report.updated == 1
     with world.factory() as uow:
+        shop = uow.definitions.get_by_prefix("SHOP")
+    assert shop is not None
+    assert shop.category == "food"
+    assert shop.updated_at == T0 + timedelta(minutes=5)
+    assert shop.created_at == T0
+    assert shop.created_by_admin_id is None
+    assert shop.minted_count == 1
+
+
+def test_definition_owned_by_an_admin_is_never_changed(world: World, alice: User) -> None:
+    item = chain_item("tx1_0", "C01", name="Renamed")
+    item["metadata"]["MAP"]["subTypeData"].update(category="food", image_url="http://x/y.png")
+    report = _sync(world, alice, StubChain([item]))
+    assert report.created == 1
+    with world.factory() as uow:
         c01 = uow.definitions.get_by_prefix("C01")
     assert c01 is not None
-    assert c01.category == "food"
-    assert c01.updated_at == T0 + timedelta(minutes=5)
-    assert c01.created_at == T0
-    assert c01.created_by_admin_id == world.admin.id
-    assert c01.minted_count == 1
+    before = world.d("C01")
+    assert (c01.name, c01.category, c01.image_url) == (
+        before.name,
+        before.category,
+        before.image_url,
+    )
+    assert c01.updated_at == before.updated_at
 
 
 def test_fallbacks_never_overwrite_a_definition(world: World, alice: User) -> None:
-    chain = StubChain([{"nft_origin": "tx1_0", "prefix": "C02"}])
+    chain = StubChain([{"nft_origin": "tx1_0", "prefix": "C02", **TRUSTED}])
     report = _sync(world, alice, chain)
     assert report.created == 1
     with world.factory() as uow:
@@ -349,7 +369,7 @@ def test_reacquired_instance_listed_under_another_prefix_is_reacquired(
     _sync(world, alice, chain)
     chain.payloads = []
     _sync(world, alice, chain)
-    chain.payloads = [{"nft_origin": "tx1_0"}]
+    chain.payloads = [{"nft_origin": "tx1_0", **TRUSTED}]
     report = _sync(world, alice, chain)
     assert (report.created, report.updated) == (0, 1)
     assert report.definitions_created == ("onchain-tx1_0",)
@@ -518,7 +538,7 @@ def test_malformed_items_are_skipped_with_reasons(world: World, alice: User) -> 
 
 @pytest.mark.parametrize("key", ["origin", "txid", "transaction_id"])
 def test_origin_falls_back_to_other_keys(world: World, alice: User, key: str) -> None:
-    report = _sync(world, alice, StubChain([{key: "txf_0", "prefix": "C04"}]))
+    report = _sync(world, alice, StubChain([{key: "txf_0", "prefix": "C04", **TRUSTED}]))
     assert report.created == 1
     assert "txf_0" in _by_origin(world, alice)
 

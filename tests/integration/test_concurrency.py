@@ -34,7 +34,7 @@ from sqlalchemy import Connection
 from nictbw.adapters.chain import FakeChain
 from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.adapters.sqlalchemy.engine import SQLITE_BEGIN_OPTION
-from nictbw.app.usecases.issuance import store_new_instances
+from nictbw.app.workflows._issuing import store_new_instances
 from nictbw.domain.entities import (
     CARD_COMPLETED,
     CARD_EXPIRED,

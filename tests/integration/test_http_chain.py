@@ -663,8 +663,8 @@ def unused_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_fake_chain_entry_point_serves_until_interrupted() -> None:
-    command = [sys.executable, "-m", "nictbw.adapters.chain.server", "--port", "0", "--seed", "4"]
+def test_fake_chain_command_serves_until_interrupted() -> None:
+    command = [sys.executable, "-m", "nictbw", "fake-chain", "--port", "0", "--seed", "4"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
         try:

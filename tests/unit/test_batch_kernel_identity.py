@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import nictbw.app.usecases.draws as draws_module
+import nictbw.app.workflows.draws as draws_module
 from nictbw.adapters.clock import FixedClock
 from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.adapters.memory.table import Index, Table, UniqueKey, make_copier

@@ -160,6 +160,7 @@ def test_from_env_reads_every_nictbw_variable() -> None:
         "NICTBW_CHAIN_USERNAME": "api",
         "NICTBW_CHAIN_PASSWORD": "secret",
         "NICTBW_CHAIN_APP": "expo",
+        "NICTBW_CHAIN_TRUSTED_APPS": "expo, partner",
         "NICTBW_SEED": "42",
         "UNRELATED": "ignored",
     }
@@ -171,6 +172,7 @@ def test_from_env_reads_every_nictbw_variable() -> None:
         "username": "api",
         "password": "secret",
         "app": "expo",
+        "trusted_apps": "expo, partner",
     }
     assert config.seed() == 42
 
@@ -352,3 +354,51 @@ def test_a_host_container_embeds_nictbw_and_runs_a_draw_end_to_end() -> None:
         assert {r.outcome for r in stored} == {"win"}
         card = uow.bingo_cards.list_for_user(user.id)[0]
         assert card.state == "completed"
+
+
+def test_trusted_apps_default_to_the_configured_chain_app() -> None:
+    container = Container()
+    assert container.trusted_apps() == ("nictbw",)
+    container.config.chain.app.from_value("expo")
+    assert container.trusted_apps() == ("expo",)
+
+
+def test_trusted_apps_come_from_the_configuration_or_the_environment() -> None:
+    container = Container()
+    container.config.chain.trusted_apps.from_value(["expo", "partner"])
+    assert container.trusted_apps() == ("expo", "partner")
+    from_env = Container.from_env({"NICTBW_CHAIN_TRUSTED_APPS": "expo , partner"})
+    assert from_env.trusted_apps() == ("expo", "partner")
+
+
+@pytest.mark.parametrize("configured", [[], [""], "expo,,partner", 3, [None]])
+def test_malformed_trusted_apps_are_refused(configured: object) -> None:
+    container = Container()
+    container.config.chain.trusted_apps.from_value(configured)
+    with pytest.raises(ValidationError, match=r"chain\.trusted_apps"):
+        container.trusted_apps()
+
+
+def test_collector_pause_is_off_unless_the_container_is_told() -> None:
+    from nictbw.app.workflows import collector_pause_enabled, set_collector_pause
+
+    set_collector_pause(True)  # whatever was on before, the default turns it off
+    container = Container()
+    assert container.gc_pause() is False
+    assert collector_pause_enabled() is False
+    container.shutdown_resources()
+    assert collector_pause_enabled() is True  # shutdown restored the previous setting
+    set_collector_pause(False)
+    container = Container()
+    container.config.gc_pause.from_value(True)
+    assert container.gc_pause() is True
+    assert collector_pause_enabled() is True
+    container.shutdown_resources()
+    assert collector_pause_enabled() is False
+
+
+def test_collector_pause_setting_must_be_a_boolean() -> None:
+    container = Container()
+    container.config.gc_pause.from_value("yes")
+    with pytest.raises(ValidationError, match="gc_pause"):
+        container.gc_pause()

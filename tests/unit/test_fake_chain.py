@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -423,3 +426,36 @@ def test_cleared_faults_do_not_fire(chain: FakeChain) -> None:
     chain.clear_faults()
     signed_up(chain, "alice")
     assert chain.get_user_nft_instances("alice") == []
+
+
+def test_chain_adapters_import_without_werkzeug() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.modules["werkzeug"] = None  # as if the fake-chain extra were not installed
+        import nictbw.adapters.chain as chain
+        assert chain.FakeChain(seed=1).app == "nictbw"
+        assert chain.HttpChainClient is not None
+        try:
+            chain.FakeChainServer
+        except ModuleNotFoundError as exc:
+            print(exc)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "install nictbw[fake-chain]" in done.stdout
+
+
+def test_one_fault_table_serves_the_fake_and_its_server() -> None:
+    from nictbw.adapters.chain import fake, server
+
+    assert not hasattr(server, "_DEFAULT_MISSING")
+    assert not hasattr(server, "main")
+    assert server.ROUTES == fake.ROUTES
+    chain = FakeChain(seed=1)
+    chain.fail_next("missing_fields")
+    body = chain.signup_user("ann", "ann@example.org", "pw")
+    assert "paymail" not in body

@@ -15,6 +15,7 @@ from nictbw.domain.identifiers import (
     MAX_UNIQUE_ID_ATTEMPTS,
     UNIQUE_SUFFIX_LENGTH,
     new_unique_instance_id,
+    new_unique_instance_ids,
     random_suffix,
     suffix_of,
 )
@@ -111,3 +112,49 @@ def test_suffix_of_returns_the_drawn_suffix(prefix: str, seed: int) -> None:
 def test_suffix_of_refuses_malformed_ids(value: object) -> None:
     with pytest.raises(ValidationError, match="not a unique instance id"):
         suffix_of(value)  # type: ignore[arg-type]
+
+
+def test_batch_draws_one_id_per_prefix_in_order_as_single_draws_would() -> None:
+    prefixes = ["A", None, "B-C", "A"]
+    batch = new_unique_instance_ids(prefixes, rng=random.Random(3), is_taken=never_taken)
+    single = random.Random(3)
+    expected = [
+        None if p is None else new_unique_instance_id(p, rng=single, is_taken=never_taken)
+        for p in prefixes
+    ]
+    assert batch == expected
+    assert batch[1] is None
+
+
+class _Scripted(random.Random):
+    """An rng whose ``choice`` spells the given characters first, then draws normally."""
+
+    def __init__(self, script: str) -> None:
+        super().__init__(0)
+        self._script = list(script)
+
+    def choice(self, seq):  # type: ignore[no-untyped-def, override]
+        return self._script.pop(0) if self._script else super().choice(seq)
+
+
+def test_batch_redraws_a_candidate_drawn_earlier_in_the_same_batch() -> None:
+    suffix = "abcdefghijkl"
+    ids = new_unique_instance_ids(["A", "A"], rng=_Scripted(suffix * 2), is_taken=never_taken)
+    assert ids[0] == f"A-{suffix}"
+    assert ids[1] != ids[0]
+    assert str(ids[1]).startswith("A-")
+
+
+def test_batch_runs_between_after_each_position() -> None:
+    seen: list[int] = []
+    new_unique_instance_ids(
+        ["A", None, "B"], rng=random.Random(1), is_taken=never_taken, between=seen.append
+    )
+    assert seen == [0, 1, 2]
+
+
+def test_batch_raises_the_conflict_of_a_prefix_whose_candidates_are_all_taken() -> None:
+    with pytest.raises(ConflictError, match="'B'"):
+        new_unique_instance_ids(
+            ["A", "B"], rng=random.Random(1), is_taken=lambda c: c.startswith("B-")
+        )

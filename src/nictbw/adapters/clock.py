@@ -1,19 +1,12 @@
-"""Clock adapters: the system clock and a settable one for tests and simulations."""
+"""Clock adapters: a settable clock for tests and simulations (and the system clock,
+which lives in ``nictbw.ports.clock`` as every workflow's default)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from nictbw.domain.errors import ValidationError
-from nictbw.ports.clock import Clock
-
-
-class SystemClock(Clock):
-    """The machine's clock, in UTC."""
-
-    def now(self) -> datetime:
-        """The current UTC time."""
-        return datetime.now(UTC)
+from nictbw.ports.clock import Clock, SystemClock
 
 
 class FixedClock(Clock):
@@ -37,3 +30,6 @@ class FixedClock(Clock):
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward by ``delta``."""
         self._at = self._at + delta
+
+
+__all__ = ["FixedClock", "SystemClock"]

@@ -55,7 +55,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from nictbw.app.usecases.common import now_from
+from nictbw.app.workflows.common import now_from
 from nictbw.domain.engine import outcome_for
 from nictbw.domain.entities import (
     OUTCOME_WIN,

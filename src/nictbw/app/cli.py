@@ -234,6 +234,8 @@ def _container(database: str | None) -> Container:
         container.config.database_url.from_value(database.strip())
     url = container.config.database_url()
     storage_backend(url)
+    container.config.gc_pause.from_value(True)  # a command owns its process
+    container.gc_pause()
     return container
 
 

@@ -27,11 +27,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from dependency_injector import containers, providers
 
-from nictbw.adapters.clock import SystemClock
 from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from nictbw.app.workflows import set_collector_pause
+from nictbw.domain.chain_payload import DEFAULT_APP
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.scoring import DEFAULT_SCORING_REGISTRY
 from nictbw.ports import ChainPort, UnitOfWork
+from nictbw.ports.clock import SystemClock
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 DEFAULT_DATABASE_URL: Final = "sqlite:///nictbw.db"
 MEMORY_DATABASE_URL: Final = "memory://"
 DEFAULT_CHAIN_TIMEOUT: Final = 45.0
-DEFAULT_CHAIN_APP: Final = "nictbw"
+DEFAULT_CHAIN_APP: Final = DEFAULT_APP
 
 BACKEND_MEMORY: Final = "memory"
 BACKEND_SQL: Final = "sql"
@@ -53,6 +55,7 @@ ENV_VARIABLES: Final[Mapping[str, tuple[str, ...]]] = {
     "NICTBW_CHAIN_USERNAME": ("chain", "username"),
     "NICTBW_CHAIN_PASSWORD": ("chain", "password"),
     "NICTBW_CHAIN_APP": ("chain", "app"),
+    "NICTBW_CHAIN_TRUSTED_APPS": ("chain", "trusted_apps"),
     "NICTBW_SEED": ("seed",),
 }
 """Environment variable -> configuration key path, as read by ``Container.from_env``."""
@@ -68,8 +71,10 @@ def default_settings() -> dict[str, Any]:
             "username": None,
             "password": None,
             "app": DEFAULT_CHAIN_APP,
+            "trusted_apps": None,
         },
         "seed": None,
+        "gc_pause": False,
     }
 
 
@@ -149,6 +154,41 @@ def chain_client(
             close()
 
 
+def trusted_app_names(configured: object, app: str | None) -> tuple[str, ...]:
+    """The apps whose chain items sync applies: ``chain.trusted_apps``, else ``chain.app``.
+
+    A comma-separated string (as ``NICTBW_CHAIN_TRUSTED_APPS`` gives) or a list of names;
+    blank names are a ``ValidationError``.
+    """
+    if configured is None:
+        return (DEFAULT_CHAIN_APP if app is None else app,)
+    names = configured.split(",") if isinstance(configured, str) else configured
+    if not isinstance(names, list | tuple | frozenset | set):
+        raise ValidationError(f"chain.trusted_apps must be a list of app names, got {names!r}")
+    apps = tuple(str(name).strip() if isinstance(name, str) else name for name in names)
+    if not apps or not all(isinstance(name, str) and name for name in apps):
+        raise ValidationError(
+            f"chain.trusted_apps must name at least one app, each non-blank, got {configured!r}"
+        )
+    return apps
+
+
+def collector_pause(enabled: object) -> Iterator[bool]:
+    """Resource: pause CPython's cyclic collector during bulk workflows when ``enabled``.
+
+    The pause is process-wide, so it is off unless the host asks for it (config
+    ``gc_pause``; the command line switches it on). Shutdown restores the previous setting.
+    """
+    flag = False if enabled is None else enabled
+    if not isinstance(flag, bool):
+        raise ValidationError(f"gc_pause must be true or false, got {enabled!r}")
+    previous = set_collector_pause(flag)
+    try:
+        yield flag
+    finally:
+        set_collector_pause(previous)
+
+
 def seeded_rng(seed: int | None) -> random.Random:
     """``random.Random(seed)``; ``None`` seeds from the operating system."""
     return random.Random(seed)
@@ -160,9 +200,12 @@ class Container(containers.DeclarativeContainer):
     Config keys: ``database_url`` (``"memory://"`` selects the in-memory adapter; default
     ``"sqlite:///nictbw.db"``), ``chain.base_url``, ``chain.timeout`` (seconds, default
     45), ``chain.username``, ``chain.password``, ``chain.app`` (default ``"nictbw"``),
-    ``seed``. ``unit_of_work()`` gives a fresh unit of work per call; ``engine`` and
-    ``chain`` are resources released by ``shutdown_resources()``; ``rng`` is one
-    ``random.Random(seed)`` per container.
+    ``chain.trusted_apps`` (default: ``chain.app`` alone), ``seed``, ``gc_pause`` (default
+    false; ``gc_pause()`` applies it: bulk workflows then pause the cyclic collector).
+    ``unit_of_work()`` gives a fresh unit of work per call; ``engine`` and ``chain`` are
+    resources released by ``shutdown_resources()``; ``rng`` is one ``random.Random(seed)``
+    per container; ``trusted_apps()`` is what to pass as ``trusted_apps`` to
+    ``sync_nft_instances_from_chain``.
     """
 
     config = providers.Configuration(default=default_settings())
@@ -170,6 +213,11 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     rng = providers.Singleton(seeded_rng, config.seed)
     scoring_registry = providers.Object(DEFAULT_SCORING_REGISTRY)
+    trusted_apps = providers.Callable(
+        trusted_app_names, config.chain.trusted_apps, config.chain.app
+    )
+
+    gc_pause = providers.Resource(collector_pause, config.gc_pause)
 
     memory_store = providers.Singleton(InMemoryStore)
     engine = providers.Resource(open_engine, config.database_url)
@@ -246,4 +294,5 @@ __all__ = [
     "default_settings",
     "settings_from_env",
     "storage_backend",
+    "trusted_app_names",
 ]

@@ -457,7 +457,12 @@ class _Simulation:
         with self.uow_factory() as uow:
             for visitor in wallets:
                 report = sync_nft_instances_from_chain(
-                    uow, visitor.user, chain=self.chain, rng=self.rng, clock=self.clock
+                    uow,
+                    visitor.user,
+                    chain=self.chain,
+                    rng=self.rng,
+                    clock=self.clock,
+                    trusted_apps=(self.chain.app, PARTNER_APP),
                 )
                 totals = self.sync
                 totals.runs += 1

@@ -27,6 +27,8 @@ from nictbw.domain.timeutil import ensure_utc
 CARD_CELL_COUNT = 9
 OUTER_POSITIONS: tuple[int, ...] = (0, 1, 2, 3, 5, 6, 7, 8)
 """The non-centre idx values, in the order ``layout_card`` shuffles them."""
+MIN_CANDIDATES = len(OUTER_POSITIONS)
+"""Candidate definitions a card needs: one per outer cell (§5.2)."""
 
 
 def _utc_now(now: datetime) -> datetime:
@@ -111,7 +113,7 @@ def layout_card(
     if center.id is None:
         raise ValidationError(f"centre definition {center.prefix!r} has no id; store it first")
     candidates = bingo_candidate_ids(definitions, center.id, included=included, excluded=excluded)
-    needed = len(OUTER_POSITIONS)
+    needed = MIN_CANDIDATES
     if len(candidates) < needed:
         raise ValidationError(
             f"cannot lay out a bingo card centred on {center.prefix!r}: "
@@ -230,6 +232,7 @@ def completed_line_instance_ids(cards: Iterable[BingoCard], now: datetime) -> li
 
 
 __all__ = [
+    "MIN_CANDIDATES",
     "OUTER_POSITIONS",
     "apply_completion",
     "bingo_candidate_ids",

@@ -27,6 +27,8 @@ ORIGIN_MAX: Final = 255
 PREFIX_MAX: Final = 100
 FALLBACK_PREFIX: Final = "onchain-"
 DEFAULT_NFT_TYPE: Final = "default"
+DEFAULT_APP: Final = "nictbw"
+"""The app name nictbw mints under unless configured otherwise (``chain.app``)."""
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
 
@@ -88,6 +90,8 @@ class ParsedNFT:
     instance_fields: dict[str, Any]
     location_fallback: str
     created_at: datetime | None
+    app: str | None = None
+    """``metadata.MAP.app``: the app that minted the item (None when absent or not text)."""
 
 
 @frozen
@@ -342,8 +346,17 @@ def _parse_item(
         instance_fields=instance_fields,
         location_fallback=origin,
         created_at=created_at,
+        app=_minting_app(item),
     )
     return parsed, None
+
+
+def _minting_app(item: Mapping[str, Any]) -> str | None:
+    """``metadata.MAP.app`` when it is a string, else None."""
+    metadata = item.get("metadata")
+    map_ = metadata.get("MAP") if isinstance(metadata, dict) else None
+    app = map_.get("app") if isinstance(map_, dict) else None
+    return app if isinstance(app, str) else None
 
 
 def _find_origin(reader: _ItemReader) -> str | None:

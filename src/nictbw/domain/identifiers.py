@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from nictbw.domain.errors import ConflictError, ValidationError
@@ -41,6 +41,36 @@ def new_unique_instance_id(
     )
 
 
+def new_unique_instance_ids(
+    prefixes: Sequence[str | None],
+    *,
+    rng: random.Random | None,
+    is_taken: Callable[[str], bool],
+    between: Callable[[int], None] | None = None,
+) -> list[str | None]:
+    """One ``new_unique_instance_id`` per prefix, in order, all distinct (§3.1).
+
+    A ``None`` prefix draws nothing and gives ``None``. A candidate drawn earlier in the
+    batch counts as taken. ``between(i)`` runs after position ``i`` is drawn, so a caller
+    can consume the same ``rng`` interleaved exactly as issuing one by one does.
+    """
+    chosen: list[str | None] = []
+    used: set[str] = set()
+
+    def taken(candidate: str) -> bool:
+        return candidate in used or is_taken(candidate)
+
+    for i, prefix in enumerate(prefixes):
+        candidate = None
+        if prefix is not None:
+            candidate = new_unique_instance_id(prefix, rng=rng, is_taken=taken)
+            used.add(candidate)
+        chosen.append(candidate)
+        if between is not None:
+            between(i)
+    return chosen
+
+
 def suffix_of(unique_instance_id: str) -> str:
     """The 12-character base62 suffix of a unique instance id (prefixes may contain ``-``)."""
     if (
@@ -60,6 +90,7 @@ __all__ = [
     "MAX_UNIQUE_ID_ATTEMPTS",
     "UNIQUE_SUFFIX_LENGTH",
     "new_unique_instance_id",
+    "new_unique_instance_ids",
     "random_suffix",
     "suffix_of",
 ]

@@ -1,8 +1,12 @@
-"""The clock port: time comes in from outside so runs are reproducible."""
+"""The clock port: time comes in from outside so runs are reproducible.
+
+``SystemClock`` is the default every workflow falls back to when no clock is given; it
+lives beside the port so that workflows need no adapter.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -12,3 +16,14 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
         ...
+
+
+class SystemClock(Clock):
+    """The machine's clock, in UTC."""
+
+    def now(self) -> datetime:
+        """The current UTC time."""
+        return datetime.now(UTC)
+
+
+__all__ = ["Clock", "SystemClock"]

@@ -7,10 +7,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
+from nictbw.domain import chain_payload
 from nictbw.domain.errors import ChainError
 
 DEFAULT_IMAGE: Final = "default.png"
-DEFAULT_APP: Final = "nictbw"
+DEFAULT_APP: Final = chain_payload.DEFAULT_APP
 
 
 def default_image() -> bytes:

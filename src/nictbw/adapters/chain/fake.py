@@ -2,7 +2,12 @@
 
 ``FakeChain`` implements ``ChainPort`` directly and is also the state behind
 ``FakeChainServer``. It is deterministic per seed: transaction ids come from a seeded
-``random.Random``, timestamps from the given clock. Faults can be injected per call.
+``random.Random``, timestamps from the given clock. Faults can be injected per call; the
+fault table (routes and the fields a ``missing_fields`` fault removes) is here, shared by
+the fake server.
+
+Over 500 lines on purpose: one chain (accounts, tokens, minting, holdings, faults) whose
+parts share one lock and one state; split, each part would reach into the others.
 """
 
 from __future__ import annotations
@@ -14,17 +19,16 @@ import json
 import random
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, cast
 
 from attrs import define, evolve, field, frozen
 
 from nictbw.adapters.chain.common import DEFAULT_APP, default_image, error_body, read_upload
-from nictbw.adapters.clock import SystemClock
 from nictbw.domain.errors import ChainError, ValidationError
 from nictbw.ports.chain import ChainPort
-from nictbw.ports.clock import Clock
+from nictbw.ports.clock import Clock, SystemClock
 
 FAKE_CHAIN_USERNAME: Final = "nictbw"
 FAKE_CHAIN_PASSWORD: Final = "nictbw"
@@ -32,11 +36,40 @@ FAKE_CHAIN_PASSWORD: Final = "nictbw"
 FaultKind = Literal["status", "timeout", "malformed", "missing_fields"]
 FAULT_KINDS: Final = ("status", "timeout", "malformed", "missing_fields")
 
-_DEFAULT_MISSING: Final[Mapping[str, tuple[str, ...]]] = {
-    "signup_user": ("paymail",),
-    "get_user_nft_instances": ("nft_origin", "transaction_id"),
-    "mint_nft": ("nft_information",),
+ROUTE_TOKEN: Final = "token"
+ROUTE_SIGNUP: Final = "signup"
+ROUTE_NFTS: Final = "nfts"
+ROUTE_MINT: Final = "mint"
+ROUTES: Final = (ROUTE_TOKEN, ROUTE_SIGNUP, ROUTE_NFTS, ROUTE_MINT)
+"""The chain API's routes, as the fake server names them."""
+
+DEFAULT_MISSING_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
+    ROUTE_TOKEN: ("access",),
+    ROUTE_SIGNUP: ("paymail",),
+    ROUTE_NFTS: ("nft_origin", "transaction_id"),
+    ROUTE_MINT: ("nft_information",),
 }
+"""What a ``missing_fields`` fault removes by default, per route: the one fault table of
+the in-process fake (``ChainFault``) and the fake server (``ServerFault``)."""
+
+
+def strip_fields(body: Any, route: str, fields: Sequence[str] | None) -> Any:
+    """``body`` without ``fields`` (``None``: the route's defaults), as a ``missing_fields``
+    fault answers: removed from every item of the NFT list, else from the body and its
+    ``nft_information``."""
+    drop = DEFAULT_MISSING_FIELDS[route] if fields is None else tuple(fields)
+    if route == ROUTE_NFTS and isinstance(body, list):
+        return [
+            {k: v for k, v in item.items() if k not in drop} if isinstance(item, dict) else item
+            for item in body
+        ]
+    if isinstance(body, dict):
+        stripped = {k: v for k, v in body.items() if k not in drop}
+        info = stripped.get("nft_information")
+        if isinstance(info, dict):
+            stripped["nft_information"] = {k: v for k, v in info.items() if k not in drop}
+        return stripped
+    return body
 
 
 def chain_timestamp(value: datetime) -> str:
@@ -250,14 +283,6 @@ class FakeChain(ChainPort):
             )
         if fault.kind == "timeout":
             raise ChainError(f"fake chain {method} timed out (injected)")
-
-    @staticmethod
-    def _strip(body: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-        stripped = {k: v for k, v in body.items() if k not in fields}
-        info = stripped.get("nft_information")
-        if isinstance(info, dict):
-            stripped["nft_information"] = {k: v for k, v in info.items() if k not in fields}
-        return stripped
 
     # -- tokens -----------------------------------------------------------------------
 
@@ -500,7 +525,7 @@ class FakeChain(ChainPort):
         )
         body = self.create_account(username, email, password, group=group, profile_pic=picture)
         if fault is not None:
-            body = self._strip(body, fault.fields or _DEFAULT_MISSING["signup_user"])
+            body = strip_fields(body, ROUTE_SIGNUP, fault.fields or None)
         return body
 
     def get_user_nft_instances(self, on_chain_id: str) -> list[Any]:
@@ -512,8 +537,7 @@ class FakeChain(ChainPort):
                 return cast(list[Any], {"status": "error", "message": "malformed answer"})
         items = self.nfts_of(on_chain_id)
         if fault is not None:
-            fields = fault.fields or _DEFAULT_MISSING["get_user_nft_instances"]
-            items = [{k: v for k, v in item.items() if k not in fields} for item in items]
+            items = strip_fields(items, ROUTE_NFTS, fault.fields or None)
         return items
 
     def mint_nft(
@@ -540,13 +564,19 @@ class FakeChain(ChainPort):
             image=image,
         )
         if fault is not None:
-            body = self._strip(body, fault.fields or _DEFAULT_MISSING["mint_nft"])
+            body = strip_fields(body, ROUTE_MINT, fault.fields or None)
         return body
 
 
 __all__ = [
+    "DEFAULT_MISSING_FIELDS",
     "FAKE_CHAIN_PASSWORD",
     "FAKE_CHAIN_USERNAME",
+    "ROUTES",
+    "ROUTE_MINT",
+    "ROUTE_NFTS",
+    "ROUTE_SIGNUP",
+    "ROUTE_TOKEN",
     "ChainFault",
     "FakeAccount",
     "FakeChain",

@@ -9,16 +9,15 @@ count hits and see exactly what arrived.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import logging
 import socket
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 from urllib.parse import unquote
 
 from attrs import define, field, frozen
@@ -26,7 +25,15 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from nictbw.adapters.chain.common import error_body
-from nictbw.adapters.chain.fake import FakeChain
+from nictbw.adapters.chain.fake import (
+    ROUTE_MINT,
+    ROUTE_NFTS,
+    ROUTE_SIGNUP,
+    ROUTE_TOKEN,
+    ROUTES,
+    FakeChain,
+    strip_fields,
+)
 from nictbw.domain.errors import ChainError, ValidationError
 
 if TYPE_CHECKING:
@@ -34,20 +41,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("nictbw.chain.server")
 
-ROUTE_TOKEN: Final = "token"
-ROUTE_SIGNUP: Final = "signup"
-ROUTE_NFTS: Final = "nfts"
-ROUTE_MINT: Final = "mint"
-ROUTES: Final = (ROUTE_TOKEN, ROUTE_SIGNUP, ROUTE_NFTS, ROUTE_MINT)
-
 ServerFaultKind = Literal["status", "slow", "drop", "malformed", "missing_fields"]
-
-_DEFAULT_MISSING: Final[Mapping[str, tuple[str, ...]]] = {
-    ROUTE_TOKEN: ("access",),
-    ROUTE_SIGNUP: ("paymail",),
-    ROUTE_NFTS: ("nft_origin", "transaction_id"),
-    ROUTE_MINT: ("nft_information",),
-}
 
 
 @frozen
@@ -109,21 +103,6 @@ def _from_error(exc: ChainError) -> Response:
 
 def _bad_request(message: str) -> Response:
     return Response(error_body(message), status=400, mimetype="application/json")
-
-
-def _strip(body: Any, route: str, fields: Sequence[str]) -> Any:
-    if route == ROUTE_NFTS and isinstance(body, list):
-        return [
-            {k: v for k, v in item.items() if k not in fields} if isinstance(item, dict) else item
-            for item in body
-        ]
-    if isinstance(body, dict):
-        stripped = {k: v for k, v in body.items() if k not in fields}
-        info = stripped.get("nft_information")
-        if isinstance(info, dict):
-            stripped["nft_information"] = {k: v for k, v in info.items() if k not in fields}
-        return stripped
-    return body
 
 
 def _normalise_prefix(prefix: str) -> str:
@@ -363,8 +342,7 @@ class FakeChainServer:
                 return _json({"detail": "server stopping"}, 503)
         response_body, status = self._handle(request, route, username, recorded)
         if fault is not None and fault.kind == "missing_fields" and status == 200:
-            fields = fault.fields if fault.fields is not None else _DEFAULT_MISSING[route]
-            response_body = _strip(response_body, route, fields)
+            response_body = strip_fields(response_body, route, fault.fields)
         if isinstance(response_body, Response):
             return response_body
         return _json(response_body, status)
@@ -489,37 +467,6 @@ def run_fake_chain(
         server.serve_forever(on_ready=on_ready)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m nictbw.adapters.chain.server [--port N] ...``: serve a fake chain."""
-    from nictbw.adapters.chain.fake import FAKE_CHAIN_PASSWORD, FAKE_CHAIN_USERNAME
-
-    parser = argparse.ArgumentParser(description="Serve a fake nictbw chain over HTTP.")
-    parser.add_argument("--port", type=int, default=8123)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--username", default=FAKE_CHAIN_USERNAME)
-    parser.add_argument("--password", default=FAKE_CHAIN_PASSWORD)
-    parser.add_argument("--paymail-domain", default="fake.chain")
-    parser.add_argument("--token-lifetime", type=float, default=300.0)
-    parser.add_argument("--prefix", default="")
-    args = parser.parse_args(argv)
-    run_fake_chain(
-        args.port,
-        host=args.host,
-        seed=args.seed,
-        users={args.username: args.password},
-        paymail_domain=args.paymail_domain,
-        token_lifetime=args.token_lifetime,
-        prefix=args.prefix,
-        on_ready=lambda url: print(f"fake chain listening on {url} (Ctrl-C to stop)", flush=True),
-    )
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
-
-
 __all__ = [
     "ROUTES",
     "ROUTE_MINT",
@@ -529,6 +476,5 @@ __all__ = [
     "FakeChainServer",
     "RecordedRequest",
     "ServerFault",
-    "main",
     "run_fake_chain",
 ]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from attrs import frozen
 
-from nictbw.app.usecases.bingo_path import BingoBatch
-from nictbw.app.usecases.common import atomic, lock_users, now_from, rng_or_none
-from nictbw.app.usecases.gcpause import collector_paused
+from nictbw.app.workflows._gcpause import collector_paused
+from nictbw.app.workflows._issuing import Gain, IssuingPipeline
+from nictbw.app.workflows.common import atomic, lock_users, now_from, rng_or_none
 from nictbw.domain.chain_payload import parse_mint_metadata
 from nictbw.domain.entities import (
     DEFINITION_INACTIVE,
@@ -22,11 +22,6 @@ from nictbw.domain.entities import (
     User,
 )
 from nictbw.domain.errors import ConflictError, NotFoundError, ValidationError
-from nictbw.domain.identifiers import (
-    MAX_UNIQUE_ID_ATTEMPTS,
-    UNIQUE_SUFFIX_LENGTH,
-    random_suffix,
-)
 from nictbw.domain.validation import validate_origin
 from nictbw.ports import Clock, UnitOfWork
 
@@ -54,111 +49,6 @@ def _as_grant(item: object, position: int) -> Grant:
     ):
         return item
     raise ValidationError(f"grant {position} must be (user, definition, nft_origin), got {item!r}")
-
-
-def draw_unique_ids(
-    prefixes: Sequence[str | None],
-    rng: random.Random | None,
-    is_taken: Callable[[str], bool],
-    between: Callable[[int], None] | None = None,
-) -> list[str | None]:
-    """Draw one unique id per prefix in order, redrawing taken candidates (§3.1).
-
-    A ``None`` prefix draws nothing. ``between(i)`` runs after the i-th position is
-    handled: card layouts consume the rng there, interleaved exactly as in one-by-one
-    issuance.
-    """
-    chosen: list[str | None] = []
-    used: set[str] = set()
-    for i, prefix in enumerate(prefixes):
-        candidate: str | None = None
-        if prefix is not None:
-            for _attempt in range(MAX_UNIQUE_ID_ATTEMPTS):
-                candidate = f"{prefix}-{random_suffix(rng)}"
-                if candidate not in used and not is_taken(candidate):
-                    break
-            else:
-                raise ConflictError(
-                    f"no free unique id for prefix '{prefix}' after "
-                    f"{MAX_UNIQUE_ID_ATTEMPTS} attempts"
-                )
-            used.add(candidate)
-        chosen.append(candidate)
-        if between is not None:
-            between(i)
-    return chosen
-
-
-def draw_checked_unique_ids(
-    uow: UnitOfWork,
-    prefixes: Sequence[str | None],
-    rng: random.Random | None,
-    between: Callable[[int], None] | None,
-    restart: Callable[[], None],
-) -> list[str | None]:
-    """``draw_unique_ids`` checked against storage with one query.
-
-    Should a stored id be drawn (astronomically rare), ``restart`` resets the callers'
-    plans, the rng is rewound and the draws are replayed checking storage per candidate,
-    so the outcome is exactly that of one-by-one issuance.
-    """
-    state = rng.getstate() if rng is not None else None
-    drawn = draw_unique_ids(prefixes, rng, lambda _c: False, between)
-    if not uow.instances.existing_unique_ids([c for c in drawn if c is not None]):
-        return drawn
-    if state is not None and rng is not None:
-        rng.setstate(state)
-    restart()
-    return draw_unique_ids(
-        prefixes, rng, lambda c: bool(uow.instances.existing_unique_ids([c])), between
-    )
-
-
-def _redraw_taken(
-    uow: UnitOfWork,
-    instances: Sequence[NFTInstance],
-    taken: set[str],
-    rng: random.Random | None,
-) -> None:
-    used = {instance.unique_instance_id for instance in instances}
-    for instance in instances:
-        if instance.unique_instance_id in taken:
-            prefix = instance.unique_instance_id[: -UNIQUE_SUFFIX_LENGTH - 1]
-            (fresh,) = draw_unique_ids(
-                [prefix],
-                rng,
-                lambda c: c in used or bool(uow.instances.existing_unique_ids([c])),
-            )
-            assert fresh is not None
-            used.add(fresh)
-            instance.unique_instance_id = fresh
-
-
-def store_new_instances(
-    uow: UnitOfWork, instances: Sequence[NFTInstance], rng: random.Random | None
-) -> None:
-    """``uow.instances.add_many(instances)``, redrawing unique ids taken meanwhile.
-
-    The ids were checked free when drawn, but a concurrent transaction may have stored
-    the same candidate since (a seeded ``rng`` makes that likely). When the insert is
-    refused and some of the ids are now stored, those are redrawn (§3.1) and the insert
-    is tried again, at most ``MAX_UNIQUE_ID_ATTEMPTS`` times; any other refusal propagates.
-    """
-    for _attempt in range(MAX_UNIQUE_ID_ATTEMPTS):
-        try:
-            uow.instances.add_many(instances)
-        except ConflictError:
-            drawn = [instance.unique_instance_id for instance in instances]
-            taken = uow.instances.existing_unique_ids(drawn)
-            if not taken:
-                raise
-            _redraw_taken(uow, instances, taken, rng)
-        else:
-            return
-    raise ConflictError(
-        f"unique ids of {len(instances)} new instance(s) kept colliding with concurrent "
-        f"issuance after {MAX_UNIQUE_ID_ATTEMPTS} attempts"
-    )
 
 
 def _load_grants(
@@ -235,63 +125,31 @@ def _issue(
                 f"({definition.minted_count}/{definition.max_supply}, {count} requested)"
             )
 
-    bingo = BingoBatch(uow, users.keys(), now)
+    pipeline = IssuingPipeline(uow, users.keys(), now, rng)
     for grant in grants:
         assert grant.user.id is not None and grant.definition.id is not None
         definition = definitions[grant.definition.id]
-        if bingo.needs_card(grant.user.id, definition):
-            bingo.check_can_generate(definition)
+        if pipeline.bingo.needs_card(grant.user.id, definition):
+            pipeline.bingo.check_can_generate(definition)
 
-    layout_rng = rng if rng is not None else random.Random()
-    prefixes: list[str | None] = [definitions[d].prefix for d in def_ids if d is not None]
-
-    def plan(i: int) -> None:
-        grant = grants[i]
-        assert grant.user.id is not None and grant.definition.id is not None
-        bingo.plan_card(i, grant.user.id, definitions[grant.definition.id], layout_rng)
-
-    def restart() -> None:
-        nonlocal bingo
-        bingo = BingoBatch(uow, users.keys(), now)
-
-    unique_ids = draw_checked_unique_ids(uow, prefixes, rng, plan, restart)
-
-    first_serial: dict[int, int] = {}
-    # Ascending id: concurrent issuances lock definition rows in one order, no deadlock.
-    for definition_id, count in sorted(counts.items(), key=lambda item: item[0] or 0):
-        assert definition_id is not None
-        start = uow.definitions.reserve_serials(definition_id, count, enforce_supply=True)
-        if start is None:
-            definition = definitions[definition_id]
-            raise ConflictError(
-                f"supply of '{definition.prefix}' exhausted ({definition.max_supply} max, "
-                f"{count} requested)"
-            )
-        first_serial[definition_id] = start
-
-    instances: list[NFTInstance] = []
+    gains: list[Gain] = []
     for i, grant in enumerate(grants):
         assert grant.user.id is not None and grant.definition.id is not None
-        serial = first_serial[grant.definition.id]
-        first_serial[grant.definition.id] = serial + 1
         extra = chain_fields[i] if chain_fields is not None else {}
-        instances.append(
-            NFTInstance(
-                user_id=grant.user.id,
-                definition_id=grant.definition.id,
-                serial_number=serial,
-                unique_instance_id=str(unique_ids[i]),
-                acquired_at=now,
-                status=INSTANCE_SUCCEEDED,
-                nft_origin=grant.nft_origin,
-                **extra,
-            )
+        instance = NFTInstance(
+            user_id=grant.user.id,
+            definition_id=grant.definition.id,
+            serial_number=-1,
+            unique_instance_id="",
+            acquired_at=now,
+            status=INSTANCE_SUCCEEDED,
+            nft_origin=grant.nft_origin,
+            **extra,
         )
-    store_new_instances(uow, instances, rng)
-    for i, instance in enumerate(instances):
-        bingo.gain(i, instance)
-    bingo.flush()
-    return instances
+        gains.append(Gain(instance, definitions[grant.definition.id], new=True))
+    pipeline.prepare(gains, enforce_supply=True)
+    pipeline.store_and_unlock()
+    return [gain.instance for gain in gains]
 
 
 def issue_instances(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import islice
 
-from nictbw.app.usecases.common import (
+from nictbw.app.workflows.common import (
     atomic,
     logger,
     now_from,

@@ -7,7 +7,8 @@ from datetime import datetime
 from itertools import islice, repeat
 from operator import attrgetter
 
-from nictbw.app.usecases.common import (
+from nictbw.app.workflows._gcpause import collector_paused
+from nictbw.app.workflows.common import (
     atomic,
     logger,
     now_from,
@@ -16,7 +17,6 @@ from nictbw.app.usecases.common import (
     stored_draw_type,
     stored_instance,
 )
-from nictbw.app.usecases.gcpause import collector_paused
 from nictbw.domain.engine import PrizeDrawEngine, resolve_threshold
 from nictbw.domain.entities import (
     OUTCOME_WIN,

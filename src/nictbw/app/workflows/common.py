@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from nictbw.adapters.clock import SystemClock
 from nictbw.domain.entities import (
     NFTDefinition,
     NFTInstance,
@@ -19,6 +18,7 @@ from nictbw.domain.entities import (
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.scoring import DEFAULT_SCORING_REGISTRY, AlgorithmRegistry
 from nictbw.ports import Clock, UnitOfWork
+from nictbw.ports.clock import SystemClock
 
 logger = logging.getLogger("nictbw.workflows")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from nictbw.app.usecases.common import (
+from nictbw.app.workflows.common import (
     atomic,
     now_from,
     registry_or_default,

@@ -8,7 +8,7 @@ from typing import Any
 
 from attrs import evolve
 
-from nictbw.app.usecases.common import atomic, now_from, reject_stored, stored_user
+from nictbw.app.workflows.common import atomic, now_from, reject_stored, stored_user
 from nictbw.domain.entities import Admin, User, normalize_email
 from nictbw.domain.errors import ChainError, ConflictError, ValidationError
 from nictbw.domain.validation import (

@@ -6,8 +6,8 @@ import json
 import random
 from typing import Any
 
-from nictbw.app.usecases.bingo_path import BingoBatch
-from nictbw.app.usecases.common import (
+from nictbw.app.workflows._bingo_path import BingoBatch
+from nictbw.app.workflows.common import (
     atomic,
     lock_users,
     now_from,

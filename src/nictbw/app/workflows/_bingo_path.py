@@ -18,6 +18,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from nictbw.domain.bingo import (
+    MIN_CANDIDATES,
     bingo_candidate_ids,
     expire_if_due,
     held_by_definition,
@@ -28,8 +29,6 @@ from nictbw.domain.bingo import (
 from nictbw.domain.entities import CARD_ACTIVE, BingoCard, NFTDefinition, NFTInstance
 from nictbw.domain.errors import ValidationError
 from nictbw.ports import UnitOfWork
-
-MIN_CANDIDATES = 8
 
 
 class BingoBatch:
