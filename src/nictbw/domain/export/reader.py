@@ -69,9 +69,10 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
-def _events(source: IO[bytes], name: str) -> Iterator[tuple[str, str, Any]]:
+def _events(source: IO[bytes], name: str) -> Iterator[tuple[str, Any]]:
+    # basic_parse: no prefix strings, whose cost grows with the nesting depth
     try:
-        yield from ijson.parse(source, use_float=True, buf_size=_CHUNK)
+        yield from ijson.basic_parse(source, use_float=True, buf_size=_CHUNK)
     except MalformedExportError:
         raise
     except (ijson.JSONError, ValueError, UnicodeError, RecursionError) as exc:
@@ -98,7 +99,7 @@ def parse_stream(
     counts = dict.fromkeys(_STREAMED, 0)
     top: Any = None
     seen_top = False
-    for _prefix, event, value in _events(source, name):
+    for event, value in _events(source, name):
         if event == "map_key":
             keys[-1] = value
             if value in stack[-1]:
