@@ -213,13 +213,12 @@ def verify_export_file(
     """
     candidates = candidate_sort(run_size)
     winners = Spool(run_size)
-    header_count: list[int | None] = [None]
 
     def take(owner: str, position: int, item: Any) -> None:
         if owner == "candidates":
             candidates.add(check_candidate(item, position))
             if progress is not None and (position + 1) % 5000 == 0:
-                progress(position + 1, header_count[0])
+                progress(position + 1, None)
         else:
             winners.add(check_winner(item, position))
 
