@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import resource
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from nictbw.app import cli
 from nictbw.app.cli import app
 
 RUNNER = CliRunner()
@@ -187,3 +189,29 @@ def test_verify_of_a_missing_file_exits_2(tmp_path: Path) -> None:
     result = RUNNER.invoke(app, ["verify", str(tmp_path / "absent.json")])
     assert result.exit_code == 2
     _one_error_line(result.stderr, "cannot read export")
+
+
+class _Terminal(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_appears_only_on_a_terminal_after_about_a_second(
+    monkeypatch: pytest.MonkeyPatch, tty: bool
+) -> None:
+    now = [100.0]
+    stream = _Terminal(tty)
+    monkeypatch.setattr(cli.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(sys, "stderr", stream)
+    with cli._slow_progress("verifying") as update:
+        update(5000, None)
+        assert stream.getvalue() == ""
+        now[0] += 1.5
+        update(10_000, 20_000)
+        update(20_000, 20_000)
+    assert ("verifying" in stream.getvalue()) is tty
