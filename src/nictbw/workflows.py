@@ -22,6 +22,7 @@ from nictbw.app.workflows.draws import (
     run_prize_draw_batch,
     select_top_prize_draw_results,
 )
+from nictbw.app.workflows.exports import export_draw, write_draw_export
 from nictbw.app.workflows.issuance import Grant, create_and_issue_instance, issue_instances
 from nictbw.app.workflows.snapshots import snapshot_prize_draw
 from nictbw.app.workflows.sync import sync_nft_instances_from_chain
@@ -34,6 +35,7 @@ __all__ = [
     "create_and_issue_instance",
     "create_nft_definition",
     "create_prize_draw_type",
+    "export_draw",
     "get_prize_draw_type",
     "issue_instances",
     "register_admin",
@@ -48,4 +50,5 @@ __all__ = [
     "sync_nft_instances_from_chain",
     "update_user",
     "update_user_bingo_info",
+    "write_draw_export",
 ]

@@ -114,7 +114,7 @@ def test_export_of_a_draw_after_its_snapshot_verifies(
 @pytest.mark.parametrize(
     ("key", "value"),
     [
-        ("candidates_sha256", "0" * 64),
+        ("candidate_set_sha256", "0" * 64),
         ("candidate_count", 5),
         ("created_at", "2030-01-01T00:00:00+00:00"),
     ],

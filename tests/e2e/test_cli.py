@@ -507,7 +507,7 @@ def test_verify_fails_when_any_winner_field_is_tampered(export_file: Path, key: 
             lambda d: d["winning_number"].update(normalized_value="other"),
             id="normalized-winning-value",
         ),
-        pytest.param(lambda d: d.update(candidates_sha256="0" * 64), id="digest"),
+        pytest.param(lambda d: d.update(candidate_rows_sha256="0" * 64), id="digest"),
         pytest.param(lambda d: d["candidates"].pop(0), id="candidate-removed"),
         pytest.param(lambda d: d.update(candidate_count=0), id="candidate-count"),
     ],
@@ -519,7 +519,7 @@ def test_verify_fails_when_the_draw_is_tampered(export_file: Path, change: Any) 
 
 def test_verify_prints_each_mismatch_and_a_failure_line(export_file: Path) -> None:
     def change(document: dict[str, Any]) -> None:
-        document["candidates_sha256"] = "f" * 64
+        document["candidate_rows_sha256"] = "f" * 64
         document["candidate_count"] += 2
 
     _edit(export_file, change)
@@ -689,7 +689,7 @@ def test_verify_reports_the_snapshot_that_fixed_the_candidates(export_file: Path
     assert "candidate set fixed by snapshot" in result.stdout
 
 
-@pytest.mark.parametrize("key", ["candidates_sha256", "candidate_count", "created_at"])
+@pytest.mark.parametrize("key", ["candidate_set_sha256", "candidate_count", "created_at"])
 def test_verify_fails_when_the_snapshot_is_tampered(export_file: Path, key: str) -> None:
     def change(document: dict[str, Any]) -> None:
         document["snapshot"][key] = (

@@ -244,7 +244,7 @@ def test_digest_is_sha256_of_the_canonical_sorted_candidate_list(
         ensure_ascii=False,
     )
     expected = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    assert bingo_export["candidates_sha256"] == candidates_digest(candidates) == expected
+    assert bingo_export["candidate_rows_sha256"] == candidates_digest(candidates) == expected
 
 
 def test_digest_does_not_depend_on_the_order_candidates_are_listed_in(
@@ -448,8 +448,8 @@ def test_tampering_with_the_normalized_winning_value_fails_verification(
 
 def test_tampering_with_the_digest_fails_verification(bingo_export: dict[str, Any]) -> None:
     export = _fresh(bingo_export)
-    export["candidates_sha256"] = "0" * 64
-    assert any("candidates_sha256" in p for p in verify_export(export))
+    export["candidate_rows_sha256"] = "0" * 64
+    assert any("candidate_rows_sha256" in p for p in verify_export(export))
 
 
 def test_tampering_with_the_candidate_count_fails_verification(
@@ -481,7 +481,7 @@ def test_a_field_nothing_recomputes_is_caught_by_the_digest(
     loser["user"] = "someone-else"
     problems = verify_export(export)
     assert len(problems) == 1
-    assert "candidates_sha256" in problems[0]
+    assert "candidate_rows_sha256" in problems[0]
 
 
 def test_an_unknown_algorithm_is_reported(bingo_export: dict[str, Any]) -> None:

@@ -10,11 +10,14 @@ a non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import shutil
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,13 +39,13 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from nictbw.adapters.clock import FixedClock
-from nictbw.app.audit import export_draw, read_export, verify_export
 from nictbw.app.container import (
     BACKEND_SQL,
     MEMORY_DATABASE_URL,
     Container,
     storage_backend,
 )
+from nictbw.app.files import atomic_write
 from nictbw.app.simulation import (
     DatabaseNotEmptyError,
     SimulationSettings,
@@ -50,7 +53,13 @@ from nictbw.app.simulation import (
     winner_rows,
 )
 from nictbw.domain.entities import WINNING_LINES, DrawCandidate, PrizeDrawType
-from nictbw.domain.errors import NictbwError, NotFoundError, ValidationError
+from nictbw.domain.errors import (
+    MalformedExportError,
+    NictbwError,
+    NotFoundError,
+    ValidationError,
+)
+from nictbw.domain.export import DEFAULT_MAX_EXPORT_BYTES, verify_export_file
 from nictbw.domain.timeutil import iso
 from nictbw.ports import UnitOfWork
 from nictbw.workflows import (
@@ -61,6 +70,7 @@ from nictbw.workflows import (
     select_top_prize_draw_results,
     snapshot_prize_draw,
     submit_winning_number,
+    write_draw_export,
 )
 
 PROG_NAME: Final = "nictbw"
@@ -762,6 +772,39 @@ def draw_top(
     _stdout().print(_winners_table(f"top {limit} of {kind.internal_name}", rows))
 
 
+@contextmanager
+def _slow_progress(label: str) -> Iterator[Callable[[int, int | None], None]]:
+    """A progress callback that shows a rich bar on stderr once a task has run for about
+    a second, and only when stderr is a terminal; the bar is removed at the end."""
+    started = time.monotonic()
+    bar: Progress | None = None
+    task: TaskID | None = None
+
+    def update(done: int, total: int | None) -> None:
+        nonlocal bar, task
+        if bar is None:
+            if not sys.stderr.isatty() or time.monotonic() - started < 1.0:
+                return
+            bar = Progress(
+                TextColumn(label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=_stderr(),
+                transient=True,
+            )
+            bar.start()
+            task = bar.add_task(label, total=total)
+        assert task is not None
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.stop()
+
+
 @draw_app.command("export")
 def draw_export(
     draw_type: DrawTypeOption,
@@ -773,22 +816,41 @@ def draw_export(
         int | None, typer.Option(min=1, help="Winners to list (default: all that can win).")
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file, not stdout (replaced whole or not at all; "
+            "a symbolic link is refused).",
+        ),
     ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Export a draw (candidates, scores, winners, digest) as JSON for offline checks."""
-    with _session(database) as (uow, clock):
-        document = export_draw(
-            uow, draw_type, winning_number_id=winning_number_id, limit=limit, clock=clock
-        )
-    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        output.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {document['candidate_count']} candidates to {output}", err=True)
+    with _session(database) as (uow, clock), _slow_progress("exporting") as progress:
+        if output is not None:
+            with atomic_write(output) as stream:
+                totals = write_draw_export(
+                    uow, draw_type, stream, winning_number_id=winning_number_id,
+                    limit=limit, clock=clock, progress=progress,
+                )  # fmt: skip
+            typer.echo(f"wrote {totals.candidate_count} candidates to {output}", err=True)
+            return
+        try:
+            write_draw_export(
+                uow, draw_type, sys.stdout, winning_number_id=winning_number_id,
+                limit=limit, clock=clock, progress=progress,
+            )  # fmt: skip
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # nothing more can reach the reader; keep the interpreter from failing again
+            # when it flushes stdout at exit
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            raise CommandLineError(
+                "stdout was closed before the export was complete (broken pipe)"
+            ) from None
 
 
 # --- verify ---------------------------------------------------------------------------------
@@ -797,29 +859,45 @@ def draw_export(
 @app.command()
 def verify(
     export_file: Annotated[Path, typer.Argument(metavar="FILE", help="A 'draw export' file.")],
+    max_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-bytes",
+            min=1,
+            metavar="N",
+            help="Refuse files larger than this many bytes.",
+        ),
+    ] = DEFAULT_MAX_EXPORT_BYTES,
 ) -> None:
-    """Recompute an exported draw offline; print OK or every mismatch."""
-    document = read_export(export_file)
-    problems = verify_export(document)
-    if problems:
-        for problem in problems:
+    """Recompute an exported draw offline; print OK or every mismatch.
+
+    Exit code 0 when the draw checks out, 1 on any mismatch, 2 when the file cannot be
+    checked at all (unreadable, malformed, over the size limit).
+    """
+    try:
+        with _slow_progress("verifying") as progress:
+            report = verify_export_file(export_file, max_bytes=max_bytes, progress=progress)
+    except MalformedExportError as exc:
+        raise CommandLineError(f"malformed export: {exc}", exit_code=2) from None
+    except ValidationError as exc:
+        raise CommandLineError(str(exc), exit_code=2) from None
+    if report.problems:
+        for problem in report.problems:
             typer.echo(f"MISMATCH {problem}")
-        typer.echo(f"FAILED: {len(problems)} mismatch(es) in {export_file}")
+        typer.echo(f"FAILED: {len(report.problems)} mismatch(es) in {export_file}")
         raise typer.Exit(1)
-    number = document["winning_number"]
     typer.echo(
-        f"OK: {document['draw_type']['internal_name']} with winning number "
-        f"{number['value']!r}: {document['candidate_count']} candidates and "
-        f"{len(document['winners'])} winners recomputed, "
-        f"digest {document['candidates_sha256']}"
+        f"OK: {report.draw_type} with winning number {report.winning_value!r}: "
+        f"{report.candidate_count} candidates and {report.winner_count} winners "
+        f"recomputed, digest {report.digest}"
     )
-    snapshot = document.get("snapshot")
-    if snapshot is None:
+    if report.snapshot_id is None:
         typer.echo("no snapshot: the export does not prove when the candidate set was fixed")
     else:
         typer.echo(
-            f"candidate set fixed by snapshot {snapshot['id']} at {snapshot['created_at']}, "
-            f"before the winning number ({number.get('created_at')})"
+            f"candidate set fixed by snapshot {report.snapshot_id} at "
+            f"{report.snapshot_created_at}, before the winning number "
+            f"({report.winning_created_at})"
         )
 
 

@@ -295,6 +295,18 @@ class DrawResultRepository(Protocol):
         """Results of the draw type, ascending id; those of ``winning_number_id`` when given."""
         ...
 
+    def page_for_draw(
+        self,
+        draw_type_id: int,
+        winning_number_id: int,
+        *,
+        after: tuple[int, int] | None,
+        size: int,
+    ) -> builtins.list[PrizeDrawResult]:
+        """Up to ``size`` results of one draw ordered by (instance id, id), those after the
+        key ``after`` = (instance id, id) only: keyset pages for reading a big draw."""
+        ...
+
     def upsert_many(self, results: Sequence[PrizeDrawResult]) -> None:
         """Insert or overwrite results by key (instance, draw type, winning number).
 

@@ -8,6 +8,7 @@ is undone before the error propagates, so a failed add or update changes nothing
 from __future__ import annotations
 
 import builtins
+import heapq
 from collections.abc import Collection, Hashable, Sequence
 from datetime import datetime
 from functools import partial
@@ -557,6 +558,25 @@ class InMemoryDrawResultRepository(DrawResultRepository):
         else:
             ids = table.indexes["draw_type_and_number"].ids((draw_type_id, winning_number_id))
         return table.read_many(ids)
+
+    def page_for_draw(
+        self,
+        draw_type_id: int,
+        winning_number_id: int,
+        *,
+        after: tuple[int, int] | None,
+        size: int,
+    ) -> builtins.list[PrizeDrawResult]:
+        """Up to ``size`` results of the draw after key ``after``, by (instance id, id)."""
+        table = self._tx.tables().draw_results
+        rows = table.rows
+        keys = (
+            (rows[i].nft_instance_id, i)
+            for i in table.indexes["draw_type_and_number"].ids((draw_type_id, winning_number_id))
+        )
+        if after is not None:
+            keys = (key for key in keys if key > after)
+        return table.read_many(i for _, i in heapq.nsmallest(size, keys))
 
     def upsert_many(self, results: Sequence[PrizeDrawResult]) -> None:
         """Insert or overwrite by (instance, draw type, winning number); sets each ``id``.

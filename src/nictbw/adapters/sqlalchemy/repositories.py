@@ -1459,6 +1459,29 @@ class SqlDrawResultRepository(SqlRepository, DrawResultRepository):
             statement = statement.where(table.c.winning_number_id == winning_number_id)
         return [_result_from_row(row) for row in self._rows(statement.order_by(table.c.id))]
 
+    def page_for_draw(
+        self,
+        draw_type_id: int,
+        winning_number_id: int,
+        *,
+        after: tuple[int, int] | None,
+        size: int,
+    ) -> builtins.list[PrizeDrawResult]:
+        """Up to ``size`` results of the draw after key ``after``, by (instance id, id)."""
+        table = prize_draw_results
+        statement = select(table).where(
+            table.c.draw_type_id == draw_type_id, table.c.winning_number_id == winning_number_id
+        )
+        if after is not None:
+            statement = statement.where(
+                or_(
+                    table.c.nft_instance_id > after[0],
+                    and_(table.c.nft_instance_id == after[0], table.c.id > after[1]),
+                )
+            )
+        statement = statement.order_by(table.c.nft_instance_id, table.c.id).limit(size)
+        return [_result_from_row(row) for row in self._rows(statement)]
+
     def upsert_many(self, results: Sequence[PrizeDrawResult]) -> None:
         """Per chunk, one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` for scored
         results and one for unscored ones; all or nothing. Each result's ``id`` becomes

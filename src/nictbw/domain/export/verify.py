@@ -1,0 +1,382 @@
+"""Offline verification of a draw export: recompute the draw from the document alone.
+
+The candidates are taken in canonical order (sorted on disk when a file lists them
+otherwise), so the digests, duplicate check, scores and the ranking are computed one row
+at a time; memory does not grow with the number of candidates. A malformed document
+raises :class:`~nictbw.domain.errors.MalformedExportError` before anything is
+recomputed; a document that is well formed but does not check out yields problems.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+import attrs
+
+from nictbw.domain.engine import outcome_for
+from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.export.format import (
+    ROWS_DIGEST_KEY,
+    SET_DIGEST_KEY,
+    WINNER_KEYS,
+    JsonObject,
+    ProgressCallback,
+    RowsDigest,
+    SetDigest,
+    can_win,
+    candidate_order,
+    ranked_with_ties,
+    ranking_order,
+)
+from nictbw.domain.export.schema import check_candidate, check_header, check_winner
+from nictbw.domain.export.spool import DEFAULT_RUN_SIZE, ExternalSort, Spool
+from nictbw.domain.scoring import (
+    DEFAULT_SCORING_REGISTRY,
+    AlgorithmRegistry,
+    ScoringAlgorithm,
+    derive_draw_number,
+    normalize_winning_value,
+)
+
+MAX_PROBLEMS: Final = 1000
+"""Problems listed one by one; past this many only their number is reported."""
+PROGRESS_EVERY: Final = 5000
+
+
+@attrs.frozen
+class VerifyReport:
+    """The outcome of verifying one export: what was checked and every problem found."""
+
+    format: str
+    draw_type: str
+    winning_value: str
+    winning_created_at: str | None
+    candidate_count: int
+    winner_count: int
+    digest: str
+    snapshot_id: int | None
+    snapshot_created_at: str | None
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when the export checks out."""
+        return not self.problems
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self.dropped = 0
+
+    def add(self, problem: str) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(problem)
+        else:
+            self.dropped += 1
+
+    def final(self) -> tuple[str, ...]:
+        more = [f"... and {self.dropped} more problems"] if self.dropped else []
+        return tuple(self.items + more)
+
+
+def _same_number(left: object, right: object) -> bool:
+    if left is None or right is None:
+        return left is right
+    assert isinstance(left, int | float) and isinstance(right, int | float)
+    return float(left) == float(right)
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+class _Verifier:
+    """Recomputes a checked export header against candidates fed in canonical order."""
+
+    def __init__(self, header: JsonObject, registry: AlgorithmRegistry, run_size: int) -> None:
+        self.header = header
+        self.problems = _Problems()
+        self.threshold: float | None = header["threshold"]
+        threshold = self.threshold
+        if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
+            self.problems.add(f"threshold {threshold!r} is not a number in [0, 1]")
+        self.limit: int | None = header["limit"]
+        if self.limit is not None and self.limit < 1:
+            self.problems.add(f"limit {self.limit!r} is not an int >= 1")
+            self.limit = None
+        number = header["winning_number"]
+        raw, stated = number["value"], number["normalized_value"]
+        self.winning: str | None
+        try:
+            self.winning = normalize_winning_value(raw)
+        except ValidationError as exc:
+            self.problems.add(f"winning number value {raw!r} cannot be normalised: {exc}")
+            self.winning = None
+        if self.winning is not None and stated != self.winning:
+            self.problems.add(
+                f"winning number normalized_value {stated!r} differs from the recomputed "
+                f"{self.winning!r}"
+            )
+        key = header["draw_type"]["algorithm_key"]
+        self.algorithm: ScoringAlgorithm | None
+        try:
+            self.algorithm = registry.get(key)
+        except NotFoundError:
+            self.problems.add(f"algorithm {key!r} is unknown; scores cannot be recomputed")
+            self.algorithm = None
+        self.rows = RowsDigest()
+        self.triples = SetDigest()
+        self.ranking = ExternalSort(ranking_order, run_size)
+        self.count = 0
+        self.previous: int | None = None
+        self.duplicated = False
+
+    def candidate(self, candidate: JsonObject) -> None:
+        """Check one candidate; candidates come in canonical order."""
+        self.count += 1
+        self.rows.add(candidate)
+        instance_id = candidate["instance_id"]
+        if instance_id == self.previous:
+            self.problems.add(f"instance {instance_id} appears more than once")
+            self.duplicated = True
+        self.previous = instance_id
+        fixed = self._recomputed(candidate)
+        self.triples.add(instance_id, fixed["user_id"], fixed["draw_number"])
+        if can_win(fixed, self.threshold):
+            self.ranking.add(fixed)
+
+    def _recomputed(self, candidate: JsonObject) -> JsonObject:
+        label = f"candidate instance {candidate['instance_id']} (result {candidate['result_id']})"
+        fixed = dict(candidate)
+        if not _same_number(candidate["threshold_used"], self.threshold):
+            self.problems.add(
+                f"{label}: threshold_used {candidate['threshold_used']!r} differs from the "
+                f"draw threshold {self.threshold!r}"
+            )
+        try:
+            draw_number = derive_draw_number(candidate["nft_origin"])
+        except ValidationError as exc:
+            self.problems.add(f"{label}: no draw number can be derived: {exc}")
+            return fixed
+        if draw_number != candidate["draw_number"]:
+            self.problems.add(
+                f"{label}: draw_number {candidate['draw_number']!r} differs from the "
+                f"recomputed {draw_number!r}"
+            )
+        fixed["draw_number"] = draw_number
+        if self.algorithm is None or self.winning is None:
+            return fixed
+        evaluation = self.algorithm.evaluate(draw_number, self.winning)
+        expected = {
+            "similarity": evaluation.score,
+            "draw_top_digits": evaluation.draw_top_digits,
+            "winning_top_digits": evaluation.winning_top_digits,
+        }
+        for key, value in expected.items():
+            same = (
+                _same_number(candidate[key], value)
+                if key == "similarity"
+                else candidate[key] == value
+            )
+            if not same:
+                self.problems.add(
+                    f"{label}: {key} {candidate[key]!r} differs from the recomputed {value!r}"
+                )
+            fixed[key] = value
+        outcome = outcome_for(evaluation.score, self.threshold)
+        if candidate["outcome"] != outcome:
+            self.problems.add(
+                f"{label}: outcome {candidate['outcome']!r} differs from the recomputed {outcome!r}"
+            )
+        fixed["outcome"] = outcome
+        return fixed
+
+    def finish(self, winners: Iterable[JsonObject]) -> VerifyReport:
+        """Compare the totals, digests, snapshot and winners; the report of everything."""
+        header = self.header
+        fmt = header["format"]
+        if header["candidate_count"] != self.count:
+            self.problems.add(
+                f"candidate_count {header['candidate_count']} differs from the "
+                f"{self.count} candidates listed"
+            )
+        digest = self.rows.hexdigest()
+        key = ROWS_DIGEST_KEY[fmt]
+        if header[key] != digest:
+            self.problems.add(f"{key} {header[key]!r} differs from the recomputed {digest!r}")
+        self._check_snapshot()
+        stated_count = self._compare_winners(winners)
+        snapshot = header["snapshot"]
+        number = header["winning_number"]
+        return VerifyReport(
+            format=fmt,
+            draw_type=header["draw_type"]["internal_name"],
+            winning_value=number["value"],
+            winning_created_at=number["created_at"],
+            candidate_count=self.count,
+            winner_count=stated_count,
+            digest=header[key],
+            snapshot_id=None if snapshot is None else snapshot["id"],
+            snapshot_created_at=None if snapshot is None else snapshot["created_at"],
+            problems=self.problems.final(),
+        )
+
+    def _check_snapshot(self) -> None:
+        snapshot = self.header["snapshot"]
+        if snapshot is None:
+            return
+        key = SET_DIGEST_KEY[self.header["format"]]
+        if self.duplicated:
+            self.problems.add(
+                "snapshot digest cannot be recomputed: an instance appears twice in the "
+                "candidate set"
+            )
+        else:
+            digest = self.triples.hexdigest()
+            if snapshot[key] != digest:
+                self.problems.add(
+                    f"snapshot {snapshot['id']!r} {key} {snapshot[key]!r} differs from the "
+                    f"recomputed {digest!r}: the candidates are not the set fixed before the "
+                    "winning number"
+                )
+        if snapshot["candidate_count"] != self.count:
+            self.problems.add(
+                f"snapshot candidate_count {snapshot['candidate_count']!r} differs from the "
+                f"{self.count} candidates listed"
+            )
+        number_created = self.header["winning_number"]["created_at"]
+        taken = _parse_time(snapshot["created_at"])
+        created = _parse_time(number_created)
+        if taken is None or created is None:
+            self.problems.add(
+                f"snapshot created_at {snapshot['created_at']!r} or winning number created_at "
+                f"{number_created!r} is not an aware ISO-8601 time"
+            )
+        elif not taken < created:
+            self.problems.add(
+                f"snapshot created_at {snapshot['created_at']} is not before the winning "
+                f"number's created_at {number_created}"
+            )
+
+    def _compare_winners(self, stated: Iterable[JsonObject]) -> int:
+        expected = ranked_with_ties(self.ranking, self.limit)
+        stated_count = expected_count = 0
+        missing = object()
+        for given, wanted in itertools.zip_longest(stated, expected, fillvalue=missing):
+            if given is not missing:
+                stated_count += 1
+            if wanted is not missing:
+                expected_count += 1
+            if given is missing or wanted is missing:
+                continue
+            assert isinstance(given, dict) and isinstance(wanted, dict)
+            for key in WINNER_KEYS:
+                value, target = given[key], wanted[key]
+                same = (
+                    _same_number(value, target)
+                    if key == "similarity" and isinstance(value, int | float)
+                    else value == target and type(value) is type(target)
+                )
+                if not same:
+                    self.problems.add(
+                        f"winner {stated_count}: {key} {value!r} differs from the "
+                        f"recomputed {target!r}"
+                    )
+        self.ranking.close()
+        if stated_count != expected_count:
+            self.problems.add(
+                f"winners list {stated_count} entries, the recomputed ranking has {expected_count}"
+            )
+        return stated_count
+
+
+def verify_parts(
+    header: Mapping[str, Any],
+    candidates: ExternalSort,
+    winners: Iterable[JsonObject],
+    *,
+    registry: AlgorithmRegistry | None = None,
+    progress: ProgressCallback | None = None,
+    run_size: int = DEFAULT_RUN_SIZE,
+) -> VerifyReport:
+    """Verify an export given as a checked header, its checked candidates (sorted on
+    reading) and its checked winners in stated order."""
+    checked = check_header(dict(header))
+    verifier = _Verifier(
+        checked, DEFAULT_SCORING_REGISTRY if registry is None else registry, run_size
+    )
+    total = candidates.count
+    for done, candidate in enumerate(candidates, start=1):
+        verifier.candidate(candidate)
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, total)
+    candidates.close()
+    if progress is not None:
+        progress(total, total)
+    return verifier.finish(winners)
+
+
+def candidate_sort(run_size: int = DEFAULT_RUN_SIZE) -> ExternalSort:
+    """An empty on-disk sort of candidate rows in canonical order."""
+    return ExternalSort(candidate_order, run_size)
+
+
+def verify_document(
+    data: object,
+    *,
+    registry: AlgorithmRegistry | None = None,
+    progress: ProgressCallback | None = None,
+) -> VerifyReport:
+    """Verify an export document held in memory (as ``json.load`` gives it).
+
+    A malformed document raises ``MalformedExportError`` naming the first bad part.
+    """
+    header = check_header(data)
+    candidates = candidate_sort()
+    for position, row in enumerate(header["candidates"]):
+        candidates.add(check_candidate(row, position))
+    winners = [check_winner(row, position) for position, row in enumerate(header["winners"])]
+    return verify_parts(header, candidates, winners, registry=registry, progress=progress)
+
+
+def verify_export(data: object, *, registry: AlgorithmRegistry | None = None) -> list[str]:
+    """Recompute a draw from its export document alone; every problem (empty: it checks out).
+
+    Checks, in order: the threshold and limit are usable; the normalised winning value;
+    per candidate the threshold used, the draw number (from ``nft_origin``), the score and
+    top digits (with the draw type's algorithm from ``registry``, default
+    ``DEFAULT_SCORING_REGISTRY``), the outcome and that no instance repeats; the
+    candidate count; the row digest; the snapshot; and the winners against the ranking
+    with ties recomputed from the candidates. A malformed export raises
+    ``MalformedExportError`` (a ``ValidationError``) instead.
+    """
+    return list(verify_document(data, registry=registry).problems)
+
+
+def iter_spool(spool: Spool) -> Iterator[JsonObject]:
+    """The rows of a spool, then the spool closed."""
+    try:
+        yield from spool
+    finally:
+        spool.close()
+
+
+__all__ = [
+    "MAX_PROBLEMS",
+    "VerifyReport",
+    "candidate_sort",
+    "iter_spool",
+    "verify_document",
+    "verify_export",
+    "verify_parts",
+]

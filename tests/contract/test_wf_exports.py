@@ -1,0 +1,107 @@
+"""Draw exports read page by page from storage, on every backend."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from nictbw.app.workflows import exports
+from nictbw.domain.entities import PrizeDrawType
+from nictbw.domain.errors import NotFoundError
+from nictbw.domain.export import verify_document
+from nictbw.workflows import (
+    export_draw,
+    run_final_attendance_prize_draw,
+    submit_winning_number,
+    write_draw_export,
+)
+from tests.contract.helpers import (
+    ATTENDANCE,
+    UowFactory,
+    World,
+    add_draw_type,
+    build_world,
+    issue,
+    register,
+)
+
+USERS = 7
+
+
+@pytest.fixture
+def drawn(uow_factory: UowFactory) -> tuple[World, PrizeDrawType, int]:
+    """Seven attendance badges drawn once (threshold 0.3)."""
+    world = build_world(uow_factory)
+    with world.factory() as uow:
+        for position in range(USERS):
+            user = register(uow, world, f"user{position}")
+            issue(uow, world, user, ATTENDANCE, origin=f"origin-{position}", seed=position)
+        draw_type = add_draw_type(uow, world, "final", threshold=0.3)
+        number = submit_winning_number(uow, draw_type, "Lucky-7", clock=world.clock)
+        run_final_attendance_prize_draw(
+            uow,
+            draw_type,
+            attendance_definition_id=world.d(ATTENDANCE).id,
+            winning_number=number,
+            clock=world.clock,
+        )
+        uow.commit()
+    assert number.id is not None
+    return world, draw_type, number.id
+
+
+def test_pages_cover_the_draw_in_instance_order(
+    drawn: tuple[World, PrizeDrawType, int],
+) -> None:
+    world, draw_type, number_id = drawn
+    assert draw_type.id is not None
+    with world.factory() as uow:
+        stored = uow.draw_results.list_for_draw_type(draw_type.id, number_id)
+        pages = []
+        after = None
+        while page := uow.draw_results.page_for_draw(draw_type.id, number_id, after=after, size=3):
+            pages.append(page)
+            after = (page[-1].nft_instance_id, page[-1].id)
+        other = uow.draw_results.page_for_draw(draw_type.id, number_id + 99, after=None, size=3)
+    assert [len(p) for p in pages] == [3, 3, 1]
+    flat = [r for p in pages for r in p]
+    assert flat == sorted(stored, key=lambda r: (r.nft_instance_id, r.id))
+    assert other == []
+
+
+def test_an_export_read_in_small_pages_is_the_same_and_verifies(
+    drawn: tuple[World, PrizeDrawType, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, _draw_type, number_id = drawn
+    with world.factory() as uow:
+        whole = export_draw(uow, "final", winning_number_id=number_id, clock=world.clock)
+    monkeypatch.setattr(exports, "PAGE_SIZE", 2)
+    seen: list[tuple[int, int | None]] = []
+    with world.factory() as uow:
+        buffer = io.StringIO()
+        totals = write_draw_export(
+            uow,
+            "final",
+            buffer,
+            winning_number_id=number_id,
+            clock=world.clock,
+            progress=lambda done, total: seen.append((done, total)),
+        )
+    paged = json.loads(buffer.getvalue())
+    assert paged == whole
+    assert totals.candidate_count == USERS == len(paged["candidates"])
+    assert seen[-1] == (USERS, USERS)
+    assert [c["instance_id"] for c in paged["candidates"]] == sorted(
+        c["instance_id"] for c in paged["candidates"]
+    )
+    assert verify_document(paged).ok
+
+
+def test_an_export_refused_writes_nothing(drawn: tuple[World, PrizeDrawType, int]) -> None:
+    world, _draw_type, _number_id = drawn
+    buffer = io.StringIO()
+    with world.factory() as uow, pytest.raises(NotFoundError, match="does not exist"):
+        write_draw_export(uow, "final", buffer, winning_number_id=12345, clock=world.clock)
+    assert buffer.getvalue() == ""
