@@ -23,6 +23,7 @@ from nictbw.app.usecases.draws import (
     select_top_prize_draw_results,
 )
 from nictbw.app.usecases.issuance import Grant, create_and_issue_instance, issue_instances
+from nictbw.app.usecases.passwords import verify_admin_password
 from nictbw.app.usecases.snapshots import snapshot_prize_draw
 from nictbw.app.usecases.sync import sync_nft_instances_from_chain
 from nictbw.app.usecases.users import register_admin, register_user, update_user
@@ -48,4 +49,5 @@ __all__ = [
     "sync_nft_instances_from_chain",
     "update_user",
     "update_user_bingo_info",
+    "verify_admin_password",
 ]

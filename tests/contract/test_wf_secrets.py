@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from nictbw.domain.entities import Admin, User
-from nictbw.domain.errors import NictbwError, ValidationError
-from nictbw.workflows import issue_instances, register_admin, update_user
+from nictbw.domain.errors import ChainError, NictbwError, ValidationError
+from nictbw.workflows import issue_instances, register_admin, register_user, update_user
 from tests.contract.helpers import T0, UowFactory, World, build_world, register
 
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
@@ -66,3 +66,29 @@ def test_a_refused_admin_hash_is_not_quoted(world: World) -> None:
     with world.factory() as uow, pytest.raises(ValidationError, match="password_hash") as info:
         register_admin(uow, admin, clock=world.clock)
     assert HASH not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": "error", "message": "weak password 'hunter2-x'"},
+        {"status": "success", "paymail": None, "echo": {"password": "hunter2-x"}},
+    ],
+)
+def test_a_sign_up_answer_echoing_the_password_does_not_show_it(
+    world: World, answer: dict[str, object]
+) -> None:
+    class EchoChain:
+        def signup_user(self, *args: object, **kwargs: object) -> dict[str, object]:
+            return answer
+
+    with world.factory() as uow, pytest.raises(ChainError) as info:
+        register_user(
+            uow,
+            User(in_app_id="carol"),
+            password="hunter2-x",
+            email="c@city.example",
+            chain=EchoChain(),  # type: ignore[arg-type]
+            clock=world.clock,
+        )
+    assert "hunter2-x" not in f"{info.value} {info.value.body}"

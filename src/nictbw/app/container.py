@@ -32,7 +32,7 @@ from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.redaction import mask_url
 from nictbw.domain.scoring import DEFAULT_SCORING_REGISTRY
-from nictbw.ports import ChainPort, UnitOfWork
+from nictbw.ports import ChainPort, PasswordHasher, UnitOfWork
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -163,6 +163,13 @@ def chain_client(
             close()
 
 
+def argon2_hasher() -> PasswordHasher:
+    """The default ``PasswordHasher``: Argon2id with argon2-cffi's default parameters."""
+    from nictbw.adapters.passwords import Argon2PasswordHasher
+
+    return Argon2PasswordHasher()
+
+
 def seeded_rng(seed: int | None) -> random.Random:
     """``random.Random(seed)``; ``None`` seeds from the operating system."""
     return random.Random(seed)
@@ -177,7 +184,8 @@ class Container(containers.DeclarativeContainer):
     timeout), ``chain.max_response_bytes`` (default 8 MiB), ``chain.username``,
     ``chain.password``, ``chain.app`` (default ``"nictbw"``), ``seed``. ``unit_of_work()``
     gives a fresh unit of work per call; ``engine`` and ``chain`` are resources released by
-    ``shutdown_resources()``; ``rng`` is one ``random.Random(seed)`` per container.
+    ``shutdown_resources()``; ``rng`` is one ``random.Random(seed)`` per container;
+    ``password_hasher`` is one Argon2id ``PasswordHasher`` per container.
     """
 
     config = providers.Configuration(default=default_settings())
@@ -185,6 +193,7 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     rng = providers.Singleton(seeded_rng, config.seed)
     scoring_registry = providers.Object(DEFAULT_SCORING_REGISTRY)
+    password_hasher = providers.Singleton(argon2_hasher)
 
     memory_store = providers.Singleton(InMemoryStore)
     engine = providers.Resource(open_engine, config.database_url)
