@@ -359,19 +359,18 @@ def check_secret(
     value: object, field: str, max_length: int, *, nullable: bool = True, not_blank: bool = False
 ) -> str | None:
     """``check_text`` for a secret (a password hash, a push token): the same rules, but a
-    refusal names the field and the rule, never the value."""
+    refusal names the field and the rule, never the value (``None`` and blank values, which
+    hide nothing, are shown)."""
+    if value is None or (isinstance(value, str) and _is_blank(value) and "\x00" not in value):
+        return check_text(value, field, max_length, nullable=nullable, not_blank=not_blank)
     try:
         return check_text(value, field, max_length, nullable=nullable, not_blank=not_blank)
     except ValidationError:
         pass
-    if value is None:
-        problem = "is required"
-    elif not isinstance(value, str):
+    if not isinstance(value, str):
         problem = f"must be a string, got {type(value).__name__}"
     elif len(value) > max_length:
         problem = f"is {len(value)} characters long, at most {max_length} allowed"
-    elif not_blank and _is_blank(value):
-        problem = "must not be blank"
     else:
         problem = "contains a character that is not allowed"
     raise ValidationError(f"{field} (value not shown) {problem}")
