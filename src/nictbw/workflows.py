@@ -24,6 +24,7 @@ from nictbw.app.workflows.draws import (
 )
 from nictbw.app.workflows.exports import export_draw, write_draw_export
 from nictbw.app.workflows.issuance import Grant, create_and_issue_instance, issue_instances
+from nictbw.app.workflows.passwords import verify_admin_password
 from nictbw.app.workflows.snapshots import snapshot_prize_draw
 from nictbw.app.workflows.sync import sync_nft_instances_from_chain
 from nictbw.app.workflows.users import register_admin, register_user, update_user
@@ -50,5 +51,6 @@ __all__ = [
     "sync_nft_instances_from_chain",
     "update_user",
     "update_user_bingo_info",
+    "verify_admin_password",
     "write_draw_export",
 ]

@@ -31,8 +31,9 @@ from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.app.workflows import set_collector_pause
 from nictbw.domain.chain_payload import DEFAULT_APP
 from nictbw.domain.errors import ValidationError
+from nictbw.domain.redaction import mask_url
 from nictbw.domain.scoring import DEFAULT_SCORING_REGISTRY
-from nictbw.ports import ChainPort, UnitOfWork
+from nictbw.ports import ChainPort, PasswordHasher, UnitOfWork
 from nictbw.ports.clock import SystemClock
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ DEFAULT_DATABASE_URL: Final = "sqlite:///nictbw.db"
 MEMORY_DATABASE_URL: Final = "memory://"
 DEFAULT_CHAIN_TIMEOUT: Final = 45.0
 DEFAULT_CHAIN_APP: Final = DEFAULT_APP
+DEFAULT_CHAIN_MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
 
 BACKEND_MEMORY: Final = "memory"
 BACKEND_SQL: Final = "sql"
@@ -56,6 +58,8 @@ ENV_VARIABLES: Final[Mapping[str, tuple[str, ...]]] = {
     "NICTBW_CHAIN_PASSWORD": ("chain", "password"),
     "NICTBW_CHAIN_APP": ("chain", "app"),
     "NICTBW_CHAIN_TRUSTED_APPS": ("chain", "trusted_apps"),
+    "NICTBW_CHAIN_DEADLINE": ("chain", "deadline"),
+    "NICTBW_CHAIN_MAX_RESPONSE_BYTES": ("chain", "max_response_bytes"),
     "NICTBW_SEED": ("seed",),
 }
 """Environment variable -> configuration key path, as read by ``Container.from_env``."""
@@ -94,7 +98,7 @@ def storage_backend(database_url: str | None) -> str:
     if separator and dialect in SQL_SCHEMES:
         return BACKEND_SQL
     raise ValidationError(
-        f"database URL {url!r} is not supported; use {MEMORY_DATABASE_URL}, "
+        f"database URL {mask_url(url)!r} is not supported; use {MEMORY_DATABASE_URL}, "
         "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
     )
 
@@ -105,7 +109,7 @@ def open_engine(database_url: str | None) -> Iterator[Engine]:
 
     url = DEFAULT_DATABASE_URL if database_url is None else database_url.strip()
     if storage_backend(url) != BACKEND_SQL:
-        raise ValidationError(f"database URL {url!r} does not name a SQL database")
+        raise ValidationError(f"database URL {mask_url(url)!r} does not name a SQL database")
     engine = open_database(url)
     try:
         yield engine
@@ -127,8 +131,14 @@ def chain_client(
     password: str | None = None,
     timeout: float | None = None,
     app: str | None = None,
+    deadline: float | None = None,
+    max_response_bytes: int | None = None,
 ) -> Iterator[ChainPort]:
-    """Resource: an ``HttpChainClient`` for the configured chain, closed on shutdown."""
+    """Resource: an ``HttpChainClient`` for the configured chain, closed on shutdown.
+
+    ``deadline`` bounds each whole call (default twice ``timeout``); answers larger than
+    ``max_response_bytes`` are refused.
+    """
     if base_url is None or not str(base_url).strip():
         raise ValidationError(
             "chain.base_url is not configured; set NICTBW_CHAIN_BASE_URL or chain.base_url"
@@ -145,6 +155,10 @@ def chain_client(
         password=password,
         timeout=DEFAULT_CHAIN_TIMEOUT if timeout is None else float(timeout),
         app=DEFAULT_CHAIN_APP if app is None else app,
+        deadline=deadline,
+        max_response_bytes=(
+            DEFAULT_CHAIN_MAX_RESPONSE_BYTES if max_response_bytes is None else max_response_bytes
+        ),
     )
     try:
         yield client
@@ -187,6 +201,11 @@ def collector_pause(enabled: object) -> Iterator[bool]:
         yield flag
     finally:
         set_collector_pause(previous)
+def argon2_hasher() -> PasswordHasher:
+    """The default ``PasswordHasher``: Argon2id with argon2-cffi's default parameters."""
+    from nictbw.adapters.passwords import Argon2PasswordHasher
+
+    return Argon2PasswordHasher()
 
 
 def seeded_rng(seed: int | None) -> random.Random:
@@ -199,13 +218,16 @@ class Container(containers.DeclarativeContainer):
 
     Config keys: ``database_url`` (``"memory://"`` selects the in-memory adapter; default
     ``"sqlite:///nictbw.db"``), ``chain.base_url``, ``chain.timeout`` (seconds, default
-    45), ``chain.username``, ``chain.password``, ``chain.app`` (default ``"nictbw"``),
-    ``chain.trusted_apps`` (default: ``chain.app`` alone), ``seed``, ``gc_pause`` (default
-    false; ``gc_pause()`` applies it: bulk workflows then pause the cyclic collector).
-    ``unit_of_work()`` gives a fresh unit of work per call; ``engine`` and ``chain`` are
-    resources released by ``shutdown_resources()``; ``rng`` is one ``random.Random(seed)``
-    per container; ``trusted_apps()`` is what to pass as ``trusted_apps`` to
-    ``sync_nft_instances_from_chain``.
+    45), ``chain.deadline`` (seconds for a whole call, retries included; default twice the
+    timeout), ``chain.max_response_bytes`` (default 8 MiB), ``chain.username``,
+    ``chain.password``, ``chain.app`` (default ``"nictbw"``), ``chain.trusted_apps``
+    (default: ``chain.app`` alone), ``seed``, ``gc_pause`` (default false; ``gc_pause()``
+    applies it: bulk workflows then pause the cyclic collector). ``unit_of_work()`` gives a
+    fresh unit of work per call; ``engine`` and ``chain`` are resources released by
+    ``shutdown_resources()``; ``rng`` is one ``random.Random(seed)`` per container;
+    ``trusted_apps()`` is what to pass as ``trusted_apps`` to
+    ``sync_nft_instances_from_chain``; ``password_hasher`` is one Argon2id
+    ``PasswordHasher`` per container.
     """
 
     config = providers.Configuration(default=default_settings())
@@ -218,6 +240,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     gc_pause = providers.Resource(collector_pause, config.gc_pause)
+    password_hasher = providers.Singleton(argon2_hasher)
 
     memory_store = providers.Singleton(InMemoryStore)
     engine = providers.Resource(open_engine, config.database_url)
@@ -235,6 +258,8 @@ class Container(containers.DeclarativeContainer):
         password=config.chain.password,
         timeout=config.chain.timeout,
         app=config.chain.app,
+        deadline=config.chain.deadline,
+        max_response_bytes=config.chain.max_response_bytes,
     )
 
     @classmethod
@@ -257,9 +282,9 @@ def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         if raw is None or not raw.strip():
             continue
         value: Any = raw.strip()
-        if variable == "NICTBW_CHAIN_TIMEOUT":
+        if variable in ("NICTBW_CHAIN_TIMEOUT", "NICTBW_CHAIN_DEADLINE"):
             value = _positive_seconds(value, variable)
-        elif variable == "NICTBW_SEED":
+        elif variable in ("NICTBW_SEED", "NICTBW_CHAIN_MAX_RESPONSE_BYTES"):
             value = _integer(value, variable)
         node = settings
         for key in path[:-1]:

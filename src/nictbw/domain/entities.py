@@ -52,6 +52,11 @@ def normalize_email(value: str | None) -> str | None:
     return value
 
 
+def _hidden(value: object) -> str:
+    """The repr of a secret field: whether it is set, never its value."""
+    return repr(value) if value is None or value == "" else "'***'"
+
+
 @define(kw_only=True)
 class User:
     """A visitor of the programme; ``on_chain_id`` is the chain username."""
@@ -59,12 +64,12 @@ class User:
     id: int | None = None
     in_app_id: str | None = None
     email: str | None = field(default=None, converter=normalize_email)
-    password_hash: str | None = None
+    password_hash: str | None = field(default=None, repr=_hidden)
     password_provided: bool = False
     nickname: str | None = None
     paymail: str | None = None
     on_chain_id: str | None = None
-    fcm_token: str | None = None
+    fcm_token: str | None = field(default=None, repr=_hidden)
     initial_reward_claimed: bool = False
     is_test_user: bool = False
     created_at: datetime | None = None
@@ -77,7 +82,7 @@ class Admin:
 
     id: int | None = None
     email: str | None = field(default=None, converter=normalize_email)
-    password_hash: str = ""
+    password_hash: str = field(default="", repr=_hidden)
     name: str | None = None
     role: str | None = None
     created_at: datetime | None = None

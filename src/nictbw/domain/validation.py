@@ -174,11 +174,11 @@ def validate_user(user: User) -> None:
     """Check a user's fields against §2.1."""
     check_text(user.in_app_id, "in_app_id", 100, not_blank=True)
     _check_optional_email(user.email)
-    check_text(user.password_hash, "password_hash", 255)
+    check_secret(user.password_hash, "password_hash", 255)
     check_text(user.nickname, "nickname", 50)
     check_text(user.paymail, "paymail", 255)
     check_text(user.on_chain_id, "on_chain_id", 255)
-    check_text(user.fcm_token, "fcm_token", 255)
+    check_secret(user.fcm_token, "fcm_token", 255)
     _check_bool(user.password_provided, "password_provided")
     _check_bool(user.initial_reward_claimed, "initial_reward_claimed")
     _check_bool(user.is_test_user, "is_test_user")
@@ -188,7 +188,7 @@ def validate_user(user: User) -> None:
 def validate_admin(admin: Admin) -> None:
     """Check an admin's fields against §2.2."""
     _check_optional_email(admin.email)
-    check_text(admin.password_hash, "password_hash", 255, nullable=False, not_blank=True)
+    check_secret(admin.password_hash, "password_hash", 255, nullable=False, not_blank=True)
     check_text(admin.name, "name", 50)
     check_text(admin.role, "role", 50)
     _check_timestamps(admin)
@@ -355,8 +355,30 @@ def validate_user_changes(changes: Mapping[str, object]) -> None:
         )
 
 
+def check_secret(
+    value: object, field: str, max_length: int, *, nullable: bool = True, not_blank: bool = False
+) -> str | None:
+    """``check_text`` for a secret (a password hash, a push token): the same rules, but a
+    refusal names the field and the rule, never the value (``None`` and blank values, which
+    hide nothing, are shown)."""
+    if value is None or (isinstance(value, str) and _is_blank(value) and "\x00" not in value):
+        return check_text(value, field, max_length, nullable=nullable, not_blank=not_blank)
+    try:
+        return check_text(value, field, max_length, nullable=nullable, not_blank=not_blank)
+    except ValidationError:
+        pass
+    if not isinstance(value, str):
+        problem = f"must be a string, got {type(value).__name__}"
+    elif len(value) > max_length:
+        problem = f"is {len(value)} characters long, at most {max_length} allowed"
+    else:
+        problem = "contains a character that is not allowed"
+    raise ValidationError(f"{field} (value not shown) {problem}")
+
+
 __all__ = [
     "USER_CHANGE_FIELDS",
+    "check_secret",
     "check_text",
     "validate_admin",
     "validate_aware",

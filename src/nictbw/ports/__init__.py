@@ -1,7 +1,9 @@
-"""Ports: the protocols the application needs from storage, the chain and time."""
+"""Ports: the protocols the application needs from storage, the chain, time and password
+hashing."""
 
 from nictbw.ports.chain import ChainPort
 from nictbw.ports.clock import Clock
+from nictbw.ports.passwords import PasswordHasher
 from nictbw.ports.repositories import (
     AdminRepository,
     BingoCardRepository,
@@ -25,6 +27,7 @@ __all__ = [
     "DrawSnapshotRepository",
     "DrawTypeRepository",
     "InstanceRepository",
+    "PasswordHasher",
     "UnitOfWork",
     "UserRepository",
     "WinningNumberRepository",

@@ -88,6 +88,13 @@ class AdminRepository(Protocol):
         """Lookup by email, normalised like the stored value."""
         ...
 
+    def replace_password_hash(
+        self, admin_id: int, old_hash: str, new_hash: str, updated_at: datetime
+    ) -> bool:
+        """Set the admin's ``password_hash`` to ``new_hash`` only if it still is
+        ``old_hash`` (one atomic compare-and-set); whether it was replaced."""
+        ...
+
 
 class DefinitionRepository(Protocol):
     """Stored NFT definitions."""

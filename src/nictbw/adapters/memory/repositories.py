@@ -159,6 +159,20 @@ class InMemoryAdminRepository(AdminRepository):
         owner = table.owner("email", key) if key is not None else None
         return None if owner is None else table.read(owner)
 
+    def replace_password_hash(
+        self, admin_id: int, old_hash: str, new_hash: str, updated_at: datetime
+    ) -> bool:
+        """Compare-and-set of ``password_hash``; whether it was replaced."""
+        with self._tx.statement() as journal:
+            current = self._tx.tables().admins.read(admin_id)
+            table = self._tx.store.admins
+            if current is None or current.password_hash != old_hash:
+                return False
+            current.password_hash = new_hash
+            current.updated_at = updated_at
+            table.replace(table.prepare(current), journal)
+        return True
+
 
 class InMemoryDefinitionRepository(DefinitionRepository):
     """NFT definitions in the in-memory store."""

@@ -678,6 +678,18 @@ class SqlAdminRepository(SqlRepository, AdminRepository):
         row = self._one(select(admins).where(admins.c.email == normalized))
         return None if row is None else _admin_from_row(row)
 
+    def replace_password_hash(
+        self, admin_id: int, old_hash: str, new_hash: str, updated_at: datetime
+    ) -> bool:
+        """Compare-and-set of ``password_hash`` in one ``UPDATE``; whether it was replaced."""
+        statement = (
+            update(admins)
+            .where(admins.c.id == admin_id, admins.c.password_hash == old_hash)
+            .values(password_hash=new_hash, updated_at=updated_at)
+        )
+        _, count = self._write(statement)
+        return count == 1
+
 
 # -- definitions ----------------------------------------------------------------------
 

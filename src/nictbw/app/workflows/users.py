@@ -9,8 +9,10 @@ from typing import Any
 from attrs import evolve
 
 from nictbw.app.workflows.common import atomic, now_from, reject_stored, stored_user
+from nictbw.app.workflows.passwords import hash_new_password
 from nictbw.domain.entities import Admin, User, normalize_email
 from nictbw.domain.errors import ChainError, ConflictError, ValidationError
+from nictbw.domain.redaction import redact
 from nictbw.domain.validation import (
     check_text,
     validate_admin,
@@ -18,7 +20,7 @@ from nictbw.domain.validation import (
     validate_user,
     validate_user_changes,
 )
-from nictbw.ports import ChainPort, Clock, UnitOfWork
+from nictbw.ports import ChainPort, Clock, PasswordHasher, UnitOfWork
 
 BODY_LIMIT = 500
 
@@ -89,15 +91,17 @@ def register_user(
     )
     if not isinstance(answer, dict) or answer.get("status") != "success":
         message = answer.get("message") if isinstance(answer, dict) else None
+        shown = redact(str(message or repr(answer))[: BODY_LIMIT * 4], (password,))[:BODY_LIMIT]
         raise ChainError(
-            f"chain sign-up of '{checked_username}' was refused: {message or answer!r}",
-            body=repr(answer)[:BODY_LIMIT],
+            f"chain sign-up of '{checked_username}' was refused: {shown}",
+            body=redact(repr(answer)[: BODY_LIMIT * 4], (password,))[:BODY_LIMIT],
         )
     paymail = answer.get("paymail")
     if not isinstance(paymail, str) or not paymail.strip() or len(paymail) > 255:
         raise ChainError(
-            f"chain sign-up of '{checked_username}' returned an unusable paymail {paymail!r}",
-            body=repr(answer)[:BODY_LIMIT],
+            f"chain sign-up of '{checked_username}' returned an unusable paymail "
+            f"{redact(repr(paymail)[: BODY_LIMIT * 4], (password,))[:BODY_LIMIT]}",
+            body=redact(repr(answer)[: BODY_LIMIT * 4], (password,))[:BODY_LIMIT],
         )
     holder = uow.users.get_by_paymail(paymail)
     if holder is not None:
@@ -115,10 +119,23 @@ def register_user(
     return user
 
 
-def register_admin(uow: UnitOfWork, admin: Admin, *, clock: Clock | None = None) -> Admin:
-    """Store a new admin (§4.2); email taken -> ``ConflictError``."""
+def register_admin(
+    uow: UnitOfWork,
+    admin: Admin,
+    *,
+    password: str | None = None,
+    hasher: PasswordHasher | None = None,
+    clock: Clock | None = None,
+) -> Admin:
+    """Store a new admin (§4.2); email taken -> ``ConflictError``.
+
+    With ``password`` the admin's ``password_hash`` is made by ``hasher`` (Argon2id by
+    default); without it a ready ``password_hash`` is stored as given (imports). Both
+    given -> ``ValidationError``.
+    """
     reject_stored(admin, "admin")
-    validate_admin(admin)
+    hashed = hash_new_password(admin, password, hasher)
+    validate_admin(admin if hashed is None else evolve(admin, password_hash=hashed))
     if admin.email is not None:
         holder = uow.admins.get_by_email(admin.email)
         if holder is not None:
@@ -127,6 +144,8 @@ def register_admin(uow: UnitOfWork, admin: Admin, *, clock: Clock | None = None)
             )
     now = now_from(clock)
     with atomic(uow):
+        if hashed is not None:
+            admin.password_hash = hashed
         admin.created_at = admin.created_at or now
         admin.updated_at = admin.updated_at or now
         uow.admins.add(admin)
