@@ -1,0 +1,28 @@
+"""Admins in the ``admins`` table."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from nictbw.adapters.sqlalchemy.mapping import ADMINS
+from nictbw.adapters.sqlalchemy.repositories.base import TableRepository
+from nictbw.adapters.sqlalchemy.tables import admins
+from nictbw.domain.entities import Admin, normalize_email
+from nictbw.ports.repositories import AdminRepository
+
+
+class SqlAdminRepository(TableRepository[Admin], AdminRepository):
+    """Admins in the ``admins`` table."""
+
+    mapper = ADMINS
+
+    def get_by_email(self, email: str) -> Admin | None:
+        """Lookup by email, trimmed and lower-cased like the stored value."""
+        normalized = normalize_email(email)
+        if normalized is None:
+            return None
+        row = self._one(select(admins).where(admins.c.email == normalized))
+        return None if row is None else self._from_row(row)
+
+
+__all__ = ["SqlAdminRepository"]
