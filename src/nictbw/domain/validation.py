@@ -15,9 +15,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from nictbw.domain.entities import (
-    DEFINITION_ACTIVE,
-    DEFINITION_INACTIVE,
     Admin,
+    DefinitionStatus,
     NFTDefinition,
     PrizeDrawType,
     User,
@@ -29,7 +28,7 @@ EMAIL_MAX_LENGTH: Final = 100
 PREFIX_MAX_LENGTH: Final = 100
 ORIGIN_MAX_LENGTH: Final = 255
 WINNING_VALUE_MAX_LENGTH: Final = 255
-DEFINITION_STATUSES: Final = frozenset({DEFINITION_ACTIVE, DEFINITION_INACTIVE})
+DEFINITION_STATUSES: Final = frozenset(status.value for status in DefinitionStatus)
 USER_CHANGE_FIELDS: Final = (
     "in_app_id",
     "email",
