@@ -17,12 +17,9 @@ from typing import TypeVar
 from nictbw.adapters.memory.store import RESULT_KEY, result_key
 from nictbw.adapters.memory.table import normalise_datetimes
 from nictbw.adapters.memory.transaction import Transaction
+from nictbw.domain.bingo import completed_line_instance_ids
 from nictbw.domain.entities import (
-    CARD_ACTIVE,
-    CARD_COMPLETED,
-    CELL_UNLOCKED,
     OUTCOME_PENDING,
-    WINNING_LINES,
     Admin,
     BingoCard,
     DrawCandidate,
@@ -35,6 +32,7 @@ from nictbw.domain.entities import (
     normalize_email,
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.ranking import rank_with_ties, ranking_key, validate_limit
 from nictbw.domain.timeutil import ensure_utc
 from nictbw.ports.repositories import (
     AdminRepository,
@@ -50,18 +48,6 @@ from nictbw.ports.repositories import (
 _Stored = TypeVar("_Stored", User, NFTDefinition, NFTInstance)
 
 
-def _covered_by_lines(unlocked: int) -> int:
-    """The cells (as bits by idx) on the winning lines complete in the mask ``unlocked``."""
-    covered = 0
-    for line in WINNING_LINES:
-        bits = sum(1 << idx for idx in line)
-        if unlocked & bits == bits:
-            covered |= bits
-    return covered
-
-
-COVERED_BY_LINES: tuple[int, ...] = tuple(_covered_by_lines(mask) for mask in range(1 << 9))
-"""For each 9-bit mask of unlocked cells, the bits of the cells on completed lines."""
 _by_idx = attrgetter("idx")
 
 
@@ -302,7 +288,8 @@ class InMemoryInstanceRepository(InstanceRepository):
         """Draw candidates of every instance of the definition, ascending id."""
         table = self._tx.tables().instances
         rows = table.rows
-        return [_candidate(rows[i]) for i in table.indexes["definition_id"].ids(definition_id)]
+        ids = table.indexes["definition_id"].ids(definition_id)
+        return [DrawCandidate.of(rows[i]) for i in ids]
 
     def update(self, instance: NFTInstance) -> None:
         """Write every field of a stored instance."""
@@ -418,33 +405,12 @@ class InMemoryBingoCardRepository(BingoCardRepository):
         return row
 
     def completed_line_candidates(self, now: datetime) -> builtins.list[DrawCandidate]:
-        """Matched instances on completed lines of cards active or completed at ``now``.
-
-        Per live card, the unlocked cells give a 9-bit mask and ``COVERED_BY_LINES`` the
-        cells on its completed lines; their matched instances are collected once each.
-        """
-        at = ensure_utc(now, "now")
-        assert at is not None
+        """Matched instances on completed lines of cards active or completed at ``now``,
+        each once, ascending id (the domain's ``completed_line_instance_ids``)."""
         store = self._tx.tables()
-        covered_by_lines = COVERED_BY_LINES
-        matched: set[int] = set()
-        for card in store.bingo_cards.rows.values():
-            state = card.state
-            if state != CARD_COMPLETED and (
-                state != CARD_ACTIVE or (card.expiry is not None and at >= card.expiry)
-            ):
-                continue
-            mask = 0
-            for cell in card.cells:
-                if cell.state == CELL_UNLOCKED:
-                    mask |= 1 << cell.idx
-            covered = covered_by_lines[mask]
-            if covered:
-                for cell in card.cells:
-                    if covered >> cell.idx & 1 and cell.matched_nft_instance_id is not None:
-                        matched.add(cell.matched_nft_instance_id)
+        matched = completed_line_instance_ids(store.bingo_cards.rows.values(), now)
         rows = store.instances.rows
-        return [_candidate(rows[i]) for i in sorted(matched)]
+        return [DrawCandidate.of(rows[i]) for i in matched]
 
 
 class InMemoryDrawTypeRepository(DrawTypeRepository):
@@ -598,8 +564,7 @@ class InMemoryDrawResultRepository(DrawResultRepository):
         with_ties: bool = False,
     ) -> builtins.list[PrizeDrawResult]:
         """Scored results by similarity desc, instance id, id; the first ``limit`` (+ ties)."""
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise ValidationError(f"limit {limit!r} must be an int >= 1")
+        validate_limit(limit, allow_none=False)
         table = self._tx.tables().draw_results
         rows = table.rows
         scored = [
@@ -608,31 +573,11 @@ class InMemoryDrawResultRepository(DrawResultRepository):
             if rows[i].similarity_score is not None
             and (include_pending or rows[i].outcome != OUTCOME_PENDING)
         ]
-        scored.sort(key=_rank_key)
-        chosen = scored[:limit]
-        if with_ties and len(scored) > limit:
-            cutoff = chosen[-1].similarity_score
-            for row in scored[limit:]:
-                if row.similarity_score != cutoff:
-                    break
-                chosen.append(row)
+        if with_ties:
+            chosen = rank_with_ties(scored, limit)
+        else:
+            chosen = sorted(scored, key=ranking_key)[:limit]
         return [table.copy(row) for row in chosen]
-
-
-def _rank_key(row: PrizeDrawResult) -> tuple[float, int, int]:
-    assert row.similarity_score is not None and row.id is not None
-    return (-row.similarity_score, row.nft_instance_id, row.id)
-
-
-def _candidate(row: NFTInstance) -> DrawCandidate:
-    assert row.id is not None
-    return DrawCandidate(
-        instance_id=row.id,
-        user_id=row.user_id,
-        definition_id=row.definition_id,
-        nft_origin=row.nft_origin,
-        status=row.status,
-    )
 
 
 def _by_id(rows: list[_Stored]) -> dict[int, _Stored]:
