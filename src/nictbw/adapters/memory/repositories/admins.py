@@ -1,0 +1,28 @@
+"""Admins in the in-memory store."""
+
+from __future__ import annotations
+
+from nictbw.adapters.memory.repositories.base import MemoryRepository
+from nictbw.adapters.memory.store import InMemoryStore
+from nictbw.adapters.memory.table import Table
+from nictbw.domain.entities import Admin, normalize_email
+from nictbw.ports.repositories import AdminRepository
+
+
+class InMemoryAdminRepository(MemoryRepository[Admin], AdminRepository):
+    """Admins in the in-memory store."""
+
+    what = "admin"
+
+    def _table(self, store: InMemoryStore) -> Table[Admin]:
+        return store.admins
+
+    def get_by_email(self, email: str) -> Admin | None:
+        """The admin with this email, trimmed and lower-cased first."""
+        table = self._read()
+        key = normalize_email(email)
+        owner = table.owner("email", key) if key is not None else None
+        return None if owner is None else table.read(owner)
+
+
+__all__ = ["InMemoryAdminRepository"]
