@@ -9,13 +9,16 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Final
 
 from nictbw.domain.entities import (
     CARD_ACTIVE,
     CARD_COMPLETED,
     CARD_EXPIRED,
+    CELL_UNLOCKED,
     CENTER_IDX,
     INSTANCE_SUCCEEDED,
+    WINNING_LINES,
     BingoCard,
     BingoCell,
     NFTDefinition,
@@ -29,6 +32,25 @@ OUTER_POSITIONS: tuple[int, ...] = (0, 1, 2, 3, 5, 6, 7, 8)
 """The non-centre idx values, in the order ``layout_card`` shuffles them."""
 MIN_CANDIDATES = len(OUTER_POSITIONS)
 """Candidate definitions a card needs: one per outer cell (§5.2)."""
+
+LINE_MASKS: Final[tuple[int, ...]] = tuple(sum(1 << idx for idx in line) for line in WINNING_LINES)
+"""Each winning line (§5.6) as a bitmask over cell idx: bit ``idx`` set for its three cells.
+Adapters that compute completed lines in storage build their query from these."""
+
+
+def covered_by_lines(unlocked: int) -> int:
+    """The cells (bits by idx) on the lines complete in the mask ``unlocked`` of unlocked idx."""
+    covered = 0
+    for line in LINE_MASKS:
+        if unlocked & line == line:
+            covered |= line
+    return covered
+
+
+COVERED_BY_LINES: Final[tuple[int, ...]] = tuple(
+    covered_by_lines(mask) for mask in range(1 << CARD_CELL_COUNT)
+)
+""":func:`covered_by_lines` of every 9-bit mask, indexed by the mask."""
 
 
 def _utc_now(now: datetime) -> datetime:
@@ -223,20 +245,27 @@ def completed_line_instance_ids(cards: Iterable[BingoCard], now: datetime) -> li
     for card in cards:
         if card.effective_state(at) not in (CARD_ACTIVE, CARD_COMPLETED):
             continue
-        for line in card.completed_lines():
-            for idx in line:
-                cell = card.cell_at(idx)
-                if cell is not None and cell.matched_nft_instance_id is not None:
+        mask = 0
+        for cell in card.cells:
+            if cell.state == CELL_UNLOCKED:
+                mask |= 1 << cell.idx
+        covered = COVERED_BY_LINES[mask]
+        if covered:
+            for cell in card.cells:
+                if covered >> cell.idx & 1 and cell.matched_nft_instance_id is not None:
                     ids.add(cell.matched_nft_instance_id)
     return sorted(ids)
 
 
 __all__ = [
+    "COVERED_BY_LINES",
+    "LINE_MASKS",
     "MIN_CANDIDATES",
     "OUTER_POSITIONS",
     "apply_completion",
     "bingo_candidate_ids",
     "completed_line_instance_ids",
+    "covered_by_lines",
     "earliest_issued",
     "expire_if_due",
     "held_by_definition",

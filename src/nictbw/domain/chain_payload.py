@@ -16,6 +16,8 @@ from attrs import frozen
 
 from nictbw.domain.entities import NFTDefinition, SyncNote
 from nictbw.domain.errors import ChainError, ValidationError
+from nictbw.domain.messages import shown as _show
+from nictbw.domain.validation import ORIGIN_MAX_LENGTH, PREFIX_MAX_LENGTH
 
 SKIP_NOT_AN_OBJECT: Final = "not an object"
 SKIP_NO_ORIGIN: Final = "no origin"
@@ -23,8 +25,6 @@ SKIP_INVALID_ORIGIN: Final = "invalid origin"
 SKIP_DUPLICATE_ORIGIN: Final = "duplicate origin"
 SKIP_INVALID_PREFIX: Final = "invalid prefix"
 
-ORIGIN_MAX: Final = 255
-PREFIX_MAX: Final = 100
 FALLBACK_PREFIX: Final = "onchain-"
 DEFAULT_NFT_TYPE: Final = "default"
 DEFAULT_APP: Final = "nictbw"
@@ -68,8 +68,6 @@ INSTANCE_COLUMNS: Final[Mapping[str, int | None]] = {
     "token_id": 255,
 }
 NOT_BLANK_DEFINITION_FIELDS: Final = frozenset({"shared_key", "name", "nft_type"})
-
-_SHOW_MAX = 60
 
 
 @frozen
@@ -117,14 +115,6 @@ class MintInfo:
     transaction_id: str | None
 
 
-def _show(value: object) -> str:
-    """A short repr of ``value`` for notes and messages."""
-    text = repr(value)
-    if len(text) > _SHOW_MAX:
-        return text[: _SHOW_MAX - 3] + "..."
-    return text
-
-
 def _is_blank(value: str) -> bool:
     return not value.strip()
 
@@ -133,13 +123,13 @@ def is_valid_prefix(value: object) -> TypeGuard[str]:
     """§2.3: a non-empty string of at most 100 characters without whitespace."""
     return (
         isinstance(value, str)
-        and 0 < len(value) <= PREFIX_MAX
+        and 0 < len(value) <= PREFIX_MAX_LENGTH
         and not any(ch.isspace() for ch in value)
     )
 
 
 def _origin_problem(origin: str) -> bool:
-    return not origin.isascii() or len(origin) > ORIGIN_MAX or "\x00" in origin
+    return not origin.isascii() or len(origin) > ORIGIN_MAX_LENGTH or "\x00" in origin
 
 
 class _ItemReader:

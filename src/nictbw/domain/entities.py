@@ -3,32 +3,77 @@
 Entities are mutable attrs classes built by keyword; ``id`` stays ``None`` until a
 repository stores them. Value objects are frozen. Field rules are checked by the
 functions in :mod:`nictbw.domain.validation`, called by the workflows before they write.
+
+Longer than most modules on purpose: every entity, its status enum and the value objects
+built from it sit side by side, so the whole data model of domain-rules.md §2 reads in one
+place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Final
+from enum import StrEnum
+from typing import Any, ClassVar, Final, Protocol
 
 from attrs import define, field, frozen
 
+from nictbw.domain.errors import ValidationError
 from nictbw.domain.timeutil import iso
 
 JsonDict = dict[str, Any]
 
-INSTANCE_SUCCEEDED: Final = "succeeded"
-INSTANCE_TRANSFERRED: Final = "transferred"
-CARD_ACTIVE: Final = "active"
-CARD_COMPLETED: Final = "completed"
-CARD_EXPIRED: Final = "expired"
-CELL_LOCKED: Final = "locked"
-CELL_UNLOCKED: Final = "unlocked"
-OUTCOME_WIN: Final = "win"
-OUTCOME_LOSE: Final = "lose"
-OUTCOME_PENDING: Final = "pending"
-DEFINITION_ACTIVE: Final = "active"
-DEFINITION_INACTIVE: Final = "inactive"
+
+class InstanceStatus(StrEnum):
+    """The status of an instance (§2.4)."""
+
+    SUCCEEDED = "succeeded"
+    TRANSFERRED = "transferred"
+
+
+class DefinitionStatus(StrEnum):
+    """The status of a definition (§2.3)."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class CardState(StrEnum):
+    """The stored state of a bingo card (§2.5)."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+
+
+class CellState(StrEnum):
+    """The state of a bingo cell (§2.6)."""
+
+    LOCKED = "locked"
+    UNLOCKED = "unlocked"
+
+
+class Outcome(StrEnum):
+    """The outcome of a draw result (§2.9)."""
+
+    WIN = "win"
+    LOSE = "lose"
+    PENDING = "pending"
+
+
+# The statuses as the plain strings entities hold (what storage gives back).
+INSTANCE_SUCCEEDED: Final = InstanceStatus.SUCCEEDED.value
+INSTANCE_TRANSFERRED: Final = InstanceStatus.TRANSFERRED.value
+CARD_ACTIVE: Final = CardState.ACTIVE.value
+CARD_COMPLETED: Final = CardState.COMPLETED.value
+CARD_EXPIRED: Final = CardState.EXPIRED.value
+CELL_LOCKED: Final = CellState.LOCKED.value
+CELL_UNLOCKED: Final = CellState.UNLOCKED.value
+OUTCOME_WIN: Final = Outcome.WIN.value
+OUTCOME_LOSE: Final = Outcome.LOSE.value
+OUTCOME_PENDING: Final = Outcome.PENDING.value
+DEFINITION_ACTIVE: Final = DefinitionStatus.ACTIVE.value
+DEFINITION_INACTIVE: Final = DefinitionStatus.INACTIVE.value
 
 CENTER_IDX: Final = 4
 WILDCARD_IDXS: Final = frozenset({4, 7})
@@ -399,8 +444,15 @@ class PrizeDrawResult:
     evaluated_at: datetime | None = None
 
 
-SNAPSHOT_BINGO: Final = "bingo"
-SNAPSHOT_ATTENDANCE: Final = "attendance"
+class SnapshotScope(StrEnum):
+    """Which candidates a draw snapshot fixes."""
+
+    BINGO = "bingo"
+    ATTENDANCE = "attendance"
+
+
+SNAPSHOT_BINGO: Final = SnapshotScope.BINGO.value
+SNAPSHOT_ATTENDANCE: Final = SnapshotScope.ATTENDANCE.value
 
 
 @define(kw_only=True)
@@ -452,6 +504,21 @@ class PrizeDrawEvaluation:
     similarity: float | None
 
 
+class CandidateSource(Protocol):
+    """What :meth:`DrawCandidate.of` reads: an instance, or a row with its field names."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def definition_id(self) -> int: ...
+    @property
+    def nft_origin(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+
+
 @frozen
 class DrawCandidate:
     """The few fields of an instance a draw needs, read in bulk."""
@@ -461,6 +528,19 @@ class DrawCandidate:
     definition_id: int
     nft_origin: str | None
     status: str
+
+    @classmethod
+    def of(cls, instance: CandidateSource) -> DrawCandidate:
+        """The candidate of a stored instance (or of a row with the same field names)."""
+        if instance.id is None:
+            raise ValidationError("a draw candidate needs a stored instance (id is None)")
+        return cls(
+            instance_id=instance.id,
+            user_id=instance.user_id,
+            definition_id=instance.definition_id,
+            nft_origin=instance.nft_origin,
+            status=instance.status,
+        )
 
     @property
     def is_draw_eligible(self) -> bool:

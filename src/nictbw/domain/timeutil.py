@@ -33,8 +33,3 @@ def iso(value: datetime | None) -> str | None:
         return None
     utc = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
     return utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
-
-
-def in_window(start: datetime | None, end: datetime | None, at: datetime) -> bool:
-    """Half-open window test: ``(start is None or start <= at) and (end is None or at < end)``."""
-    return (start is None or start <= at) and (end is None or at < end)

@@ -15,21 +15,21 @@ from datetime import datetime
 from typing import Any, Final
 
 from nictbw.domain.entities import (
-    DEFINITION_ACTIVE,
-    DEFINITION_INACTIVE,
     Admin,
+    DefinitionStatus,
     NFTDefinition,
     PrizeDrawType,
     User,
 )
 from nictbw.domain.errors import ValidationError
+from nictbw.domain.messages import shown as _show
 from nictbw.domain.timeutil import ensure_utc
 
 EMAIL_MAX_LENGTH: Final = 100
 PREFIX_MAX_LENGTH: Final = 100
 ORIGIN_MAX_LENGTH: Final = 255
 WINNING_VALUE_MAX_LENGTH: Final = 255
-DEFINITION_STATUSES: Final = frozenset({DEFINITION_ACTIVE, DEFINITION_INACTIVE})
+DEFINITION_STATUSES: Final = frozenset(status.value for status in DefinitionStatus)
 USER_CHANGE_FIELDS: Final = (
     "in_app_id",
     "email",
@@ -41,17 +41,6 @@ USER_CHANGE_FIELDS: Final = (
     "is_test_user",
 )
 """The fields ``update_user`` may change (§4.3)."""
-
-_SHOWN_MAX: Final = 80
-
-
-def _show(value: object) -> str:
-    """``repr(value)``, shortened when long so messages stay readable."""
-    text = repr(value)
-    if len(text) <= _SHOWN_MAX:
-        return text
-    length = f" ({len(value)} characters)" if isinstance(value, str) else ""
-    return f"{text[: _SHOWN_MAX - 3]}...{length}"
 
 
 def _is_blank(value: str) -> bool:

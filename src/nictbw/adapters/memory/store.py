@@ -8,39 +8,35 @@ from operator import attrgetter
 
 from nictbw.adapters.memory.table import ForeignKey, Index, Table, UniqueKey, make_copier
 from nictbw.domain.entities import (
-    CARD_ACTIVE,
     CARD_COMPLETED,
-    CARD_EXPIRED,
-    CELL_LOCKED,
     CELL_UNLOCKED,
-    DEFINITION_ACTIVE,
-    DEFINITION_INACTIVE,
     INSTANCE_SUCCEEDED,
-    INSTANCE_TRANSFERRED,
-    OUTCOME_LOSE,
-    OUTCOME_PENDING,
-    OUTCOME_WIN,
     SNAPSHOT_ATTENDANCE,
-    SNAPSHOT_BINGO,
     Admin,
     BingoCard,
     BingoCell,
+    CardState,
+    CellState,
+    DefinitionStatus,
+    InstanceStatus,
     NFTDefinition,
     NFTInstance,
+    Outcome,
     PrizeDrawResult,
     PrizeDrawSnapshot,
     PrizeDrawType,
     PrizeDrawWinningNumber,
+    SnapshotScope,
     User,
 )
 from nictbw.domain.errors import ConflictError, ValidationError
 
-DEFINITION_STATUSES = frozenset({DEFINITION_ACTIVE, DEFINITION_INACTIVE})
-INSTANCE_STATUSES = frozenset({INSTANCE_SUCCEEDED, INSTANCE_TRANSFERRED})
-CARD_STATES = frozenset({CARD_ACTIVE, CARD_COMPLETED, CARD_EXPIRED})
-CELL_STATES = frozenset({CELL_LOCKED, CELL_UNLOCKED})
-OUTCOMES = frozenset({OUTCOME_WIN, OUTCOME_LOSE, OUTCOME_PENDING})
-SNAPSHOT_SCOPES = frozenset({SNAPSHOT_BINGO, SNAPSHOT_ATTENDANCE})
+DEFINITION_STATUSES = frozenset(status.value for status in DefinitionStatus)
+INSTANCE_STATUSES = frozenset(status.value for status in InstanceStatus)
+CARD_STATES = frozenset(state.value for state in CardState)
+CELL_STATES = frozenset(state.value for state in CellState)
+OUTCOMES = frozenset(outcome.value for outcome in Outcome)
+SNAPSHOT_SCOPES = frozenset(scope.value for scope in SnapshotScope)
 
 copy_cell = make_copier(BingoCell)
 _copy_card_fields = make_copier(BingoCard, skip=("cells",))

@@ -9,6 +9,7 @@ winning number)".
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -31,6 +32,14 @@ from sqlalchemy import (
 )
 
 from nictbw.adapters.sqlalchemy.types import JSONText, UTCDateTime
+from nictbw.domain.entities import (
+    CardState,
+    CellState,
+    DefinitionStatus,
+    InstanceStatus,
+    Outcome,
+    SnapshotScope,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -41,6 +50,12 @@ NAMING_CONVENTION = {
 }
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _one_of(column: str, kind: type[StrEnum], *, name: str) -> CheckConstraint:
+    """``column IN (...)`` over the values of the domain's ``kind``, in declaration order."""
+    values = ", ".join(f"'{member.value}'" for member in kind)
+    return CheckConstraint(f"{column} IN ({values})", name=name)
 
 
 def _timestamps() -> tuple[Column[datetime], Column[datetime]]:
@@ -99,7 +114,7 @@ nft_definitions = Table(
     Column("longitude", Double, nullable=True),
     Column("max_supply", Integer, nullable=True),
     Column("minted_count", Integer, nullable=False, server_default=text("0")),
-    Column("status", String(20), nullable=False, server_default="active"),
+    Column("status", String(20), nullable=False, server_default=DefinitionStatus.ACTIVE.value),
     Column("triggers_bingo_card", Boolean, nullable=False, server_default=false()),
     Column("bingo_random_candidate", Boolean, nullable=False, server_default=true()),
     Column("card_lifetime_seconds", Integer, nullable=True),
@@ -109,7 +124,7 @@ nft_definitions = Table(
     *_timestamps(),
     CheckConstraint("max_supply IS NULL OR max_supply >= 0", name="max_supply_not_negative"),
     CheckConstraint("minted_count >= 0", name="minted_count_not_negative"),
-    CheckConstraint("status IN ('active', 'inactive')", name="status_known"),
+    _one_of("status", DefinitionStatus, name="status_known"),
     CheckConstraint(
         "card_lifetime_seconds IS NULL OR card_lifetime_seconds > 0",
         name="card_lifetime_positive",
@@ -125,7 +140,7 @@ nft_instances = Table(
     Column("serial_number", Integer, nullable=False),
     Column("unique_instance_id", String(255), nullable=False, unique=True),
     Column("acquired_at", UTCDateTime(), nullable=False),
-    Column("status", String(20), nullable=False, server_default="succeeded"),
+    Column("status", String(20), nullable=False, server_default=InstanceStatus.SUCCEEDED.value),
     Column("nft_origin", String(255), nullable=True, index=True),
     Column("blockchain_nft_id", BigInteger, nullable=True),
     Column("current_nft_location", String(255), nullable=True),
@@ -138,15 +153,15 @@ nft_instances = Table(
     Column("token_id", String(255), nullable=True),
     Column("other_meta", JSONText(), nullable=True),
     UniqueConstraint("definition_id", "serial_number"),
-    CheckConstraint("status IN ('succeeded', 'transferred')", name="status_known"),
+    _one_of("status", InstanceStatus, name="status_known"),
 )
 
 Index(
     "uq_nft_instances_succeeded_origin",
     nft_instances.c.nft_origin,
     unique=True,
-    sqlite_where=nft_instances.c.status == literal_column("'succeeded'"),
-    postgresql_where=nft_instances.c.status == literal_column("'succeeded'"),
+    sqlite_where=nft_instances.c.status == literal_column(f"'{InstanceStatus.SUCCEEDED}'"),
+    postgresql_where=nft_instances.c.status == literal_column(f"'{InstanceStatus.SUCCEEDED}'"),
 )
 
 bingo_cards = Table(
@@ -161,13 +176,13 @@ bingo_cards = Table(
     Column("issuance_month", String(7), nullable=True),
     Column("completed_at", UTCDateTime(), nullable=True),
     Column("expiry", UTCDateTime(), nullable=True),
-    Column("state", String(20), nullable=False, server_default="active"),
+    Column("state", String(20), nullable=False, server_default=CardState.ACTIVE.value),
     Column("bingo_reward_claimed", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("user_id", "center_definition_id"),
-    CheckConstraint("state IN ('active', 'completed', 'expired')", name="state_known"),
+    _one_of("state", CardState, name="state_known"),
     CheckConstraint(
-        "(state = 'completed' AND completed_at IS NOT NULL)"
-        " OR (state <> 'completed' AND completed_at IS NULL)",
+        f"(state = '{CardState.COMPLETED}' AND completed_at IS NOT NULL)"
+        f" OR (state <> '{CardState.COMPLETED}' AND completed_at IS NULL)",
         name="completed_iff_completed_at",
     ),
 )
@@ -189,15 +204,15 @@ bingo_cells = Table(
         nullable=True,
         index=True,
     ),
-    Column("state", String(20), nullable=False, server_default="locked"),
+    Column("state", String(20), nullable=False, server_default=CellState.LOCKED.value),
     Column("unlocked_at", UTCDateTime(), nullable=True),
     UniqueConstraint("bingo_card_id", "idx"),
     UniqueConstraint("bingo_card_id", "target_definition_id"),
     CheckConstraint("idx >= 0 AND idx <= 8", name="idx_in_grid"),
-    CheckConstraint("state IN ('locked', 'unlocked')", name="state_known"),
+    _one_of("state", CellState, name="state_known"),
     CheckConstraint(
-        "(state = 'unlocked' AND unlocked_at IS NOT NULL)"
-        " OR (state <> 'unlocked' AND unlocked_at IS NULL)",
+        f"(state = '{CellState.UNLOCKED}' AND unlocked_at IS NOT NULL)"
+        f" OR (state <> '{CellState.UNLOCKED}' AND unlocked_at IS NULL)",
         name="unlocked_iff_unlocked_at",
     ),
 )
@@ -256,9 +271,9 @@ prize_draw_snapshots = Table(
     Column("candidate_count", Integer, nullable=False),
     Column("candidates_sha256", String(64), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
-    CheckConstraint("scope IN ('bingo', 'attendance')", name="scope_known"),
+    _one_of("scope", SnapshotScope, name="scope_known"),
     CheckConstraint(
-        "(scope = 'attendance') = (attendance_definition_id IS NOT NULL)",
+        f"(scope = '{SnapshotScope.ATTENDANCE}') = (attendance_definition_id IS NOT NULL)",
         name="attendance_scope_has_definition",
     ),
     CheckConstraint("candidate_count >= 0", name="candidate_count_not_negative"),
@@ -288,9 +303,9 @@ prize_draw_results = Table(
     Column("draw_top_digits", String(10), nullable=True),
     Column("winning_top_digits", String(10), nullable=True),
     Column("threshold_used", Double, nullable=True),
-    Column("outcome", String(20), nullable=False, server_default="pending", index=True),
+    Column("outcome", String(20), nullable=False, server_default=Outcome.PENDING.value, index=True),
     Column("evaluated_at", UTCDateTime(), nullable=False),
-    CheckConstraint("outcome IN ('win', 'lose', 'pending')", name="outcome_known"),
+    _one_of("outcome", Outcome, name="outcome_known"),
 )
 
 Index(

@@ -1,13 +1,31 @@
-"""The columns a draw-result upsert overwrites (domain-rules.md §2.9, §7.5).
+"""The draw-result upsert (domain-rules.md §2.9, §7.5): ``INSERT ... ON CONFLICT ... DO
+UPDATE ... RETURNING``, the same text on PostgreSQL and SQLite.
 
-The ``INSERT ... ON CONFLICT ... DO UPDATE`` itself is built in ``repositories.py``
-(``_conflict_clause``); on conflict the stored row keeps its ``id`` and ``draw_type_id``
-and every column named here takes the new value.
+Results have two partial unique keys: (draw type, instance, winning number) for scored
+results and (draw type, instance) where the winning number is NULL. One ``ON CONFLICT``
+clause can name one of them, so each chunk is sent as (at most) two statements, one per
+key. On conflict the stored row keeps its ``id`` and ``draw_type_id`` and every column of
+:data:`OVERWRITTEN_RESULT_COLUMNS` takes the new value.
 """
 
 from __future__ import annotations
 
-OVERWRITTEN_RESULT_COLUMNS = (
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from typing import TYPE_CHECKING, Final
+
+from nictbw.adapters.sqlalchemy.mapping import RESULT_COLUMNS, result_row
+from nictbw.adapters.sqlalchemy.tables import (
+    SCORED_RESULT_KEY,
+    UNSCORED_RESULT_KEY,
+    prize_draw_results,
+)
+from nictbw.domain.entities import PrizeDrawResult
+
+if TYPE_CHECKING:
+    from nictbw.adapters.sqlalchemy.repositories.base import SqlRepository
+
+OVERWRITTEN_RESULT_COLUMNS: Final = (
     "winning_number_id",
     "user_id",
     "definition_id",
@@ -22,4 +40,66 @@ OVERWRITTEN_RESULT_COLUMNS = (
 )
 """Every result column but ``id`` and ``draw_type_id``."""
 
-__all__ = ["OVERWRITTEN_RESULT_COLUMNS"]
+
+def conflict_clause(scored: bool) -> str:
+    """``ON CONFLICT`` on the partial unique key of scored or unscored results: every
+    column of :data:`OVERWRITTEN_RESULT_COLUMNS` takes the new value."""
+    key = SCORED_RESULT_KEY if scored else UNSCORED_RESULT_KEY
+    where = "IS NOT NULL" if scored else "IS NULL"
+    assignments = ", ".join(f"{name} = excluded.{name}" for name in OVERWRITTEN_RESULT_COLUMNS)
+    return (
+        f"ON CONFLICT ({', '.join(key)}) WHERE winning_number_id {where} "
+        f"DO UPDATE SET {assignments}"
+    )
+
+
+RESULT_CONFLICT: Final = {scored: conflict_clause(scored) for scored in (True, False)}
+"""The clause of each key, by "scored"."""
+
+ResultKey = tuple[int, int, int | None]
+result_key: Callable[[PrizeDrawResult], ResultKey] = attrgetter(*SCORED_RESULT_KEY)
+"""(draw type id, instance id, winning number id) of a result."""
+
+
+def upsert_results(repository: SqlRepository, results: Sequence[PrizeDrawResult]) -> None:
+    """Store ``results`` through ``repository``'s connection: per chunk one upsert for the
+    scored results and one for the unscored ones; all or nothing. Each result's ``id``
+    becomes the stored row's.
+
+    When a key repeats inside the call, the last result of that key is written and every
+    result of the key gets the row's id.
+    """
+    keys = list(map(result_key, results))
+    ids: dict[ResultKey, int] = {}
+    size = repository.chunk_size
+    with repository._atomic():
+        for start in range(0, len(results), size):
+            chunk = results[start : start + size]
+            chunk_keys = keys[start : start + size]
+            for scored in (True, False):
+                latest = {
+                    key: result
+                    for key, result in zip(chunk_keys, chunk, strict=True)
+                    if (key[2] is not None) == scored
+                }
+                if not latest:
+                    continue
+                returned = repository._bulk_insert(
+                    prize_draw_results,
+                    RESULT_COLUMNS,
+                    list(map(result_row, latest.values())),
+                    returning=("id", *SCORED_RESULT_KEY),
+                    conflict=RESULT_CONFLICT[scored],
+                )
+                ids.update(((row[1], row[2], row[3]), row[0]) for row in returned)
+    for result, key in zip(results, keys, strict=True):
+        result.id = ids[key]
+
+
+__all__ = [
+    "OVERWRITTEN_RESULT_COLUMNS",
+    "RESULT_CONFLICT",
+    "conflict_clause",
+    "result_key",
+    "upsert_results",
+]

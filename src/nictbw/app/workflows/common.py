@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from nictbw.domain.entities import (
-    NFTDefinition,
     NFTInstance,
     PrizeDrawType,
     PrizeDrawWinningNumber,
@@ -76,15 +75,6 @@ def stored_user(uow: UnitOfWork, user: User) -> User:
     found = uow.users.get(user_id)
     if found is None:
         raise NotFoundError(f"user {user_id} does not exist")
-    return found
-
-
-def stored_definition(uow: UnitOfWork, definition: NFTDefinition) -> NFTDefinition:
-    """Re-read ``definition`` by id; ``NotFoundError`` when it is not stored."""
-    definition_id = _stored_id(definition, "definition")
-    found = uow.definitions.get(definition_id)
-    if found is None:
-        raise NotFoundError(f"definition {definition_id} does not exist")
     return found
 
 

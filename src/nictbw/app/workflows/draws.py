@@ -125,17 +125,6 @@ class _DrawSetup:
 _instance_id = attrgetter("instance_id")
 
 
-def _candidate_of(instance: NFTInstance) -> DrawCandidate:
-    assert instance.id is not None
-    return DrawCandidate(
-        instance_id=instance.id,
-        user_id=instance.user_id,
-        definition_id=instance.definition_id,
-        nft_origin=instance.nft_origin,
-        status=instance.status,
-    )
-
-
 def _require_eligible(candidate: DrawCandidate, unique_id: str | None = None) -> None:
     if not candidate.is_draw_eligible:
         label = f" ({unique_id})" if unique_id else ""
@@ -177,7 +166,7 @@ def run_prize_draw(
     Without a winning number in effect the stored result is ``pending``.
     """
     stored = stored_instance(uow, instance)
-    candidate = _candidate_of(stored)
+    candidate = DrawCandidate.of(stored)
     _require_eligible(candidate, stored.unique_instance_id)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=False
@@ -234,7 +223,7 @@ def _explicit_candidates(uow: UnitOfWork, instances: Iterable[NFTInstance]) -> l
         found = stored.get(instance_id)
         if found is None:
             raise NotFoundError(f"instance {instance_id} does not exist")
-        candidate = _candidate_of(found)
+        candidate = DrawCandidate.of(found)
         _require_eligible(candidate, found.unique_instance_id)
         candidates.append(candidate)
     return candidates

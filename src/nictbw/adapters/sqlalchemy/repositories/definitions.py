@@ -1,0 +1,69 @@
+"""NFT definitions in the ``nft_definitions`` table."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from nictbw.adapters.sqlalchemy.bulk import chunked, distinct_keys
+from nictbw.adapters.sqlalchemy.mapping import DEFINITIONS
+from nictbw.adapters.sqlalchemy.repositories.base import TableRepository
+from nictbw.adapters.sqlalchemy.statements import select_among, select_by
+from nictbw.adapters.sqlalchemy.tables import nft_definitions
+from nictbw.domain.entities import NFTDefinition
+from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.ports.repositories import DefinitionRepository
+
+
+class SqlDefinitionRepository(TableRepository[NFTDefinition], DefinitionRepository):
+    """NFT definitions in the ``nft_definitions`` table.
+
+    ``add`` stores ``minted_count``; ``update`` writes every field but ``minted_count``,
+    which only :meth:`reserve_serials` changes.
+    """
+
+    mapper = DEFINITIONS
+
+    def _new_values(self, entity: NFTDefinition) -> dict[str, Any]:
+        return self.mapper.values(entity) | {"minted_count": entity.minted_count}
+
+    def get_by_prefix(self, prefix: str) -> NFTDefinition | None:
+        """Lookup by exact, case-sensitive prefix."""
+        row = self._one(select_by(nft_definitions, "prefix"), {"key": prefix})
+        return None if row is None else self._from_row(row)
+
+    def get_many_by_prefix(self, prefixes: Collection[str]) -> dict[str, NFTDefinition]:
+        """The stored definitions among ``prefixes``, one query per chunk, keyed by prefix."""
+        found: dict[str, NFTDefinition] = {}
+        for chunk in chunked(distinct_keys(prefixes), self.chunk_size):
+            statement = select_among(self._connection().dialect.name, nft_definitions, "prefix")
+            for row in self._rows(statement, self._keys(chunk)):
+                found[row["prefix"]] = self._from_row(row)
+        return found
+
+    def reserve_serials(
+        self, definition_id: int, count: int, *, enforce_supply: bool
+    ) -> int | None:
+        """One conditional ``UPDATE ... RETURNING``; the old ``minted_count`` or ``None``."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValidationError(f"serial count must be an int >= 0, got {count!r}")
+        table = nft_definitions
+        statement = update(table).where(table.c.id == definition_id)
+        if enforce_supply:
+            statement = statement.where(
+                or_(
+                    table.c.max_supply.is_(None), table.c.minted_count + count <= table.c.max_supply
+                )
+            )
+        statement = statement.values(minted_count=table.c.minted_count + count)
+        rows, _ = self._write(statement.returning(table.c.minted_count))
+        if rows:
+            return int(rows[0]["minted_count"]) - count
+        if self._one(select(table.c.id).where(table.c.id == definition_id)) is None:
+            raise NotFoundError(f"definition {definition_id} does not exist")
+        return None
+
+
+__all__ = ["SqlDefinitionRepository"]

@@ -1,0 +1,99 @@
+"""NFT instances in the ``nft_instances`` table."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from nictbw.adapters.sqlalchemy.bulk import chunked, distinct_keys
+from nictbw.adapters.sqlalchemy.mapping import (
+    CANDIDATE_COLUMNS,
+    INSTANCE_COLUMNS,
+    INSTANCES,
+    instance_row,
+    instance_values,
+)
+from nictbw.adapters.sqlalchemy.repositories.base import TableRepository, require_new
+from nictbw.adapters.sqlalchemy.statements import select_among, select_by
+from nictbw.adapters.sqlalchemy.tables import nft_instances
+from nictbw.domain.entities import DrawCandidate, NFTInstance
+from nictbw.ports.repositories import InstanceRepository
+
+
+class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
+    """NFT instances in the ``nft_instances`` table."""
+
+    mapper = INSTANCES
+
+    def add_many(self, instances: Sequence[NFTInstance]) -> None:
+        """One multi-row ``INSERT ... RETURNING id`` per chunk; ids assigned in order."""
+        for instance in instances:
+            require_new(instance, "instance")
+        rows = list(map(instance_row, instances))
+        with self._atomic():
+            ids = self._insert_many(
+                nft_instances, INSTANCE_COLUMNS, rows, key=("unique_instance_id",)
+            )
+        for instance, new_id in zip(instances, ids, strict=True):
+            instance.id = new_id
+
+    def _where(self, column: str, key: Any) -> builtins.list[NFTInstance]:
+        statement = select_by(nft_instances, column)
+        return [self._from_row(row) for row in self._rows(statement, {"key": key})]
+
+    def _where_in(self, column: str, keys: Collection[Any]) -> builtins.list[NFTInstance]:
+        found: builtins.list[NFTInstance] = []
+        statement = select_among(self._connection().dialect.name, nft_instances, column)
+        for chunk in chunked(distinct_keys(keys), self.chunk_size):
+            found.extend(self._from_row(row) for row in self._rows(statement, self._keys(chunk)))
+        found.sort(key=lambda instance: instance.id or 0)
+        return found
+
+    def list_for_user(self, user_id: int) -> builtins.list[NFTInstance]:
+        """The user's instances, ascending id."""
+        return self._where("user_id", user_id)
+
+    def list_for_users(self, user_ids: Collection[int]) -> builtins.list[NFTInstance]:
+        """The instances of all these users, one query per chunk, ascending id."""
+        return self._where_in("user_id", user_ids)
+
+    def list_for_definition(self, definition_id: int) -> builtins.list[NFTInstance]:
+        """The definition's instances, ascending id."""
+        return self._where("definition_id", definition_id)
+
+    def list_by_origins(self, origins: Collection[str]) -> builtins.list[NFTInstance]:
+        """Every instance whose origin is among ``origins``, ascending id."""
+        return self._where_in("nft_origin", origins)
+
+    def existing_unique_ids(self, candidates: Collection[str]) -> set[str]:
+        """The members of ``candidates`` already used, one query per chunk."""
+        column = nft_instances.c.unique_instance_id
+        taken: set[str] = set()
+        for chunk in chunked(distinct_keys(candidates), self.chunk_size):
+            taken.update(
+                row["unique_instance_id"]
+                for row in self._rows(select(column).where(self._among(column)), self._keys(chunk))
+            )
+        return taken
+
+    def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
+        """Draw candidates for every instance of the definition (one query), ascending id."""
+        statement = (
+            select(*CANDIDATE_COLUMNS)
+            .where(nft_instances.c.definition_id == definition_id)
+            .order_by(nft_instances.c.id)
+        )
+        return [DrawCandidate.of(row) for row in self._stream(statement)]
+
+    def update_many(self, instances: Sequence[NFTInstance]) -> None:
+        """Write many stored instances with one ``executemany`` per chunk."""
+        with self._atomic():
+            for chunk in chunked(instances, self.chunk_size):
+                rows = [(instance.id, instance_values(instance)) for instance in chunk]
+                self._update_many(nft_instances, rows, "instance")
+
+
+__all__ = ["SqlInstanceRepository"]

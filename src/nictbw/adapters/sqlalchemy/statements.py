@@ -1,0 +1,145 @@
+"""Statements built once and cached, with bound parameters.
+
+SQLAlchemy compiles a statement once and caches it, but building the construct and its
+cache key again on every call costs as much as a small lookup; the statements of the
+per-id, per-key and per-user reads are therefore built once here.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.types import ARRAY
+
+from nictbw.adapters.sqlalchemy.mapping import CANDIDATE_COLUMNS
+from nictbw.adapters.sqlalchemy.tables import bingo_cards, bingo_cells, nft_instances
+from nictbw.domain.bingo import LINE_MASKS
+from nictbw.domain.entities import CardState, CellState
+
+
+@functools.cache
+def select_by(table: Table, column: str) -> Select[Any]:
+    """``SELECT * FROM table WHERE column = :key ORDER BY id``."""
+    return select(table).where(table.c[column] == bindparam("key")).order_by(table.c.id)
+
+
+@functools.cache
+def select_all(table: Table) -> Select[Any]:
+    """``SELECT * FROM table ORDER BY id``."""
+    return select(table).order_by(table.c.id)
+
+
+@functools.cache
+def among_keys(dialect_name: str, column: Column[Any]) -> ColumnElement[bool]:
+    """``column`` among the bound parameter ``keys``, one parameter however many keys.
+
+    An expanded ``IN (?, ?, ...)`` is rendered anew for every call and planned anew by
+    PostgreSQL, which costs more than the lookup; instead SQLite reads the keys from a JSON
+    array (``json_each``) and PostgreSQL compares with ``= ANY(array)``. The parameter's
+    value comes from ``SqlRepository._keys``.
+    """
+    if dialect_name == "postgresql":
+        return column == any_(bindparam("keys", type_=ARRAY(column.type)))
+    values: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam("keys"))
+    )
+    return column.in_(values)
+
+
+@functools.cache
+def select_among(dialect_name: str, table: Table, column: str) -> Select[Any]:
+    """``SELECT * FROM table WHERE column`` among ``:keys`` (see :func:`among_keys`)."""
+    return select(table).where(among_keys(dialect_name, table.c[column]))
+
+
+@functools.cache
+def card_queries(
+    column: str | None, dialect_name: str = "", among: bool = False
+) -> tuple[Select[Any], Select[Any]]:
+    """The cards (and their cells) whose ``column`` is the bound ``key`` (or among the bound
+    ``keys`` with ``among``; every card when ``column`` is None), in id and idx order."""
+    cards_query = select(bingo_cards).order_by(bingo_cards.c.id)
+    cells_query = select(bingo_cells).order_by(bingo_cells.c.bingo_card_id, bingo_cells.c.idx)
+    if column is not None:
+        target = bingo_cards.c[column]
+        card_filter = among_keys(dialect_name, target) if among else target == bindparam("key")
+        cards_query = cards_query.where(card_filter)
+        matching = select(bingo_cards.c.id).where(card_filter)
+        cells_query = cells_query.where(bingo_cells.c.bingo_card_id.in_(matching))
+    return cards_query, cells_query
+
+
+@functools.cache
+def completed_line_candidates() -> Select[Any]:
+    """The draw candidates matched on completed lines of cards live at the bound ``now``
+    (domain-rules.md §5.6), each once, ascending instance id.
+
+    Per live card the unlocked cells give a bitmask by idx; each of the domain's
+    ``LINE_MASKS`` it contains adds its bits to the covered mask; the matched instances of
+    the covered cells are the candidates.
+    """
+    cards, cells = bingo_cards, bingo_cells
+    live = or_(
+        cards.c.state == CardState.COMPLETED.value,
+        and_(
+            cards.c.state == CardState.ACTIVE.value,
+            or_(cards.c.expiry.is_(None), cards.c.expiry > bindparam("now")),
+        ),
+    )
+    unlocked = (
+        select(
+            cells.c.bingo_card_id.label("card_id"),
+            func.sum(literal(1, Integer).bitwise_lshift(cells.c.idx)).label("mask"),
+        )
+        .select_from(cards.join(cells, cells.c.bingo_card_id == cards.c.id))
+        .where(live, cells.c.state == CellState.UNLOCKED.value)
+        .group_by(cells.c.bingo_card_id)
+        .subquery("unlocked")
+    )
+    on_lines = [
+        case((unlocked.c.mask.bitwise_and(line) == line, line), else_=0) for line in LINE_MASKS
+    ]
+    covered_mask: ColumnElement[int] = on_lines[0]
+    for line_bits in on_lines[1:]:
+        covered_mask = covered_mask.bitwise_or(line_bits)
+    covered = select(unlocked.c.card_id, covered_mask.label("covered")).subquery("covered")
+    matched = (
+        select(cells.c.matched_nft_instance_id)
+        .select_from(covered.join(cells, cells.c.bingo_card_id == covered.c.card_id))
+        .where(
+            covered.c.covered != 0,
+            covered.c.covered.bitwise_and(literal(1, Integer).bitwise_lshift(cells.c.idx)) != 0,
+        )
+    )
+    return (
+        select(*CANDIDATE_COLUMNS)
+        .where(nft_instances.c.id.in_(matched))
+        .order_by(nft_instances.c.id)
+    )
+
+
+__all__ = [
+    "among_keys",
+    "card_queries",
+    "completed_line_candidates",
+    "select_all",
+    "select_among",
+    "select_by",
+]
