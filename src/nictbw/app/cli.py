@@ -43,12 +43,8 @@ from nictbw.app.container import (
     Container,
     storage_backend,
 )
-from nictbw.app.simulation import (
-    DatabaseNotEmptyError,
-    SimulationSettings,
-    run_simulation,
-    winner_rows,
-)
+from nictbw.app.reporting import winner_rows
+from nictbw.app.simulation import DatabaseNotEmptyError, SimulationSettings, run_simulation
 from nictbw.domain.entities import WINNING_LINES, DrawCandidate, PrizeDrawType
 from nictbw.domain.errors import NictbwError, NotFoundError, ValidationError
 from nictbw.domain.timeutil import iso

@@ -31,6 +31,7 @@ from attrs import define, field, frozen
 
 from nictbw.adapters.chain import FakeChain
 from nictbw.adapters.clock import FixedClock
+from nictbw.app.reporting import winner_rows
 from nictbw.domain.entities import (
     CARD_ACTIVE,
     CARD_COMPLETED,
@@ -619,27 +620,6 @@ class _Simulation:
         }
 
 
-def winner_rows(uow: UnitOfWork, results: Sequence[PrizeDrawResult]) -> list[dict[str, Any]]:
-    """Ranked results as report rows: rank, user, badge unique id, draw number, score, outcome."""
-    users = uow.users.get_many({r.user_id for r in results})
-    instances = uow.instances.get_many({r.nft_instance_id for r in results})
-    rows: list[dict[str, Any]] = []
-    for rank, result in enumerate(results, start=1):
-        user = users.get(result.user_id)
-        instance = instances.get(result.nft_instance_id)
-        rows.append(
-            {
-                "rank": rank,
-                "user": user.in_app_id if user is not None else None,
-                "unique_id": instance.unique_instance_id if instance is not None else None,
-                "draw_number": result.draw_number,
-                "similarity": result.similarity_score,
-                "outcome": result.outcome,
-            }
-        )
-    return rows
-
-
 def run_simulation(
     uow_factory: UnitOfWorkFactory,
     settings: SimulationSettings | None = None,
@@ -683,6 +663,5 @@ __all__ = [
     "SimulationSettings",
     "additional_info",
     "run_simulation",
-    "winner_rows",
     "winning_value",
 ]
