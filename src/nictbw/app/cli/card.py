@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
-from nictbw.app.cli.rendering import card_grid, print_json, stdout
+from nictbw.app.cli.rendering import card_grid, emit, print_json
 from nictbw.app.cli.root import DatabaseOption, JsonOption, card_app
 from nictbw.app.cli.session import session
 from nictbw.domain.errors import NotFoundError
@@ -28,12 +29,10 @@ def card_show(
     if json_output:
         print_json(cards)
         return
-    console = stdout()
     if not cards:
-        console.print(f"{user} has no bingo card")
+        emit(Text(f"{user} has no bingo card"))
         return
-    for card in cards:
-        console.print(card_grid(card))
+    emit(*(card_grid(card) for card in cards))
 
 
 __all__ = ["card_show"]

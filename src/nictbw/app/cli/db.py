@@ -6,7 +6,14 @@ import typer
 
 from nictbw.app.cli.errors import CommandLineError
 from nictbw.app.cli.root import DatabaseOption, db_app
-from nictbw.app.cli.session import build_container, database_url, shown_url
+from nictbw.app.cli.session import (
+    Access,
+    build_container,
+    check_driver,
+    database_url,
+    needs_migration,
+    shown_url,
+)
 from nictbw.app.container import BACKEND_SQL, MEMORY_DATABASE_URL, storage_backend
 
 
@@ -20,7 +27,9 @@ def db_upgrade(database: DatabaseOption = None) -> None:
     from nictbw.adapters.sqlalchemy import migrate
     from nictbw.adapters.sqlalchemy.migrate import current_revisions
 
-    migrate(url)
+    check_driver(url)
+    if needs_migration(url, Access.UPGRADE):
+        migrate(url)
     revisions = ", ".join(current_revisions(url)) or "none"
     typer.echo(f"{shown_url(url)} is at revision {revisions}")
 

@@ -8,11 +8,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from nictbw.app.audit import export_draw
-from nictbw.app.cli.rendering import print_json, stdout, winners_table
-from nictbw.app.cli.root import DatabaseOption, DrawTypeOption, JsonOption, draw_app
-from nictbw.app.cli.session import session
+from nictbw.app.cli.rendering import emit, print_json, winners_table
+from nictbw.app.cli.root import (
+    INT64_MAX,
+    DatabaseOption,
+    DrawTypeOption,
+    JsonOption,
+    WinningNumberIdOption,
+    draw_app,
+)
+from nictbw.app.cli.session import Access, session
 from nictbw.app.reporting import winner_rows
 from nictbw.domain.entities import PrizeDrawType
 from nictbw.domain.errors import NotFoundError
@@ -44,7 +52,8 @@ def draw_run(
         typer.Option("--winning-number", metavar="V", help="Submit V as a new winning number."),
     ] = None,
     limit: Annotated[
-        int | None, typer.Option(min=1, help="Winners to keep (ties at the cutoff kept).")
+        int | None,
+        typer.Option(min=1, max=INT64_MAX, help="Winners to keep (ties at the cutoff kept)."),
     ] = None,
     bingo: Annotated[
         bool, typer.Option("--bingo", help="Among badges on completed bingo lines (default).")
@@ -64,7 +73,7 @@ def draw_run(
     """Run a draw, commit its results and print the winners."""
     if bingo and attendance is not None:
         raise typer.BadParameter("--bingo and --attendance exclude each other")
-    with session(database) as (uow, clock):
+    with session(database, Access.WRITE) as (uow, clock):
         kind = _draw_type(uow, draw_type)
         number = None
         if winning_number is not None:
@@ -100,17 +109,16 @@ def draw_run(
     if json_output:
         print_json(summary)
         return
-    console = stdout()
-    console.print(
+    emit(
         winners_table(
             f"{kind.internal_name}: winning number {outcome.winning_number.value} "
             f"(id {outcome.winning_number.id}), threshold {outcome.threshold}",
             rows,
-        )
-    )
-    console.print(
-        f"{outcome.eligible} eligible instances evaluated, "
-        f"{outcome.ineligible} ineligible instances left out"
+        ),
+        Text(
+            f"{outcome.eligible} eligible instances evaluated, "
+            f"{outcome.ineligible} ineligible instances left out"
+        ),
     )
 
 
@@ -129,7 +137,7 @@ def draw_snapshot(
     json_output: JsonOption = False,
 ) -> None:
     """Fix a draw's candidate set (digest and pending results) before its winning number."""
-    with session(database) as (uow, clock):
+    with session(database, Access.WRITE) as (uow, clock):
         kind = _draw_type(uow, draw_type)
         definition_id = None
         if attendance is not None:
@@ -150,24 +158,23 @@ def draw_snapshot(
     if json_output:
         print_json(summary)
         return
-    stdout().print(
-        f"snapshot {taken.id} of {kind.internal_name} ({taken.scope}): "
-        f"{taken.candidate_count} candidates fixed at {summary['created_at']}, "
-        f"digest {taken.candidates_sha256}"
+    emit(
+        Text(
+            f"snapshot {taken.id} of {kind.internal_name} ({taken.scope}): "
+            f"{taken.candidate_count} candidates fixed at {summary['created_at']}, "
+            f"digest {taken.candidates_sha256}"
+        )
     )
 
 
 @draw_app.command("top")
 def draw_top(
     draw_type: DrawTypeOption,
-    limit: Annotated[int, typer.Option(min=1, help="How many results.")] = 10,
+    limit: Annotated[int, typer.Option(min=1, max=INT64_MAX, help="How many results.")] = 10,
     with_ties: Annotated[
         bool, typer.Option("--with-ties", help="Add the results tying the last one.")
     ] = False,
-    winning_number_id: Annotated[
-        int | None,
-        typer.Option(metavar="ID", help="Winning number (default: the one in effect now)."),
-    ] = None,
+    winning_number_id: WinningNumberIdOption = None,
     database: DatabaseOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -186,18 +193,16 @@ def draw_top(
     if json_output:
         print_json(rows)
         return
-    stdout().print(winners_table(f"top {limit} of {kind.internal_name}", rows))
+    emit(winners_table(f"top {limit} of {kind.internal_name}", rows))
 
 
 @draw_app.command("export")
 def draw_export(
     draw_type: DrawTypeOption,
-    winning_number_id: Annotated[
-        int | None,
-        typer.Option(metavar="ID", help="Winning number (default: the one in effect now)."),
-    ] = None,
+    winning_number_id: WinningNumberIdOption = None,
     limit: Annotated[
-        int | None, typer.Option(min=1, help="Winners to list (default: all that can win).")
+        int | None,
+        typer.Option(min=1, max=INT64_MAX, help="Winners to list (default: all that can win)."),
     ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")

@@ -1,10 +1,36 @@
-"""How the command line reports a failure: one ``error: ...`` line and an exit code."""
+"""How the command line reports a failure: one ``error: ...`` line and an exit code.
+
+Exit codes (docs/cli.md keeps the same table):
+
+====  ==============================================================================
+0     success
+1     the command failed: a verification found mismatches, or a request was refused
+      (unknown draw type, user or definition; a rule of the domain; a conflict)
+2     usage error or malformed input: a bad option or value, a malformed export file
+3     the database cannot be used as it is: missing, not a nictbw database, behind
+      (``nictbw db upgrade``), written by a newer nictbw, driver missing, or a database
+      error
+4     an unexpected internal error (a bug; ``--debug`` shows the traceback)
+130   interrupted (Ctrl-C)
+====  ==============================================================================
+"""
 
 from __future__ import annotations
 
+import re
 import sys
+from typing import Final
 
 import typer
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_DATABASE: Final = 3
+EXIT_INTERNAL: Final = 4
+EXIT_INTERRUPTED: Final = 130
+
+_URL_PASSWORD: Final = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^\s/@:'\"]*:)[^\s/@'\"]*@")
 
 
 class CommandLineError(Exception):
@@ -30,10 +56,27 @@ def database_problem(exc: BaseException) -> str | None:
     return f"database error: {first}"
 
 
+def mask_url_passwords(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***``."""
+    return _URL_PASSWORD.sub(r"\g<head>***@", text)
+
+
 def report_error(message: str, code: int) -> int:
-    """Print ``error: message`` as one line on stderr; return ``code``."""
-    typer.echo(f"error: {one_line(message)}", err=True)
+    """Print ``error: message`` as one line on stderr (URL passwords masked); return ``code``."""
+    typer.echo(f"error: {mask_url_passwords(one_line(message))}", err=True)
     return code
 
 
-__all__ = ["CommandLineError", "database_problem", "one_line", "report_error"]
+__all__ = [
+    "EXIT_DATABASE",
+    "EXIT_FAILED",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "CommandLineError",
+    "database_problem",
+    "mask_url_passwords",
+    "one_line",
+    "report_error",
+]

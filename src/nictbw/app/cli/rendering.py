@@ -1,4 +1,10 @@
-"""How results look on a terminal: consoles, tables, bingo grids, progress bars, JSON."""
+"""How results look on a terminal: consoles, tables, bingo grids, progress bars, JSON.
+
+Stored text (user ids, definition names, winning numbers) is never read as rich markup
+or emoji codes: both consoles have markup and emoji off, so ``x[/bold]`` prints as
+itself, and styles are given as ``Text`` and table arguments only. ``emit`` renders
+everything first and writes it in one go, so a failure never leaves half an output.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -42,12 +48,22 @@ CELL_STYLES: Final = {"line": "bold black on green", "unlocked": "green", "locke
 def stdout() -> Console:
     """The console of results: the terminal's width, 120 columns when not a terminal."""
     width = None if sys.stdout.isatty() else shutil.get_terminal_size((120, 24)).columns
-    return Console(file=sys.stdout, highlight=False, width=width)
+    return Console(file=sys.stdout, highlight=False, markup=False, emoji=False, width=width)
 
 
 def stderr() -> Console:
     """The console of progress bars."""
-    return Console(file=sys.stderr, highlight=False)
+    return Console(file=sys.stderr, highlight=False, markup=False, emoji=False)
+
+
+def emit(*renderables: RenderableType) -> None:
+    """Render ``renderables`` completely, then write them to stdout at once."""
+    console = stdout()
+    with console.capture() as captured:
+        for renderable in renderables:
+            console.print(renderable)
+    sys.stdout.write(captured.get())
+    sys.stdout.flush()
 
 
 def print_json(data: Any) -> None:
@@ -143,27 +159,28 @@ def winners_table(title: str, rows: Sequence[dict[str, Any]]) -> Group:
     return titled(title, table)
 
 
-def render_report(report: dict[str, Any], url: str) -> None:
-    """Print the report of ``simulate``."""
-    console = stdout()
-    console.print(
-        f"Simulated {report['users']} users over {report['days']} days "
-        f"(seed {report['seed']}, from {report['start']}) on {url}\n"
-    )
-    console.print(key_value_table("Counts", counts(report)))
+def report_renderables(report: dict[str, Any], url: str) -> list[RenderableType]:
+    """The report of ``simulate`` as renderables, in order."""
+    parts: list[RenderableType] = [
+        Text(
+            f"Simulated {report['users']} users over {report['days']} days "
+            f"(seed {report['seed']}, from {report['start']}) on {url}\n"
+        ),
+        key_value_table("Counts", counts(report)),
+    ]
     lines = Table(box=box.SIMPLE_HEAD)
     lines.add_column("completed lines", justify="right")
     lines.add_column("cards", justify="right")
     for count, cards in report["lines_per_card"].items():
         lines.add_row(count, str(cards))
-    console.print(titled("Bingo lines per card", lines))
+    parts.append(titled("Bingo lines per card", lines))
     rows: list[tuple[str, Any]] = [
         (key.replace("_", " "), ", ".join(value) if isinstance(value, list) else value)
         for key, value in report["sync"].items()
     ]
-    console.print(key_value_table("Chain sync of wallet users (totals)", rows))
+    parts.append(key_value_table("Chain sync of wallet users (totals)", rows))
     update = report["bingo_update"]
-    console.print(
+    parts.append(
         key_value_table(
             "update_user_bingo_info for every user",
             [
@@ -173,7 +190,7 @@ def render_report(report: dict[str, Any], url: str) -> None:
         )
     )
     for draw in report["draws"].values():
-        console.print(
+        parts.append(
             winners_table(
                 f"Winners of {draw['draw_type']}: winning number {draw['winning_number']}, "
                 f"threshold {draw['threshold']}, {draw['eligible']} eligible, "
@@ -181,12 +198,13 @@ def render_report(report: dict[str, Any], url: str) -> None:
                 draw["winners"],
             )
         )
-    console.print(
+    parts.append(
         key_value_table(
             "Time per phase (s)",
             [(name, f"{seconds:.3f}") for name, seconds in report["timings"].items()],
         )
     )
+    return parts
 
 
 def counts(report: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -248,9 +266,10 @@ __all__ = [
     "LINE_NAMES",
     "RichProgress",
     "card_grid",
+    "emit",
     "key_value_table",
     "print_json",
-    "render_report",
+    "report_renderables",
     "stderr",
     "stdout",
     "winners_table",

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Final
 
 import typer
+from attrs import define
 from typer.core import TyperGroup
 
-from nictbw.app.cli.errors import CommandLineError, database_problem, report_error
-from nictbw.domain.errors import NictbwError
+from nictbw.app.cli.errors import (
+    EXIT_DATABASE,
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandLineError,
+    database_problem,
+    mask_url_passwords,
+    report_error,
+)
+from nictbw.domain.errors import MalformedExportError, NictbwError
 
 PROG_NAME: Final = "nictbw"
 
@@ -43,6 +56,7 @@ class NictbwGroup(TyperGroup):
         extra: dict[str, Any],
     ) -> int:
         _quiet_library_logging()
+        options = RunOptions()
         try:
             result = super().main(
                 args=args,
@@ -50,24 +64,47 @@ class NictbwGroup(TyperGroup):
                 complete_var=complete_var,
                 standalone_mode=False,
                 windows_expand_args=windows_expand_args,
+                obj=options,
                 **extra,
             )
-        except typer.TyperException as exc:
-            return report_error(exc.format_message(), exc.exit_code)
-        except typer.Abort:
-            return report_error("aborted", 1)
-        except CommandLineError as exc:
-            return report_error(str(exc), exc.exit_code)
-        except NictbwError as exc:
-            return report_error(str(exc), 1)
-        except OSError as exc:
-            return report_error(exc.strerror or str(exc), 1)
         except Exception as exc:
-            problem = database_problem(exc)
-            if problem is None:
-                raise
-            return report_error(problem, 1)
-        return result if isinstance(result, int) else 0
+            message, code = _failure(exc)
+            if options.debug:
+                trace = "".join(traceback.format_exception(exc))
+                sys.stderr.write(mask_url_passwords(trace))
+            return report_error(message, code)
+        return result if isinstance(result, int) else EXIT_OK
+
+
+@define
+class RunOptions:
+    """The global options of one run, set by the root callback."""
+
+    debug: bool = False
+
+
+def _failure(exc: Exception) -> tuple[str, int]:
+    """The one-line message and exit code of a command that raised ``exc``."""
+    if isinstance(exc, typer.TyperException):
+        return exc.format_message(), exc.exit_code
+    if isinstance(exc, typer.Abort):
+        return "interrupted", EXIT_INTERRUPTED
+    if isinstance(exc, CommandLineError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, MalformedExportError):
+        return str(exc), EXIT_USAGE
+    if isinstance(exc, NictbwError):
+        return str(exc), EXIT_FAILED
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        return (reason if exc.filename is None else f"{exc.filename}: {reason}"), EXIT_FAILED
+    problem = database_problem(exc)
+    if problem is not None:
+        return problem, EXIT_DATABASE
+    return (
+        f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+        EXIT_INTERNAL,
+    )
 
 
 def _quiet_library_logging() -> None:
@@ -96,7 +133,20 @@ def _help_when_bare(ctx: typer.Context) -> None:
         raise typer.Exit(0)
 
 
-for _group in (app, db_app, card_app, draw_app):
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an error as well.")
+    ] = False,
+) -> None:
+    options = ctx.find_object(RunOptions)
+    if options is not None:
+        options.debug = debug
+    _help_when_bare(ctx)
+
+
+for _group in (db_app, card_app, draw_app):
     _group.callback(invoke_without_command=True)(_help_when_bare)
 app.add_typer(db_app, name="db")
 app.add_typer(card_app, name="card")
@@ -118,6 +168,17 @@ DrawTypeOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON, without markup.")]
 
+INT64_MAX: Final = 2**63 - 1
+"""The largest id or count a command accepts (storage holds 64-bit integers)."""
+INT64_MIN: Final = -(2**63)
+
+WinningNumberIdOption = Annotated[
+    int | None,
+    typer.Option(
+        metavar="ID", min=1, max=INT64_MAX, help="Winning number (default: the one in effect now)."
+    ),
+]
+
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``nictbw`` and ``python -m nictbw``."""
@@ -126,11 +187,15 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 __all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
     "PROG_NAME",
     "DatabaseOption",
     "DrawTypeOption",
     "JsonOption",
     "NictbwGroup",
+    "RunOptions",
+    "WinningNumberIdOption",
     "app",
     "card_app",
     "db_app",

@@ -7,9 +7,16 @@ from typing import Annotated
 import typer
 
 from nictbw.app.cli.errors import CommandLineError
-from nictbw.app.cli.rendering import RichProgress, print_json, render_report, stderr
-from nictbw.app.cli.root import DatabaseOption, JsonOption, app
-from nictbw.app.cli.session import build_container, database_url, delete_sqlite, shown_url
+from nictbw.app.cli.rendering import RichProgress, emit, print_json, report_renderables, stderr
+from nictbw.app.cli.root import INT64_MAX, INT64_MIN, DatabaseOption, JsonOption, app
+from nictbw.app.cli.session import (
+    Access,
+    build_container,
+    database_url,
+    delete_sqlite,
+    open_schema,
+    shown_url,
+)
 from nictbw.app.simulation import DatabaseNotEmptyError, SimulationSettings, run_simulation
 
 
@@ -19,6 +26,8 @@ def simulate(
     seed: Annotated[
         int | None,
         typer.Option(
+            min=INT64_MIN,
+            max=INT64_MAX,
             help="Seed of every random choice (default: $NICTBW_SEED, else 0).",
             show_default=False,
         ),
@@ -38,9 +47,10 @@ def simulate(
     settings = SimulationSettings(users=users, days=days, seed=seed)
     settings.check()
     url = database_url(container)
-    if fresh:
-        delete_sqlite(url)
     try:
+        if fresh:
+            delete_sqlite(url)
+        open_schema(container, Access.CREATE)
         bars = None if json_output else RichProgress(stderr())
         try:
             report = run_simulation(container.unit_of_work, settings, progress=bars)
@@ -56,7 +66,7 @@ def simulate(
     if json_output:
         print_json(report)
     else:
-        render_report(report, shown_url(url))
+        emit(*report_renderables(report, shown_url(url)))
 
 
 __all__ = ["simulate"]
