@@ -68,7 +68,7 @@ class NictbwGroup(TyperGroup):
                 **extra,
             )
         except Exception as exc:
-            message, code = _failure(exc)
+            message, code = describe_failure(exc)
             if options.debug:
                 trace = "".join(traceback.format_exception(exc))
                 sys.stderr.write(mask_url_passwords(trace))
@@ -83,7 +83,7 @@ class RunOptions:
     debug: bool = False
 
 
-def _failure(exc: Exception) -> tuple[str, int]:
+def describe_failure(exc: Exception) -> tuple[str, int]:
     """The one-line message and exit code of a command that raised ``exc``."""
     if isinstance(exc, typer.TyperException):
         return exc.format_message(), exc.exit_code
@@ -199,6 +199,7 @@ __all__ = [
     "app",
     "card_app",
     "db_app",
+    "describe_failure",
     "draw_app",
     "main",
 ]
