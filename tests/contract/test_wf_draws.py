@@ -19,6 +19,7 @@ from nictbw.domain.entities import (
     User,
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.outcomes import DrawOutcome
 from nictbw.domain.scoring import AlgorithmRegistry
 from nictbw.workflows import (
     run_bingo_prize_draw,
@@ -667,6 +668,60 @@ def test_bingo_draw_refuses_a_bad_limit(world: World, bingo_field: Any, limit: A
     with pytest.raises(ValidationError, match=f"limit must be an int >= 1, got .*{limit!r}"):
         _bingo(world, draw_type, limit=limit)
     assert _results(world) == []
+
+
+def test_bingo_draw_outcome_states_the_facts_of_the_draw(
+    world: World, bingo_field: dict[str, NFTInstance]
+) -> None:
+    _line_holder(world, "dave", ("dave-left", None, "dave-right"), seed=30)
+    draw_type = _draw_type(world, threshold=0.7)
+    number = _number(world, draw_type, "ABD")
+    outcome = _bingo(world, draw_type, threshold=0.78, limit=1)
+    assert isinstance(outcome, DrawOutcome)
+    assert outcome.winners == list(outcome) == [outcome[0]]
+    assert outcome.winning_number.id == number.id
+    assert outcome.winning_number.value == "ABD"
+    assert outcome.threshold == 0.78
+    assert (outcome.eligible, outcome.ineligible, outcome.evaluated) == (8, 1, 8)
+    assert len(_results(world)) == 8
+
+
+def test_draw_outcome_uses_the_default_threshold_of_the_draw_type(
+    world: World, bingo_field: dict[str, NFTInstance]
+) -> None:
+    draw_type = _draw_type(world, threshold=0.6)
+    _number(world, draw_type, "ABD")
+    outcome = _bingo(world, draw_type)
+    assert outcome.threshold == 0.6
+    assert (outcome.eligible, outcome.ineligible, outcome.evaluated) == (6, 0, 6)
+
+
+def test_draw_outcome_of_an_empty_pool_counts_nothing(world: World, alice: User) -> None:
+    _badge(world, alice, TRIGGER, "lonely")
+    draw_type = _draw_type(world)
+    number = _number(world, draw_type, "ABD")
+    outcome = _bingo(world, draw_type)
+    assert outcome == []
+    assert outcome.winning_number.id == number.id
+    assert (outcome.eligible, outcome.ineligible, outcome.evaluated) == (0, 0, 0)
+    assert outcome.threshold is None
+
+
+def test_attendance_draw_outcome_counts_the_ineligible_left_out(world: World, alice: User) -> None:
+    bob, carol = add_users(world, "bob", "carol")
+    _badge(world, alice, ATTENDANCE, "ABC")
+    _badge(world, bob, ATTENDANCE, "ABZ", seed=1)
+    _badge(world, carol, ATTENDANCE, None, seed=2)
+    draw_type = _draw_type(world, threshold=0.6)
+    number = _number(world, draw_type, "ABD")
+    with world.factory() as uow:
+        outcome = run_final_attendance_prize_draw(
+            uow, draw_type, attendance_definition_id=world.d(ATTENDANCE).id, clock=world.clock
+        )
+        uow.commit()
+    assert (outcome.eligible, outcome.ineligible, outcome.evaluated) == (2, 1, 2)
+    assert outcome.threshold == 0.6
+    assert outcome.winning_number.id == number.id
 
 
 def test_completed_card_lines_feed_the_draw_once_per_instance(world: World) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nictbw.app import cli
 from nictbw.app.cli import app
+from nictbw.app.cli import rendering as cli
 
 RUNNER = CliRunner()
 
@@ -208,7 +208,7 @@ def test_progress_appears_only_on_a_terminal_after_about_a_second(
     stream = _Terminal(tty)
     monkeypatch.setattr(cli.time, "monotonic", lambda: now[0])
     monkeypatch.setattr(sys, "stderr", stream)
-    with cli._slow_progress("verifying") as update:
+    with cli.slow_progress("verifying") as update:
         update(5000, None)
         assert stream.getvalue() == ""
         now[0] += 1.5

@@ -17,7 +17,6 @@ from nictbw.domain.identifiers import (
     new_unique_instance_id,
     new_unique_instance_ids,
     random_suffix,
-    suffix_of,
 )
 
 UNIQUE_ID = re.compile(r"^(?P<prefix>.+)-(?P<suffix>[0-9A-Za-z]{12})$")
@@ -94,24 +93,6 @@ def test_thirty_second_candidate_may_still_succeed() -> None:
 def test_prefix_must_be_a_non_empty_string(prefix: object) -> None:
     with pytest.raises(ValidationError, match="prefix"):
         new_unique_instance_id(prefix, rng=random.Random(1), is_taken=never_taken)  # type: ignore[arg-type]
-
-
-def test_suffix_of_takes_the_last_twelve_characters_when_the_prefix_has_dashes() -> None:
-    assert suffix_of("CITY-EXPO-2026-3kP0aZ91bQxY") == "3kP0aZ91bQxY"
-
-
-@given(st.text(min_size=1, max_size=20), st.integers(0, 2**32))
-def test_suffix_of_returns_the_drawn_suffix(prefix: str, seed: int) -> None:
-    suffix = random_suffix(random.Random(seed))
-    assert suffix_of(f"{prefix}-{suffix}") == suffix
-
-
-@pytest.mark.parametrize(
-    "value", ["3kP0aZ91bQxY", "-3kP0aZ91bQxY", "EXPO_3kP0aZ91bQxY", "EXPO-3kP0aZ91bQx!", 5]
-)
-def test_suffix_of_refuses_malformed_ids(value: object) -> None:
-    with pytest.raises(ValidationError, match="not a unique instance id"):
-        suffix_of(value)  # type: ignore[arg-type]
 
 
 def test_batch_draws_one_id_per_prefix_in_order_as_single_draws_would() -> None:

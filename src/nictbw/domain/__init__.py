@@ -26,6 +26,7 @@ from nictbw.domain.errors import (
     NotFoundError,
     ValidationError,
 )
+from nictbw.domain.outcomes import DrawOutcome
 from nictbw.domain.ranking import rank_with_ties
 from nictbw.domain.scoring import (
     DEFAULT_SCORING_REGISTRY,
@@ -43,6 +44,7 @@ __all__ = [
     "ChainError",
     "ConflictError",
     "DrawCandidate",
+    "DrawOutcome",
     "EngineResult",
     "NFTDefinition",
     "NFTInstance",

@@ -13,7 +13,6 @@ from nictbw.domain.errors import ConflictError, ValidationError
 BASE62_ALPHABET: Final = string.digits + string.ascii_uppercase + string.ascii_lowercase
 UNIQUE_SUFFIX_LENGTH: Final = 12
 MAX_UNIQUE_ID_ATTEMPTS: Final = 32
-_BASE62_CHARS: Final = frozenset(BASE62_ALPHABET)
 
 
 def random_suffix(rng: random.Random | None) -> str:
@@ -71,20 +70,6 @@ def new_unique_instance_ids(
     return chosen
 
 
-def suffix_of(unique_instance_id: str) -> str:
-    """The 12-character base62 suffix of a unique instance id (prefixes may contain ``-``)."""
-    if (
-        not isinstance(unique_instance_id, str)
-        or len(unique_instance_id) < UNIQUE_SUFFIX_LENGTH + 2
-        or unique_instance_id[-UNIQUE_SUFFIX_LENGTH - 1] != "-"
-        or not _BASE62_CHARS.issuperset(unique_instance_id[-UNIQUE_SUFFIX_LENGTH:])
-    ):
-        raise ValidationError(
-            f"{unique_instance_id!r} is not a unique instance id of the form <prefix>-<base62(12)>"
-        )
-    return unique_instance_id[-UNIQUE_SUFFIX_LENGTH:]
-
-
 __all__ = [
     "BASE62_ALPHABET",
     "MAX_UNIQUE_ID_ATTEMPTS",
@@ -92,5 +77,4 @@ __all__ = [
     "new_unique_instance_id",
     "new_unique_instance_ids",
     "random_suffix",
-    "suffix_of",
 ]

@@ -28,6 +28,7 @@ from nictbw.domain.entities import (
     PrizeDrawWinningNumber,
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.outcomes import DrawOutcome
 from nictbw.domain.ranking import rank_with_ties, validate_limit
 from nictbw.domain.scoring import AlgorithmRegistry, ScoringAlgorithm
 from nictbw.ports import Clock, UnitOfWork
@@ -232,27 +233,40 @@ def _explicit_candidates(uow: UnitOfWork, instances: Iterable[NFTInstance]) -> l
 def _ranked_draw(
     uow: UnitOfWork,
     setup: _DrawSetup,
-    candidates: Sequence[DrawCandidate],
+    pool: Sequence[DrawCandidate],
     limit: int | None,
-) -> list[PrizeDrawResult]:
-    """Evaluate and store every candidate; rank the results (only wins with a threshold).
+    what: str,
+) -> DrawOutcome:
+    """Evaluate and store every eligible candidate of ``pool``; rank the results (only
+    wins with a threshold) into a ``DrawOutcome``.
 
     With a ``limit`` the ranking is cut after every batch: a result below the cutoff of
     the first ``limit`` (ties kept) can never rise above it, so memory stays bounded by
     the limit and one batch, whatever the number of candidates.
     """
-    if not candidates:
-        return []
+    candidates = _eligible_only(pool, what)
     ranked: list[PrizeDrawResult] = []
-    with atomic(uow):
-        for results in setup.evaluate(uow, candidates):
-            if setup.threshold is None:
-                ranked.extend(results)
-            else:
-                ranked.extend(r for r in results if r.outcome == OUTCOME_WIN)
-            if limit is not None:
-                ranked = rank_with_ties(ranked, limit)
-    return rank_with_ties(ranked, limit)
+    evaluated = 0
+    if candidates:
+        with atomic(uow):
+            for results in setup.evaluate(uow, candidates):
+                evaluated += len(results)
+                if setup.threshold is None:
+                    ranked.extend(results)
+                else:
+                    ranked.extend(r for r in results if r.outcome == OUTCOME_WIN)
+                if limit is not None:
+                    ranked = rank_with_ties(ranked, limit)
+        ranked = rank_with_ties(ranked, limit)
+    assert setup.winning_number is not None
+    return DrawOutcome(
+        ranked,
+        winning_number=setup.winning_number,
+        threshold=setup.threshold,
+        eligible=len(candidates),
+        ineligible=len(pool) - len(candidates),
+        evaluated=evaluated,
+    )
 
 
 def run_bingo_prize_draw(
@@ -264,20 +278,19 @@ def run_bingo_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
-) -> list[PrizeDrawResult]:
+) -> DrawOutcome:
     """Draw among every instance on a completed bingo line (§4.12); ranked, ties kept.
 
-    With a threshold in use only winning results are ranked; without one, all.
+    With a threshold in use only winning results are ranked; without one, all. The
+    ``DrawOutcome`` is that ranking, with the counts, threshold and winning number used.
     """
     checked_limit = validate_limit(limit, allow_none=True)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
     with collector_paused():
-        candidates = _eligible_only(
-            uow.bingo_cards.completed_line_candidates(setup.now), "bingo draw"
-        )
-        return _ranked_draw(uow, setup, candidates, checked_limit)
+        pool = uow.bingo_cards.completed_line_candidates(setup.now)
+        return _ranked_draw(uow, setup, pool, checked_limit, "bingo draw")
 
 
 def run_final_attendance_prize_draw(
@@ -290,8 +303,11 @@ def run_final_attendance_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
-) -> list[PrizeDrawResult]:
-    """Draw among every eligible instance of the attendance definition (§4.13)."""
+) -> DrawOutcome:
+    """Draw among every eligible instance of the attendance definition (§4.13).
+
+    Returns the ranking as a ``DrawOutcome``, like ``run_bingo_prize_draw``.
+    """
     if attendance_definition_id is None:
         raise ValidationError("attendance_definition_id is required")
     if isinstance(attendance_definition_id, bool) or not isinstance(attendance_definition_id, int):
@@ -305,10 +321,8 @@ def run_final_attendance_prize_draw(
     if uow.definitions.get(attendance_definition_id) is None:
         raise NotFoundError(f"definition {attendance_definition_id} does not exist")
     with collector_paused():
-        candidates = _eligible_only(
-            uow.instances.candidates_for_definition(attendance_definition_id), "attendance draw"
-        )
-        return _ranked_draw(uow, setup, candidates, checked_limit)
+        pool = uow.instances.candidates_for_definition(attendance_definition_id)
+        return _ranked_draw(uow, setup, pool, checked_limit, "attendance draw")
 
 
 def select_top_prize_draw_results(

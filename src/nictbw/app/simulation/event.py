@@ -1,50 +1,41 @@
-"""A whole seeded event run through the real workflows, for demos, load checks and audits.
-
-``run_simulation`` plays a city event day by day on any unit of work: an admin sets up
-the catalogue (venues and games with a skewed popularity, a few bingo trigger badges,
-one final-day attendance badge) and two draw types; users sign up on an in-process
-``FakeChain``; every day active users collect badges, which are minted on the chain and
-issued in bulk with ``issue_instances``. A sample of users ("wallet users") has its
-badges issued first and minted afterwards, receives partner NFTs minted by another app
-and swaps a few NFTs on the last day; their chain sync runs every evening and adopts,
-creates and transfers instances. At the end ``update_user_bingo_info`` brings every
-card up to date, winning numbers derived from the seed are submitted, and the bingo-line
-and final-attendance draws run. Each phase (and each day) commits.
-
-Everything random comes from one ``random.Random(seed)`` and a ``FixedClock`` advanced
-per day, so the report is identical for the same settings on every storage backend.
-Wall-clock timings are kept apart under ``"timings"``.
-"""
+"""Playing the simulated event day by day through the real workflows."""
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
-from attrs import define, field, frozen
+from attrs import define
 
 from nictbw.adapters.chain import FakeChain
 from nictbw.adapters.clock import FixedClock
-from nictbw.domain.entities import (
-    CARD_ACTIVE,
-    CARD_COMPLETED,
-    CARD_EXPIRED,
-    INSTANCE_SUCCEEDED,
-    Admin,
-    DrawCandidate,
-    NFTDefinition,
-    PrizeDrawResult,
-    PrizeDrawType,
-    User,
+from nictbw.app.simulation.report import SyncTotals, draw_report, event_report
+from nictbw.app.simulation.scenario import (
+    ATTENDANCE,
+    ATTENDANCE_DRAW,
+    ATTENDANCE_PREFIX,
+    BINGO_DRAW,
+    CATALOGUE,
+    DRAW_TYPES,
+    GAMES,
+    PARTNER,
+    PARTNER_APP,
+    TRIGGER_CHANCE,
+    TRIGGERS,
+    VENUES,
+    VISIT_WEIGHTS,
+    VISITS_PER_DAY,
+    BadgeSpec,
+    winning_value,
 )
-from nictbw.domain.errors import ConflictError, ValidationError
-from nictbw.domain.timeutil import iso
+from nictbw.app.simulation.settings import SimulationSettings
+from nictbw.domain.chain_payload import additional_info_for
+from nictbw.domain.entities import Admin, NFTDefinition, PrizeDrawType, User
+from nictbw.domain.errors import ConflictError
 from nictbw.ports import UnitOfWork
 from nictbw.workflows import (
     Grant,
@@ -61,87 +52,7 @@ from nictbw.workflows import (
     update_user_bingo_info,
 )
 
-SIMULATION_START: Final = datetime(2025, 10, 6, 9, 0, tzinfo=UTC)
-"""First morning of the simulated event (a fixed past date, so results stay in effect)."""
-
-ALGORITHM: Final = "sha256_hex_proximity"
-BINGO_DRAW: Final = "bingo_line"
-ATTENDANCE_DRAW: Final = "final_attendance"
-ATTENDANCE_PREFIX: Final = "FINAL-DAY"
-PARTNER_APP: Final = "harbour-cafe"
-
-MAX_USERS: Final = 100_000
-MAX_DAYS: Final = 60
-
 UnitOfWorkFactory = Callable[[], UnitOfWork]
-
-
-@frozen
-class BadgeSpec:
-    """One definition of the simulated catalogue and how often visitors collect it."""
-
-    prefix: str
-    name: str
-    category: str
-    weight: float = 0.0
-    max_supply: int | None = None
-    triggers_bingo_card: bool = False
-    bingo_random_candidate: bool = True
-
-
-VENUES: Final = (
-    BadgeSpec("CASTLE", "Castle Keep", "venue", 30.0),
-    BadgeSpec("MARKET", "Central Market", "venue", 26.0),
-    BadgeSpec("MUSEUM", "City Museum", "venue", 20.0),
-    BadgeSpec("PARK", "Riverside Park", "venue", 17.0),
-    BadgeSpec("TOWER", "Clock Tower", "venue", 13.0),
-    BadgeSpec("GALLERY", "Harbour Gallery", "venue", 9.0),
-    BadgeSpec("TEMPLE", "Hill Temple", "venue", 7.0),
-    BadgeSpec("BRIDGE", "Old Stone Bridge", "venue", 5.0),
-    BadgeSpec("GARDEN", "Botanical Garden", "venue", 3.5),
-    BadgeSpec("OBSERVATORY", "Observatory", "venue", 2.0),
-    BadgeSpec("LIGHTHOUSE", "North Lighthouse", "venue", 0.8, max_supply=25),
-    BadgeSpec("SEACAVE", "Sea Cave", "venue", 0.4),
-)
-GAMES: Final = (
-    BadgeSpec("QUIZ", "Street Quiz", "game", 12.0),
-    BadgeSpec("TREASURE", "Treasure Hunt", "game", 8.0),
-    BadgeSpec("LANTERN", "Lantern Race", "game", 5.0),
-    BadgeSpec("PUZZLE", "Puzzle Room", "game", 3.0),
-    BadgeSpec("KARAOKE", "Karaoke Night", "game", 2.0),
-    BadgeSpec("ARCADE", "Retro Arcade", "game", 1.0),
-)
-TRIGGERS: Final = (
-    BadgeSpec("BINGO-NORTH", "North Quarter Bingo Pass", "bingo", 5.0, None, True, False),
-    BadgeSpec("BINGO-HARBOUR", "Harbour Bingo Pass", "bingo", 3.0, None, True, False),
-    BadgeSpec("BINGO-OLDTOWN", "Old Town Bingo Pass", "bingo", 2.0, None, True, False),
-)
-ATTENDANCE: Final = BadgeSpec(
-    ATTENDANCE_PREFIX, "Final Day Attendance", "attendance", bingo_random_candidate=False
-)
-PARTNER: Final = BadgeSpec("PARTNER-CAFE", "Harbour Café Stamp", "partner")
-CATALOGUE: Final = (*VENUES, *GAMES, *TRIGGERS, ATTENDANCE)
-
-DRAW_TYPES: Final = (
-    PrizeDrawType(
-        internal_name=BINGO_DRAW,
-        display_name="Bingo line prize",
-        description="Among every badge on a completed bingo line",
-        algorithm_key=ALGORITHM,
-        default_threshold=0.7,
-    ),
-    PrizeDrawType(
-        internal_name=ATTENDANCE_DRAW,
-        display_name="Final day prize",
-        description="Among every final-day attendance badge",
-        algorithm_key=ALGORITHM,
-        default_threshold=0.75,
-    ),
-)
-
-VISITS_PER_DAY: Final = (1, 2, 3, 4, 5, 6)
-VISIT_WEIGHTS: Final = (15, 22, 22, 18, 13, 10)
-TRIGGER_CHANCE: Final = 0.35
 
 
 class SimulationProgress(Protocol):
@@ -177,89 +88,11 @@ class DatabaseNotEmptyError(ConflictError):
     """The target database already holds nictbw data; a simulation needs an empty one."""
 
 
-@frozen
-class SimulationSettings:
-    """What to simulate. ``wallet_share`` is the share of users whose chain sync runs."""
-
-    users: int = 200
-    days: int = 5
-    seed: int = 0
-    start: datetime = SIMULATION_START
-    wallet_share: float = 0.15
-    bingo_limit: int = 10
-    attendance_limit: int = 5
-
-    def check(self) -> None:
-        """``ValidationError`` naming the first setting out of range."""
-        _check_int(self.users, "users", 1, MAX_USERS)
-        _check_int(self.days, "days", 1, MAX_DAYS)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ValidationError(f"seed must be an int, got {self.seed!r}")
-        if self.start.tzinfo is None:
-            raise ValidationError(f"start must be timezone-aware, got {self.start.isoformat()}")
-        if not 0.0 <= self.wallet_share <= 1.0:
-            raise ValidationError(f"wallet_share must be in [0, 1], got {self.wallet_share!r}")
-        _check_int(self.bingo_limit, "bingo_limit", 1, MAX_USERS)
-        _check_int(self.attendance_limit, "attendance_limit", 1, MAX_USERS)
-
-
-def _check_int(value: object, name: str, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError(f"{name} must be an int in [{low}, {high}], got {value!r}")
-
-
-def winning_value(seed: int, draw_type: str) -> str:
-    """The winning value the simulation submits for ``draw_type``: derived from the seed."""
-    digest = hashlib.sha256(f"nictbw-simulation:{seed}:{draw_type}".encode()).hexdigest()
-    return digest[:24].upper()
-
-
-def additional_info(definition: NFTDefinition) -> dict[str, Any]:
-    """The mint ``additional_info`` of a definition (§9.4): its chain fields, None omitted."""
-    info = {
-        "prefix": definition.prefix,
-        "shared_key": definition.shared_key,
-        "name": definition.name,
-        "nft_type": definition.nft_type,
-        "category": definition.category,
-        "subcategory": definition.subcategory,
-        "description": definition.description,
-        "image_url": definition.image_url,
-    }
-    return {key: value for key, value in info.items() if value is not None}
-
-
 @define
 class _Visitor:
     user: User
     activity: float
     wallet: bool
-
-
-@define
-class _SyncTotals:
-    runs: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    transferred: int = 0
-    skipped: int = 0
-    cards_created: int = 0
-    cells_unlocked: int = 0
-    definitions_created: list[str] = field(factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "runs": self.runs,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "transferred": self.transferred,
-            "skipped": self.skipped,
-            "cards_created": self.cards_created,
-            "cells_unlocked": self.cells_unlocked,
-            "definitions_created": list(self.definitions_created),
-        }
 
 
 class _Simulation:
@@ -285,7 +118,7 @@ class _Simulation:
         self.draw_types: dict[str, PrizeDrawType] = {}
         self.issued_per_day: list[int] = []
         self.minted = 0
-        self.sync = _SyncTotals()
+        self.sync = SyncTotals()
         self.bingo_update = {"cards_created": 0, "cells_unlocked": 0}
         self.draws: dict[str, dict[str, Any]] = {}
         self.snapshots: dict[str, str] = {}
@@ -431,7 +264,7 @@ class _Simulation:
         answer = self.chain.mint_nft(
             app=app,
             name=definition.name,
-            additional_info=additional_info(definition),
+            additional_info=additional_info_for(definition),
             recipient_paymail=user.paymail,
         )
         self.minted += 1
@@ -464,16 +297,7 @@ class _Simulation:
                     clock=self.clock,
                     trusted_apps=(self.chain.app, PARTNER_APP),
                 )
-                totals = self.sync
-                totals.runs += 1
-                totals.created += report.created
-                totals.updated += report.updated
-                totals.unchanged += report.unchanged
-                totals.transferred += report.transferred
-                totals.skipped += len(report.skipped)
-                totals.cards_created += report.cards_created
-                totals.cells_unlocked += report.cells_unlocked
-                totals.definitions_created.extend(report.definitions_created)
+                self.sync.add(report)
                 self.progress.advance()
             uow.commit()
         self.progress.end_phase()
@@ -539,7 +363,6 @@ class _Simulation:
                 for name, draw_type in self.draw_types.items()
             }
             uow.commit()
-            bingo_pool = uow.bingo_cards.completed_line_candidates(now)
             bingo = run_bingo_prize_draw(
                 uow,
                 self.draw_types[BINGO_DRAW],
@@ -547,11 +370,8 @@ class _Simulation:
                 limit=self.settings.bingo_limit,
                 clock=self.clock,
             )
-            self.draws[BINGO_DRAW] = self._draw_report(
-                uow, BINGO_DRAW, numbers[BINGO_DRAW].value, bingo, bingo_pool
-            )
+            self.draws[BINGO_DRAW] = draw_report(uow, BINGO_DRAW, bingo, self.snapshots[BINGO_DRAW])
             self.progress.advance()
-            attendance_pool = uow.instances.candidates_for_definition(attendance_id)
             attendance = run_final_attendance_prize_draw(
                 uow,
                 self.draw_types[ATTENDANCE_DRAW],
@@ -560,89 +380,26 @@ class _Simulation:
                 limit=self.settings.attendance_limit,
                 clock=self.clock,
             )
-            self.draws[ATTENDANCE_DRAW] = self._draw_report(
-                uow, ATTENDANCE_DRAW, numbers[ATTENDANCE_DRAW].value, attendance, attendance_pool
+            self.draws[ATTENDANCE_DRAW] = draw_report(
+                uow, ATTENDANCE_DRAW, attendance, self.snapshots[ATTENDANCE_DRAW]
             )
             self.progress.advance()
             uow.commit()
         self.progress.end_phase()
 
-    def _draw_report(
-        self,
-        uow: UnitOfWork,
-        name: str,
-        value: str,
-        winners: Sequence[PrizeDrawResult],
-        pool: Sequence[DrawCandidate],
-    ) -> dict[str, Any]:
-        eligible = sum(1 for c in pool if c.is_draw_eligible)
-        return {
-            "draw_type": name,
-            "winning_number": value,
-            "threshold": self.draw_types[name].default_threshold,
-            "eligible": eligible,
-            "ineligible": len(pool) - eligible,
-            "snapshot_sha256": self.snapshots[name],
-            "winners": winner_rows(uow, winners),
-        }
-
     def report(self) -> dict[str, Any]:
         with self.uow_factory() as uow:
-            users = uow.users.list()
-            definitions = uow.definitions.list()
-            instances = uow.instances.list()
-            cards = uow.bingo_cards.list()
-        now = self.clock.now()
-        states = Counter(card.effective_state(now) for card in cards)
-        lines = Counter(len(card.completed_lines()) for card in cards)
-        statuses = Counter(instance.status for instance in instances)
-        by_category = Counter(d.category or "none" for d in definitions)
-        return {
-            "seed": self.settings.seed,
-            "users": self.settings.users,
-            "days": self.settings.days,
-            "start": iso(self.settings.start),
-            "counts": {
-                "users": len(users),
-                "wallet_users": sum(1 for v in self.visitors if v.wallet),
-                "definitions": len(definitions),
-                "definitions_by_category": dict(sorted(by_category.items())),
-                "instances": len(instances),
-                "instances_succeeded": statuses[INSTANCE_SUCCEEDED],
-                "instances_transferred": len(instances) - statuses[INSTANCE_SUCCEEDED],
-                "minted_on_chain": self.minted,
-                "cards": len(cards),
-                "cards_active": states[CARD_ACTIVE],
-                "cards_completed": states[CARD_COMPLETED],
-                "cards_expired": states[CARD_EXPIRED],
-            },
-            "lines_per_card": {str(n): lines[n] for n in range(9)},
-            "issued_per_day": list(self.issued_per_day),
-            "sync": self.sync.as_json(),
-            "bingo_update": dict(self.bingo_update),
-            "draws": self.draws,
-        }
-
-
-def winner_rows(uow: UnitOfWork, results: Sequence[PrizeDrawResult]) -> list[dict[str, Any]]:
-    """Ranked results as report rows: rank, user, badge unique id, draw number, score, outcome."""
-    users = uow.users.get_many({r.user_id for r in results})
-    instances = uow.instances.get_many({r.nft_instance_id for r in results})
-    rows: list[dict[str, Any]] = []
-    for rank, result in enumerate(results, start=1):
-        user = users.get(result.user_id)
-        instance = instances.get(result.nft_instance_id)
-        rows.append(
-            {
-                "rank": rank,
-                "user": user.in_app_id if user is not None else None,
-                "unique_id": instance.unique_instance_id if instance is not None else None,
-                "draw_number": result.draw_number,
-                "similarity": result.similarity_score,
-                "outcome": result.outcome,
-            }
-        )
-    return rows
+            return event_report(
+                uow,
+                self.settings,
+                now=self.clock.now(),
+                wallet_users=sum(1 for v in self.visitors if v.wallet),
+                minted=self.minted,
+                issued_per_day=self.issued_per_day,
+                sync=self.sync,
+                bingo_update=self.bingo_update,
+                draws=self.draws,
+            )
 
 
 def run_simulation(
@@ -677,17 +434,9 @@ def run_simulation(
 
 
 __all__ = [
-    "ATTENDANCE_DRAW",
-    "ATTENDANCE_PREFIX",
-    "BINGO_DRAW",
-    "CATALOGUE",
-    "SIMULATION_START",
     "DatabaseNotEmptyError",
     "NullProgress",
     "SimulationProgress",
-    "SimulationSettings",
-    "additional_info",
+    "UnitOfWorkFactory",
     "run_simulation",
-    "winner_rows",
-    "winning_value",
 ]

@@ -1,0 +1,129 @@
+"""The report of a simulated event: sync totals, draw summaries and what storage holds."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from attrs import define, field
+
+from nictbw.app.reporting import winner_rows
+from nictbw.app.simulation.settings import SimulationSettings
+from nictbw.domain.entities import (
+    CARD_ACTIVE,
+    CARD_COMPLETED,
+    CARD_EXPIRED,
+    INSTANCE_SUCCEEDED,
+    SyncReport,
+)
+from nictbw.domain.outcomes import DrawOutcome
+from nictbw.domain.timeutil import iso
+from nictbw.ports import UnitOfWork
+
+
+@define
+class SyncTotals:
+    """The chain sync reports of every wallet user, added up."""
+
+    runs: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    transferred: int = 0
+    skipped: int = 0
+    cards_created: int = 0
+    cells_unlocked: int = 0
+    definitions_created: list[str] = field(factory=list)
+
+    def add(self, report: SyncReport) -> None:
+        """Count one sync run."""
+        self.runs += 1
+        self.created += report.created
+        self.updated += report.updated
+        self.unchanged += report.unchanged
+        self.transferred += report.transferred
+        self.skipped += len(report.skipped)
+        self.cards_created += report.cards_created
+        self.cells_unlocked += report.cells_unlocked
+        self.definitions_created.extend(report.definitions_created)
+
+    def as_json(self) -> dict[str, Any]:
+        """The totals as a JSON-ready dict."""
+        return {
+            "runs": self.runs,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "transferred": self.transferred,
+            "skipped": self.skipped,
+            "cards_created": self.cards_created,
+            "cells_unlocked": self.cells_unlocked,
+            "definitions_created": list(self.definitions_created),
+        }
+
+
+def draw_report(
+    uow: UnitOfWork, draw_type: str, outcome: DrawOutcome, snapshot_sha256: str
+) -> dict[str, Any]:
+    """One draw of the event as the report shows it, rendered from its ``DrawOutcome``."""
+    return {
+        "draw_type": draw_type,
+        "winning_number": outcome.winning_number.value,
+        "threshold": outcome.threshold,
+        "eligible": outcome.eligible,
+        "ineligible": outcome.ineligible,
+        "snapshot_sha256": snapshot_sha256,
+        "winners": winner_rows(uow, outcome),
+    }
+
+
+def event_report(
+    uow: UnitOfWork,
+    settings: SimulationSettings,
+    *,
+    now: datetime,
+    wallet_users: int,
+    minted: int,
+    issued_per_day: list[int],
+    sync: SyncTotals,
+    bingo_update: dict[str, int],
+    draws: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """The JSON-ready report of the event (without timings), counting what storage holds."""
+    users = uow.users.list()
+    definitions = uow.definitions.list()
+    instances = uow.instances.list()
+    cards = uow.bingo_cards.list()
+    states = Counter(card.effective_state(now) for card in cards)
+    lines = Counter(len(card.completed_lines()) for card in cards)
+    statuses = Counter(instance.status for instance in instances)
+    by_category = Counter(d.category or "none" for d in definitions)
+    return {
+        "seed": settings.seed,
+        "users": settings.users,
+        "days": settings.days,
+        "start": iso(settings.start),
+        "counts": {
+            "users": len(users),
+            "wallet_users": wallet_users,
+            "definitions": len(definitions),
+            "definitions_by_category": dict(sorted(by_category.items())),
+            "instances": len(instances),
+            "instances_succeeded": statuses[INSTANCE_SUCCEEDED],
+            "instances_transferred": len(instances) - statuses[INSTANCE_SUCCEEDED],
+            "minted_on_chain": minted,
+            "cards": len(cards),
+            "cards_active": states[CARD_ACTIVE],
+            "cards_completed": states[CARD_COMPLETED],
+            "cards_expired": states[CARD_EXPIRED],
+        },
+        "lines_per_card": {str(n): lines[n] for n in range(9)},
+        "issued_per_day": list(issued_per_day),
+        "sync": sync.as_json(),
+        "bingo_update": dict(bingo_update),
+        "draws": draws,
+    }
+
+
+__all__ = ["SyncTotals", "draw_report", "event_report"]
