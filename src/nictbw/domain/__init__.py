@@ -19,7 +19,10 @@ from nictbw.domain.entities import (
     SyncReport,
     User,
 )
+from nictbw.domain.beacon import BeaconInfo, BeaconRound, verify_beacon
 from nictbw.domain.errors import (
+    BeaconError,
+    BeaconRoundNotPublishedError,
     ChainError,
     ConflictError,
     NictbwError,
@@ -38,6 +41,10 @@ __all__ = [
     "DEFAULT_SCORING_REGISTRY",
     "Admin",
     "AlgorithmRegistry",
+    "BeaconError",
+    "BeaconInfo",
+    "BeaconRound",
+    "BeaconRoundNotPublishedError",
     "BingoCard",
     "BingoCell",
     "ChainError",
@@ -63,4 +70,5 @@ __all__ = [
     "ValidationError",
     "derive_draw_number",
     "rank_with_ties",
+    "verify_beacon",
 ]

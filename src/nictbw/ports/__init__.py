@@ -1,5 +1,6 @@
 """Ports: the protocols the application needs from storage, the chain and time."""
 
+from nictbw.ports.beacon import RandomnessBeacon
 from nictbw.ports.chain import ChainPort
 from nictbw.ports.clock import Clock
 from nictbw.ports.repositories import (
@@ -25,6 +26,7 @@ __all__ = [
     "DrawSnapshotRepository",
     "DrawTypeRepository",
     "InstanceRepository",
+    "RandomnessBeacon",
     "UnitOfWork",
     "UserRepository",
     "WinningNumberRepository",
