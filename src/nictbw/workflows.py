@@ -23,6 +23,7 @@ from nictbw.app.usecases.draws import (
     select_top_prize_draw_results,
 )
 from nictbw.app.usecases.issuance import Grant, create_and_issue_instance, issue_instances
+from nictbw.app.usecases.sealed import run_sealed_prize_draw, seal_prize_draw
 from nictbw.app.usecases.snapshots import snapshot_prize_draw
 from nictbw.app.usecases.sync import sync_nft_instances_from_chain
 from nictbw.app.usecases.users import register_admin, register_user, update_user
@@ -42,6 +43,8 @@ __all__ = [
     "run_final_attendance_prize_draw",
     "run_prize_draw",
     "run_prize_draw_batch",
+    "run_sealed_prize_draw",
+    "seal_prize_draw",
     "select_top_prize_draw_results",
     "snapshot_prize_draw",
     "submit_winning_number",

@@ -29,9 +29,10 @@ from dependency_injector import containers, providers
 
 from nictbw.adapters.clock import SystemClock
 from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from nictbw.domain.beacon import DRAND_MAINNET_CHAIN_HASH
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.scoring import DEFAULT_SCORING_REGISTRY
-from nictbw.ports import ChainPort, UnitOfWork
+from nictbw.ports import ChainPort, RandomnessBeacon, UnitOfWork
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -40,6 +41,8 @@ DEFAULT_DATABASE_URL: Final = "sqlite:///nictbw.db"
 MEMORY_DATABASE_URL: Final = "memory://"
 DEFAULT_CHAIN_TIMEOUT: Final = 45.0
 DEFAULT_CHAIN_APP: Final = "nictbw"
+DEFAULT_BEACON_BASE_URL: Final = "https://api.drand.sh"
+DEFAULT_BEACON_TIMEOUT: Final = 10.0
 
 BACKEND_MEMORY: Final = "memory"
 BACKEND_SQL: Final = "sql"
@@ -53,6 +56,9 @@ ENV_VARIABLES: Final[Mapping[str, tuple[str, ...]]] = {
     "NICTBW_CHAIN_USERNAME": ("chain", "username"),
     "NICTBW_CHAIN_PASSWORD": ("chain", "password"),
     "NICTBW_CHAIN_APP": ("chain", "app"),
+    "NICTBW_BEACON_BASE_URL": ("beacon", "base_url"),
+    "NICTBW_BEACON_CHAIN_HASH": ("beacon", "chain_hash"),
+    "NICTBW_BEACON_TIMEOUT": ("beacon", "timeout"),
     "NICTBW_SEED": ("seed",),
 }
 """Environment variable -> configuration key path, as read by ``Container.from_env``."""
@@ -68,6 +74,11 @@ def default_settings() -> dict[str, Any]:
             "username": None,
             "password": None,
             "app": DEFAULT_CHAIN_APP,
+        },
+        "beacon": {
+            "base_url": DEFAULT_BEACON_BASE_URL,
+            "chain_hash": DRAND_MAINNET_CHAIN_HASH,
+            "timeout": DEFAULT_BEACON_TIMEOUT,
         },
         "seed": None,
     }
@@ -149,6 +160,23 @@ def chain_client(
             close()
 
 
+def beacon_client(
+    base_url: str | None, *, chain_hash: str | None = None, timeout: float | None = None
+) -> Iterator[RandomnessBeacon]:
+    """Resource: a ``DrandBeacon`` for the configured relay and chain, closed on shutdown."""
+    from nictbw.adapters.beacon import DrandBeacon
+
+    client = DrandBeacon(
+        DEFAULT_BEACON_BASE_URL if base_url is None else str(base_url),
+        DRAND_MAINNET_CHAIN_HASH if chain_hash is None else str(chain_hash),
+        timeout=DEFAULT_BEACON_TIMEOUT if timeout is None else float(timeout),
+    )
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 def seeded_rng(seed: int | None) -> random.Random:
     """``random.Random(seed)``; ``None`` seeds from the operating system."""
     return random.Random(seed)
@@ -160,8 +188,10 @@ class Container(containers.DeclarativeContainer):
     Config keys: ``database_url`` (``"memory://"`` selects the in-memory adapter; default
     ``"sqlite:///nictbw.db"``), ``chain.base_url``, ``chain.timeout`` (seconds, default
     45), ``chain.username``, ``chain.password``, ``chain.app`` (default ``"nictbw"``),
-    ``seed``. ``unit_of_work()`` gives a fresh unit of work per call; ``engine`` and
-    ``chain`` are resources released by ``shutdown_resources()``; ``rng`` is one
+    ``beacon.base_url`` (default drand's public relay), ``beacon.chain_hash`` (default
+    drand's mainnet chain), ``beacon.timeout`` (seconds, default 10), ``seed``.
+    ``unit_of_work()`` gives a fresh unit of work per call; ``engine``, ``chain`` and
+    ``beacon`` are resources released by ``shutdown_resources()``; ``rng`` is one
     ``random.Random(seed)`` per container.
     """
 
@@ -189,6 +219,13 @@ class Container(containers.DeclarativeContainer):
         app=config.chain.app,
     )
 
+    beacon = providers.Resource(
+        beacon_client,
+        config.beacon.base_url,
+        chain_hash=config.beacon.chain_hash,
+        timeout=config.beacon.timeout,
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Container:
         """A container configured from ``NICTBW_*`` variables (``os.environ`` by default).
@@ -209,7 +246,7 @@ def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         if raw is None or not raw.strip():
             continue
         value: Any = raw.strip()
-        if variable == "NICTBW_CHAIN_TIMEOUT":
+        if variable in ("NICTBW_CHAIN_TIMEOUT", "NICTBW_BEACON_TIMEOUT"):
             value = _positive_seconds(value, variable)
         elif variable == "NICTBW_SEED":
             value = _integer(value, variable)
@@ -238,6 +275,8 @@ def _integer(text: str, variable: str) -> int:
 
 
 __all__ = [
+    "DEFAULT_BEACON_BASE_URL",
+    "DEFAULT_BEACON_TIMEOUT",
     "DEFAULT_CHAIN_APP",
     "DEFAULT_CHAIN_TIMEOUT",
     "DEFAULT_DATABASE_URL",

@@ -1,5 +1,6 @@
 """The nictbw domain: entities, value objects and pure rules. No I/O, no infrastructure."""
 
+from nictbw.domain.beacon import BeaconInfo, BeaconRound, verify_beacon
 from nictbw.domain.engine import EngineResult, PrizeDrawEngine
 from nictbw.domain.entities import (
     Admin,
@@ -19,7 +20,6 @@ from nictbw.domain.entities import (
     SyncReport,
     User,
 )
-from nictbw.domain.beacon import BeaconInfo, BeaconRound, verify_beacon
 from nictbw.domain.errors import (
     BeaconError,
     BeaconRoundNotPublishedError,

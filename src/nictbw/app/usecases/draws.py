@@ -28,7 +28,14 @@ from nictbw.domain.entities import (
     PrizeDrawWinningNumber,
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
-from nictbw.domain.ranking import rank_with_ties, validate_limit
+from nictbw.domain.ranking import (
+    FROM_DRAW_TYPE,
+    CapDefault,
+    rank_with_cap,
+    ranking_key,
+    resolve_cap,
+    validate_limit,
+)
 from nictbw.domain.scoring import AlgorithmRegistry, ScoringAlgorithm
 from nictbw.ports import Clock, UnitOfWork
 
@@ -245,12 +252,13 @@ def _ranked_draw(
     setup: _DrawSetup,
     candidates: Sequence[DrawCandidate],
     limit: int | None,
+    cap: int | None = None,
 ) -> list[PrizeDrawResult]:
     """Evaluate and store every candidate; rank the results (only wins with a threshold).
 
     With a ``limit`` the ranking is cut after every batch: a result below the cutoff of
-    the first ``limit`` (ties kept) can never rise above it, so memory stays bounded by
-    the limit and one batch, whatever the number of candidates.
+    the first ``limit`` (ties kept, at most ``cap`` per user) can never rise above it, so
+    memory stays bounded by the limit and one batch, whatever the number of candidates.
     """
     if not candidates:
         return []
@@ -262,8 +270,8 @@ def _ranked_draw(
             else:
                 ranked.extend(r for r in results if r.outcome == OUTCOME_WIN)
             if limit is not None:
-                ranked = rank_with_ties(ranked, limit)
-    return rank_with_ties(ranked, limit)
+                ranked = rank_with_cap(ranked, limit, cap)
+    return rank_with_cap(ranked, limit, cap)
 
 
 def run_bingo_prize_draw(
@@ -275,20 +283,23 @@ def run_bingo_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
+    max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> list[PrizeDrawResult]:
     """Draw among every instance on a completed bingo line (§4.12); ranked, ties kept.
 
-    With a threshold in use only winning results are ranked; without one, all.
+    With a threshold in use only winning results are ranked; without one, all. A user
+    keeps at most ``max_wins_per_user`` ranked results (default: the draw type's cap).
     """
     checked_limit = validate_limit(limit, allow_none=True)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
+    cap = resolve_cap(max_wins_per_user, setup.draw_type.max_wins_per_user)
     with collector_paused():
         candidates = _eligible_only(
             uow.bingo_cards.completed_line_candidates(setup.now), "bingo draw"
         )
-        return _ranked_draw(uow, setup, candidates, checked_limit)
+        return _ranked_draw(uow, setup, candidates, checked_limit, cap)
 
 
 def run_final_attendance_prize_draw(
@@ -301,8 +312,12 @@ def run_final_attendance_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
+    max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> list[PrizeDrawResult]:
-    """Draw among every eligible instance of the attendance definition (§4.13)."""
+    """Draw among every eligible instance of the attendance definition (§4.13).
+
+    A user keeps at most ``max_wins_per_user`` ranked results (default: the type's cap).
+    """
     if attendance_definition_id is None:
         raise ValidationError("attendance_definition_id is required")
     if isinstance(attendance_definition_id, bool) or not isinstance(attendance_definition_id, int):
@@ -313,13 +328,14 @@ def run_final_attendance_prize_draw(
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
+    cap = resolve_cap(max_wins_per_user, setup.draw_type.max_wins_per_user)
     if uow.definitions.get(attendance_definition_id) is None:
         raise NotFoundError(f"definition {attendance_definition_id} does not exist")
     with collector_paused():
         candidates = _eligible_only(
             uow.instances.candidates_for_definition(attendance_definition_id), "attendance draw"
         )
-        return _ranked_draw(uow, setup, candidates, checked_limit)
+        return _ranked_draw(uow, setup, candidates, checked_limit, cap)
 
 
 def select_top_prize_draw_results(
@@ -331,11 +347,17 @@ def select_top_prize_draw_results(
     include_pending: bool = True,
     with_ties: bool = False,
     clock: Clock | None = None,
+    max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> list[PrizeDrawResult]:
-    """The top ``limit`` stored results of a draw type and winning number (§4.14)."""
+    """The top ``limit`` stored results of a draw type and winning number (§4.14).
+
+    With a cap in force (``max_wins_per_user``, default the draw type's) a user keeps at
+    most that many results; the ranking reads growing prefixes until the cut is certain.
+    """
     stored = stored_draw_type(uow, draw_type)
     checked_limit = validate_limit(limit, allow_none=False)
     assert checked_limit is not None and stored.id is not None
+    cap = resolve_cap(max_wins_per_user, stored.max_wins_per_user)
     now: datetime = now_from(clock)
     number = resolve_winning_number(uow, stored, winning_number, now)
     if number is None or number.id is None:
@@ -343,10 +365,43 @@ def select_top_prize_draw_results(
             f"draw type '{stored.internal_name}' has no winning number in effect "
             f"at {now.isoformat()}"
         )
-    return uow.draw_results.top(
-        stored.id,
-        number.id,
-        limit=checked_limit,
-        include_pending=include_pending,
-        with_ties=with_ties,
+    if cap is None:
+        return uow.draw_results.top(
+            stored.id,
+            number.id,
+            limit=checked_limit,
+            include_pending=include_pending,
+            with_ties=with_ties,
+        )
+    return _top_with_cap(
+        uow, stored.id, number.id, checked_limit, cap, include_pending, with_ties=with_ties
     )
+
+
+def _top_with_cap(
+    uow: UnitOfWork,
+    draw_type_id: int,
+    number_id: int,
+    limit: int,
+    cap: int,
+    include_pending: bool,
+    *,
+    with_ties: bool,
+) -> list[PrizeDrawResult]:
+    """The capped top ``limit``: read the top ``n`` (ties kept), widen ``n`` until the
+    capped ranking of that prefix holds ``limit`` results or the prefix is everything.
+
+    A prefix ending on a score boundary contains every result that could rank before
+    the capped cutoff, so its capped ranking is the ranking of all results.
+    """
+    size = limit
+    while True:
+        prefix = uow.draw_results.top(
+            draw_type_id, number_id, limit=size, include_pending=include_pending, with_ties=True
+        )
+        ranked = rank_with_cap(prefix, limit, cap)
+        if len(ranked) >= limit or len(prefix) < size:
+            break
+        size *= 4
+    ranked.sort(key=ranking_key)
+    return ranked if with_ties else ranked[:limit]
