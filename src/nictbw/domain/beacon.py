@@ -91,12 +91,18 @@ class BeaconInfo:
     @property
     def genesis(self) -> datetime:
         """The genesis time as an aware UTC datetime (when round 1 is published)."""
-        return _EPOCH + timedelta(seconds=self.genesis_time)
+        try:
+            return _EPOCH + timedelta(seconds=self.genesis_time)
+        except OverflowError:
+            raise BeaconError(f"beacon genesis_time {self.genesis_time} is out of range") from None
 
     def time_of(self, round_number: int) -> datetime:
         """When ``round_number`` is published: ``genesis + (round - 1) * period``."""
         checked = _check_round(round_number)
-        return self.genesis + timedelta(seconds=(checked - 1) * self.period)
+        try:
+            return self.genesis + timedelta(seconds=(checked - 1) * self.period)
+        except OverflowError:
+            raise BeaconError(f"round {checked} lies beyond the last representable date") from None
 
     def round_at(self, time: datetime) -> int:
         """The latest round published at ``time`` (0 before the genesis)."""

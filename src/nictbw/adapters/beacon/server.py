@@ -3,11 +3,13 @@
 (and ``/public/latest``). A round after the fake's clock answers 404, as drand relays do.
 
 Fault switches make the next answers of ``/public/{round}`` fail: an HTTP status, a body
-that is not JSON, a signature with one bit flipped, or another round than the one asked.
+that is not JSON, a signature with one bit flipped (and the randomness made to match it,
+so only the BLS check can catch it), or another round than the one asked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -21,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 from nictbw.adapters.beacon.fake import FakeBeacon
 from nictbw.domain.errors import BeaconError, BeaconRoundNotPublishedError, ValidationError
+from nictbw.ports.clock import Clock
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -200,33 +203,34 @@ class FakeBeaconServer:
             signature = bytearray(bytes.fromhex(body["signature"]))
             signature[-1] ^= 0x01
             body["signature"] = signature.hex()
+            body["randomness"] = hashlib.sha256(signature).hexdigest()
             return _json(body)
         body["round"] += 1
         return _json(body)
 
 
 def serve_fake_beacon(
-    clock: Any,
+    clock: Clock,
     *,
     host: str = "127.0.0.1",
     port: int = 0,
     seed: int = 0,
     period: int = 30,
     genesis_time: int | None = None,
-    on_ready: Callable[[str, str], None] | None = None,
+    on_ready: Callable[[FakeBeaconServer], None] | None = None,
 ) -> None:
-    """Serve a ``FakeBeacon`` of ``seed`` on ``clock`` until interrupted.
+    """Serve a ``FakeBeacon`` of ``seed`` on ``clock`` in this thread until interrupted.
 
-    ``on_ready(base_url, chain_hash)`` is called once the socket listens: what a
-    ``DrandBeacon`` (or the ``beacon.*`` configuration) needs.
+    ``on_ready(server)`` is called once the socket listens: ``server.base_url`` and
+    ``server.beacon.info().chain_hash`` are what a ``DrandBeacon`` (or the ``beacon.*``
+    configuration) needs, and ``server.stop()`` ends the serving from another thread.
     """
     beacon = FakeBeacon(clock, seed=seed, period=period, genesis_time=genesis_time)
     server = FakeBeaconServer(beacon, host=host, port=port)
-    chain_hash = beacon.info().chain_hash
 
-    def ready(base_url: str) -> None:
+    def ready(_: str) -> None:
         if on_ready is not None:
-            on_ready(base_url, chain_hash)
+            on_ready(server)
 
     server.serve_forever(ready)
 
