@@ -147,6 +147,10 @@ class FakeBeaconServer:
         with self._lock:
             self._faults.extend([(fault, status)] * times)
 
+    def _hit(self, route: str) -> None:
+        with self._lock:
+            self.hits[route] += 1
+
     def _next_fault(self) -> tuple[BeaconFault, int] | None:
         with self._lock:
             return self._faults.popleft() if self._faults else None
@@ -162,7 +166,7 @@ class FakeBeaconServer:
         if len(parts) < 2 or parts[0] != info.chain_hash:
             return _json({"error": "unknown chain"}, 404)
         if parts[1:] == ["info"]:
-            self.hits["info"] += 1
+            self._hit("info")
             return _json(
                 {
                     "public_key": info.public_key,
@@ -176,7 +180,7 @@ class FakeBeaconServer:
             )
         if len(parts) != 3 or parts[1] != "public":
             return _json({"error": "not found"}, 404)
-        self.hits["public"] += 1
+        self._hit("public")
         try:
             if parts[2] == "latest":
                 beacon_round = self.beacon.latest()
