@@ -25,6 +25,7 @@ from nictbw.app.workflows.draws import (
 from nictbw.app.workflows.exports import export_draw, write_draw_export
 from nictbw.app.workflows.issuance import Grant, create_and_issue_instance, issue_instances
 from nictbw.app.workflows.passwords import verify_admin_password
+from nictbw.app.workflows.sealed import run_sealed_prize_draw, seal_prize_draw
 from nictbw.app.workflows.snapshots import snapshot_prize_draw
 from nictbw.app.workflows.sync import sync_nft_instances_from_chain
 from nictbw.app.workflows.users import register_admin, register_user, update_user
@@ -45,6 +46,8 @@ __all__ = [
     "run_final_attendance_prize_draw",
     "run_prize_draw",
     "run_prize_draw_batch",
+    "run_sealed_prize_draw",
+    "seal_prize_draw",
     "select_top_prize_draw_results",
     "snapshot_prize_draw",
     "submit_winning_number",

@@ -30,6 +30,7 @@ from typing import Any, Final
 import pytest
 from attrs import define
 
+from nictbw.adapters.beacon import FakeBeacon
 from nictbw.domain.entities import CENTER_IDX, NFTDefinition, PrizeDrawType, User
 from nictbw.ports import UnitOfWork
 from nictbw.workflows import (
@@ -37,6 +38,8 @@ from nictbw.workflows import (
     issue_instances,
     run_bingo_prize_draw,
     run_prize_draw_batch,
+    run_sealed_prize_draw,
+    seal_prize_draw,
     submit_winning_number,
     update_user_bingo_info,
 )
@@ -181,7 +184,45 @@ def measure_population(factory: SqlUowFactory, size: int) -> dict[str, tuple[Cou
             factory,
             lambda uow: update_user_bingo_info(uow, first, rng=random.Random(5), clock=world.clock),
         ),
+        "run_bingo_prize_draw (capped)": measure(
+            factory,
+            lambda uow: len(
+                run_bingo_prize_draw(
+                    uow, draw_type, limit=10, clock=world.clock, max_wins_per_user=1
+                )
+            ),
+        ),
+        **measure_sealed(factory, population),
     }
+
+
+def measure_sealed(factory: SqlUowFactory, population: Population) -> dict[str, Any]:
+    """``seal_prize_draw`` (rolled back), then, on a committed seal, ``run_sealed_prize_draw``
+    once the round is published. Measured last: it moves the clock."""
+    world, draw_type = population.world, population.draw_type
+    beacon = FakeBeacon(
+        world.clock, seed=31, period=30, genesis_time=int(world.clock.now().timestamp()) - 90
+    )
+    found = {
+        "seal_prize_draw": measure(
+            factory,
+            lambda uow: (
+                seal_prize_draw(uow, draw_type, beacon=beacon, clock=world.clock).candidate_count
+            ),
+        )
+    }
+    with factory() as uow:
+        sealed = seal_prize_draw(uow, draw_type, beacon=beacon, clock=world.clock)
+        uow.commit()
+    assert sealed.beacon_round_at is not None
+    world.clock.set(sealed.beacon_round_at)
+    found["run_sealed_prize_draw"] = measure(
+        factory,
+        lambda uow: len(
+            run_sealed_prize_draw(uow, sealed, beacon=beacon, limit=10, clock=world.clock)
+        ),
+    )
+    return found
 
 
 @pytest.fixture(
@@ -253,6 +294,22 @@ def test_bingo_cards_json_sends_as_many_statements_for_two_cards_as_for_one(coun
         assert (
             counts[size]["bingo_cards_json (two cards)"][0] == counts[size]["bingo_cards_json"][0]
         )
+
+
+def test_a_capped_bingo_draw_is_set_based(counts: Any) -> None:
+    assert_same_count(counts, "run_bingo_prize_draw (capped)")
+    assert answers(counts, "run_bingo_prize_draw (capped)") == answers(
+        counts, "run_bingo_prize_draw"
+    )
+
+
+def test_sealing_and_running_a_sealed_draw_are_set_based(counts: Any) -> None:
+    assert_same_count(counts, "seal_prize_draw")
+    assert answers(counts, "seal_prize_draw") == list(SIZES)
+    assert_same_count(counts, "run_sealed_prize_draw")
+    small, large = answers(counts, "run_sealed_prize_draw")
+    assert 1 <= small <= 10
+    assert large >= 10
 
 
 def test_update_user_bingo_info_is_set_based(counts: Any) -> None:

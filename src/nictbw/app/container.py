@@ -29,11 +29,12 @@ from dependency_injector import containers, providers
 
 from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.app.workflows import set_collector_pause
+from nictbw.domain.beacon import DRAND_MAINNET_CHAIN_HASH
 from nictbw.domain.chain_payload import DEFAULT_APP
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.redaction import mask_url
 from nictbw.domain.scoring import DEFAULT_SCORING_REGISTRY
-from nictbw.ports import ChainPort, PasswordHasher, UnitOfWork
+from nictbw.ports import ChainPort, PasswordHasher, RandomnessBeacon, UnitOfWork
 from nictbw.ports.clock import SystemClock
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ MEMORY_DATABASE_URL: Final = "memory://"
 DEFAULT_CHAIN_TIMEOUT: Final = 45.0
 DEFAULT_CHAIN_APP: Final = DEFAULT_APP
 DEFAULT_CHAIN_MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
+DEFAULT_BEACON_BASE_URL: Final = "https://api.drand.sh"
+DEFAULT_BEACON_TIMEOUT: Final = 10.0
 
 BACKEND_MEMORY: Final = "memory"
 BACKEND_SQL: Final = "sql"
@@ -60,6 +63,9 @@ ENV_VARIABLES: Final[Mapping[str, tuple[str, ...]]] = {
     "NICTBW_CHAIN_TRUSTED_APPS": ("chain", "trusted_apps"),
     "NICTBW_CHAIN_DEADLINE": ("chain", "deadline"),
     "NICTBW_CHAIN_MAX_RESPONSE_BYTES": ("chain", "max_response_bytes"),
+    "NICTBW_BEACON_BASE_URL": ("beacon", "base_url"),
+    "NICTBW_BEACON_CHAIN_HASH": ("beacon", "chain_hash"),
+    "NICTBW_BEACON_TIMEOUT": ("beacon", "timeout"),
     "NICTBW_SEED": ("seed",),
 }
 """Environment variable -> configuration key path, as read by ``Container.from_env``."""
@@ -76,6 +82,11 @@ def default_settings() -> dict[str, Any]:
             "password": None,
             "app": DEFAULT_CHAIN_APP,
             "trusted_apps": None,
+        },
+        "beacon": {
+            "base_url": DEFAULT_BEACON_BASE_URL,
+            "chain_hash": DRAND_MAINNET_CHAIN_HASH,
+            "timeout": DEFAULT_BEACON_TIMEOUT,
         },
         "seed": None,
         "gc_pause": False,
@@ -208,6 +219,23 @@ def argon2_hasher() -> PasswordHasher:
     return Argon2PasswordHasher()
 
 
+def beacon_client(
+    base_url: str | None, *, chain_hash: str | None = None, timeout: float | None = None
+) -> Iterator[RandomnessBeacon]:
+    """Resource: a ``DrandBeacon`` for the configured relay and chain, closed on shutdown."""
+    from nictbw.adapters.beacon import DrandBeacon
+
+    client = DrandBeacon(
+        DEFAULT_BEACON_BASE_URL if base_url is None else str(base_url),
+        DRAND_MAINNET_CHAIN_HASH if chain_hash is None else str(chain_hash),
+        timeout=DEFAULT_BEACON_TIMEOUT if timeout is None else float(timeout),
+    )
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 def seeded_rng(seed: int | None) -> random.Random:
     """``random.Random(seed)``; ``None`` seeds from the operating system."""
     return random.Random(seed)
@@ -227,7 +255,9 @@ class Container(containers.DeclarativeContainer):
     ``shutdown_resources()``; ``rng`` is one ``random.Random(seed)`` per container;
     ``trusted_apps()`` is what to pass as ``trusted_apps`` to
     ``sync_nft_instances_from_chain``; ``password_hasher`` is one Argon2id
-    ``PasswordHasher`` per container.
+    ``PasswordHasher`` per container; ``beacon.base_url`` (default drand's public relay),
+    ``beacon.chain_hash`` (default drand's mainnet chain), ``beacon.timeout`` (seconds,
+    default 10); ``beacon`` is a resource released by ``shutdown_resources()``.
     """
 
     config = providers.Configuration(default=default_settings())
@@ -262,6 +292,13 @@ class Container(containers.DeclarativeContainer):
         max_response_bytes=config.chain.max_response_bytes,
     )
 
+    beacon = providers.Resource(
+        beacon_client,
+        config.beacon.base_url,
+        chain_hash=config.beacon.chain_hash,
+        timeout=config.beacon.timeout,
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Container:
         """A container configured from ``NICTBW_*`` variables (``os.environ`` by default).
@@ -282,7 +319,7 @@ def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         if raw is None or not raw.strip():
             continue
         value: Any = raw.strip()
-        if variable in ("NICTBW_CHAIN_TIMEOUT", "NICTBW_CHAIN_DEADLINE"):
+        if variable in ("NICTBW_CHAIN_TIMEOUT", "NICTBW_CHAIN_DEADLINE", "NICTBW_BEACON_TIMEOUT"):
             value = _positive_seconds(value, variable)
         elif variable in ("NICTBW_SEED", "NICTBW_CHAIN_MAX_RESPONSE_BYTES"):
             value = _integer(value, variable)
@@ -311,6 +348,8 @@ def _integer(text: str, variable: str) -> int:
 
 
 __all__ = [
+    "DEFAULT_BEACON_BASE_URL",
+    "DEFAULT_BEACON_TIMEOUT",
     "DEFAULT_CHAIN_APP",
     "DEFAULT_CHAIN_TIMEOUT",
     "DEFAULT_DATABASE_URL",

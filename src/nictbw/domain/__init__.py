@@ -1,5 +1,6 @@
 """The nictbw domain: entities, value objects and pure rules. No I/O, no infrastructure."""
 
+from nictbw.domain.beacon import BeaconInfo, BeaconRound, verify_beacon
 from nictbw.domain.engine import EngineResult, PrizeDrawEngine
 from nictbw.domain.entities import (
     Admin,
@@ -20,6 +21,8 @@ from nictbw.domain.entities import (
     User,
 )
 from nictbw.domain.errors import (
+    BeaconError,
+    BeaconRoundNotPublishedError,
     ChainError,
     ConflictError,
     NictbwError,
@@ -39,6 +42,10 @@ __all__ = [
     "DEFAULT_SCORING_REGISTRY",
     "Admin",
     "AlgorithmRegistry",
+    "BeaconError",
+    "BeaconInfo",
+    "BeaconRound",
+    "BeaconRoundNotPublishedError",
     "BingoCard",
     "BingoCell",
     "ChainError",
@@ -65,4 +72,5 @@ __all__ = [
     "ValidationError",
     "derive_draw_number",
     "rank_with_ties",
+    "verify_beacon",
 ]

@@ -394,7 +394,10 @@ class BingoCard:
 
 @define(kw_only=True)
 class PrizeDrawType:
-    """A kind of draw with its scoring algorithm and default threshold."""
+    """A kind of draw with its scoring algorithm and default threshold.
+
+    ``max_wins_per_user`` caps how many ranked results one user can take (None: no cap).
+    """
 
     id: int | None = None
     internal_name: str
@@ -402,6 +405,7 @@ class PrizeDrawType:
     description: str | None = None
     algorithm_key: str
     default_threshold: float | None = None
+    max_wins_per_user: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -462,6 +466,11 @@ class PrizeDrawSnapshot:
     ``scope`` is ``"bingo"`` (instances on completed lines) or ``"attendance"`` (instances
     of ``attendance_definition_id``); ``candidates_sha256`` is
     :func:`nictbw.domain.snapshots.candidate_set_digest` of the candidates.
+
+    A sealed snapshot also commits to a randomness beacon (chain hash, public key,
+    scheme) and to its round ``beacon_round``, published at ``beacon_round_at``: the
+    draw's winning value is derived from that round (see ``nictbw.domain.sealing``).
+    The five beacon fields are all set or all None.
     """
 
     id: int | None = None
@@ -471,6 +480,16 @@ class PrizeDrawSnapshot:
     candidate_count: int
     candidates_sha256: str
     created_at: datetime | None = None
+    beacon_chain_hash: str | None = None
+    beacon_public_key: str | None = None
+    beacon_scheme: str | None = None
+    beacon_round: int | None = None
+    beacon_round_at: datetime | None = None
+
+    @property
+    def is_sealed(self) -> bool:
+        """True when the snapshot commits to a beacon round."""
+        return self.beacon_round is not None
 
 
 @frozen

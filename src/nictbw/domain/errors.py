@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class NictbwError(Exception):
     """Base class of every error nictbw raises on purpose."""
@@ -32,6 +34,20 @@ class ChainError(NictbwError):
         self.body = body
 
 
+class BeaconError(NictbwError):
+    """A randomness beacon failed, answered something unusable, or a round does not verify."""
+
+
+class BeaconRoundNotPublishedError(BeaconError):
+    """The beacon round asked for is not published yet; ``publish_at`` says when it will be."""
+
+    def __init__(self, round_number: int, publish_at: datetime | None) -> None:
+        when = "at an unknown time" if publish_at is None else f"at {publish_at.isoformat()}"
+        super().__init__(f"beacon round {round_number} is not published yet; expected {when}")
+        self.round = round_number
+        self.publish_at = publish_at
+
+
 class MalformedExportError(ValidationError):
     """A draw export file is not a well-formed export (wrong shape, type, size or depth).
 
@@ -40,6 +56,8 @@ class MalformedExportError(ValidationError):
 
 
 __all__ = [
+    "BeaconError",
+    "BeaconRoundNotPublishedError",
     "ChainError",
     "ConflictError",
     "MalformedExportError",

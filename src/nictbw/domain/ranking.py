@@ -6,7 +6,9 @@ order never uses ``evaluated_at`` or the outcome.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
+from typing import Final
 
 from nictbw.domain.entities import PrizeDrawResult
 from nictbw.domain.errors import ValidationError
@@ -70,4 +72,80 @@ def rank_with_ties(
     return ordered[:end]
 
 
-__all__ = ["rank_with_ties", "ranking_key", "validate_limit"]
+def rank_with_cap(
+    results: Iterable[PrizeDrawResult],
+    limit: int | None = None,
+    max_wins_per_user: int | None = None,
+) -> list[PrizeDrawResult]:
+    """:func:`rank_with_ties` where one user keeps at most ``max_wins_per_user`` results.
+
+    Walks the results in §7.6 order and skips a result whose user already holds
+    ``max_wins_per_user`` kept results; the first ``limit`` kept results end the list,
+    plus the following kept results tying the ``limit``-th score. ``max_wins_per_user``
+    None is :func:`rank_with_ties`.
+    """
+    checked_limit = validate_limit(limit, allow_none=True)
+    cap = validate_cap(max_wins_per_user)
+    if cap is None:
+        return rank_with_ties(results, checked_limit)
+    kept: list[PrizeDrawResult] = []
+    wins: dict[int, int] = {}
+    cutoff: float | None = None
+    for result in sorted(results, key=ranking_key):
+        if checked_limit is not None and len(kept) >= checked_limit:
+            if cutoff is None:
+                cutoff = kept[-1].similarity_score
+            if result.similarity_score != cutoff:
+                break
+        held = wins.get(result.user_id, 0)
+        if held >= cap:
+            continue
+        wins[result.user_id] = held + 1
+        kept.append(result)
+    return kept
+
+
+class CapDefault(enum.Enum):
+    """The default of a workflow's ``max_wins_per_user``: the draw type's own cap."""
+
+    FROM_DRAW_TYPE = "from the draw type"
+
+
+FROM_DRAW_TYPE: Final = CapDefault.FROM_DRAW_TYPE
+
+
+def resolve_cap(override: int | CapDefault | None, draw_type_cap: int | None) -> int | None:
+    """The cap in force: ``override`` unless it is ``FROM_DRAW_TYPE`` (then the type's).
+
+    An explicit None lifts the draw type's cap for this call.
+    """
+    if override is FROM_DRAW_TYPE:
+        return validate_cap(draw_type_cap)
+    return validate_cap(override)
+
+
+def validate_cap(max_wins_per_user: object) -> int | None:
+    """A winner cap: None, or an int >= 1; ``ValidationError`` naming anything else."""
+    if max_wins_per_user is None:
+        return None
+    if (
+        isinstance(max_wins_per_user, bool)
+        or not isinstance(max_wins_per_user, int)
+        or max_wins_per_user < 1
+    ):
+        raise ValidationError(
+            f"max_wins_per_user must be None or an int >= 1, got {max_wins_per_user!r}"
+        )
+    return int(max_wins_per_user)
+
+
+__all__ = [
+    "FROM_DRAW_TYPE",
+    "CapDefault",
+    "rank_with_cap",
+    "rank_with_ties",
+    "ranking_key",
+    "resolve_cap",
+    "validate_cap",
+    "validate_limit",
+]

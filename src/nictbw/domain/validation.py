@@ -265,7 +265,22 @@ def validate_draw_type_fields(draw_type: PrizeDrawType) -> None:
         raise ValidationError(
             f"default_threshold must lie in [0, 1], got {draw_type.default_threshold!r}"
         )
+    validate_max_wins(draw_type.max_wins_per_user)
     _check_timestamps(draw_type)
+
+
+MAX_WINS_LIMIT: Final = 2**31 - 1
+
+
+def validate_max_wins(value: object) -> int | None:
+    """A per-user winner cap: None (no cap) or an int >= 1 (not a bool)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(f"max_wins_per_user must be None or an int >= 1, got {_show(value)}")
+    if value > MAX_WINS_LIMIT:
+        raise ValidationError(f"max_wins_per_user {value} is above {MAX_WINS_LIMIT}")
+    return value
 
 
 def validate_winning_value(value: object) -> str:

@@ -1,6 +1,7 @@
 """Ports: the protocols the application needs from storage, the chain, time and password
 hashing."""
 
+from nictbw.ports.beacon import RandomnessBeacon
 from nictbw.ports.chain import ChainPort
 from nictbw.ports.clock import Clock
 from nictbw.ports.passwords import PasswordHasher
@@ -28,6 +29,7 @@ __all__ = [
     "DrawTypeRepository",
     "InstanceRepository",
     "PasswordHasher",
+    "RandomnessBeacon",
     "UnitOfWork",
     "UserRepository",
     "WinningNumberRepository",

@@ -74,6 +74,9 @@ def _check_draw_type(row: PrizeDrawType) -> None:
     threshold = row.default_threshold
     if threshold is not None and not (0.0 <= threshold <= 1.0):
         raise ValidationError(f"prize_draw_types.default_threshold {threshold!r} is outside [0, 1]")
+    cap = row.max_wins_per_user
+    if cap is not None and cap < 1:
+        raise ValidationError(f"prize_draw_types.max_wins_per_user {cap!r} is below 1")
 
 
 def _check_snapshot(row: PrizeDrawSnapshot) -> None:
@@ -86,6 +89,12 @@ def _check_snapshot(row: PrizeDrawSnapshot) -> None:
     if row.candidate_count < 0:
         raise ValidationError(
             f"prize_draw_snapshots.candidate_count {row.candidate_count} is negative"
+        )
+    beacon = (row.beacon_chain_hash, row.beacon_public_key, row.beacon_scheme, row.beacon_round)
+    if len({value is None for value in (*beacon, row.beacon_round_at)}) != 1:
+        raise ValidationError(
+            "prize_draw_snapshots beacon fields must be all set or all null, got "
+            f"round {row.beacon_round!r} and chain {row.beacon_chain_hash!r}"
         )
 
 
@@ -262,7 +271,7 @@ class InMemoryStore:
                 "candidates_sha256",
                 "created_at",
             ),
-            datetimes=("created_at",),
+            datetimes=("created_at", "beacon_round_at"),
             checks=(_check_snapshot,),
             foreign_keys=(
                 ForeignKey("draw_type_id", self.draw_types),

@@ -323,6 +323,7 @@ def draw_type_values(draw_type: PrizeDrawType) -> dict[str, Any]:
         "description": draw_type.description,
         "algorithm_key": draw_type.algorithm_key,
         "default_threshold": draw_type.default_threshold,
+        "max_wins_per_user": draw_type.max_wins_per_user,
         "created_at": draw_type.created_at,
         "updated_at": draw_type.updated_at,
     }
@@ -336,6 +337,7 @@ def draw_type_from_row(row: RowMapping) -> PrizeDrawType:
         description=row["description"],
         algorithm_key=row["algorithm_key"],
         default_threshold=row["default_threshold"],
+        max_wins_per_user=row["max_wins_per_user"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )

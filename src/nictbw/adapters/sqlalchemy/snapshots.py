@@ -22,6 +22,11 @@ def _snapshot_values(snapshot: PrizeDrawSnapshot) -> dict[str, Any]:
         "candidate_count": snapshot.candidate_count,
         "candidates_sha256": snapshot.candidates_sha256,
         "created_at": snapshot.created_at,
+        "beacon_chain_hash": snapshot.beacon_chain_hash,
+        "beacon_public_key": snapshot.beacon_public_key,
+        "beacon_scheme": snapshot.beacon_scheme,
+        "beacon_round": snapshot.beacon_round,
+        "beacon_round_at": snapshot.beacon_round_at,
     }
 
 
@@ -34,6 +39,11 @@ def _snapshot_from_row(row: RowMapping) -> PrizeDrawSnapshot:
         candidate_count=row["candidate_count"],
         candidates_sha256=row["candidates_sha256"],
         created_at=row["created_at"],
+        beacon_chain_hash=row["beacon_chain_hash"],
+        beacon_public_key=row["beacon_public_key"],
+        beacon_scheme=row["beacon_scheme"],
+        beacon_round=row["beacon_round"],
+        beacon_round_at=row["beacon_round_at"],
     )
 
 

@@ -227,9 +227,14 @@ prize_draw_types = Table(
     Column("algorithm_key", String(100), nullable=False),
     Column("default_threshold", Double, nullable=True),
     *_timestamps(),
+    Column("max_wins_per_user", Integer, nullable=True),
     CheckConstraint(
         "default_threshold IS NULL OR (default_threshold >= 0 AND default_threshold <= 1)",
         name="default_threshold_in_unit_interval",
+    ),
+    CheckConstraint(
+        "max_wins_per_user IS NULL OR max_wins_per_user >= 1",
+        name="max_wins_per_user_positive",
     ),
 )
 
@@ -271,7 +276,19 @@ prize_draw_snapshots = Table(
     Column("candidate_count", Integer, nullable=False),
     Column("candidates_sha256", String(64), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("beacon_chain_hash", String(64), nullable=True),
+    Column("beacon_public_key", String(192), nullable=True),
+    Column("beacon_scheme", String(64), nullable=True),
+    Column("beacon_round", BigInteger, nullable=True),
+    Column("beacon_round_at", UTCDateTime(), nullable=True),
     _one_of("scope", SnapshotScope, name="scope_known"),
+    CheckConstraint(
+        "(beacon_round IS NULL) = (beacon_chain_hash IS NULL) "
+        "AND (beacon_round IS NULL) = (beacon_public_key IS NULL) "
+        "AND (beacon_round IS NULL) = (beacon_scheme IS NULL) "
+        "AND (beacon_round IS NULL) = (beacon_round_at IS NULL)",
+        name="beacon_all_or_none",
+    ),
     CheckConstraint(
         f"(scope = '{SnapshotScope.ATTENDANCE}') = (attendance_definition_id IS NOT NULL)",
         name="attendance_scope_has_definition",

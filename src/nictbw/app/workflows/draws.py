@@ -29,7 +29,14 @@ from nictbw.domain.entities import (
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.outcomes import DrawOutcome
-from nictbw.domain.ranking import rank_with_ties, validate_limit
+from nictbw.domain.ranking import (
+    FROM_DRAW_TYPE,
+    CapDefault,
+    rank_with_cap,
+    ranking_key,
+    resolve_cap,
+    validate_limit,
+)
 from nictbw.domain.scoring import AlgorithmRegistry, ScoringAlgorithm
 from nictbw.ports import Clock, UnitOfWork
 
@@ -236,13 +243,14 @@ def _ranked_draw(
     pool: Sequence[DrawCandidate],
     limit: int | None,
     what: str,
+    cap: int | None = None,
 ) -> DrawOutcome:
     """Evaluate and store every eligible candidate of ``pool``; rank the results (only
-    wins with a threshold) into a ``DrawOutcome``.
+    wins with a threshold, at most ``cap`` per user) into a ``DrawOutcome``.
 
     With a ``limit`` the ranking is cut after every batch: a result below the cutoff of
-    the first ``limit`` (ties kept) can never rise above it, so memory stays bounded by
-    the limit and one batch, whatever the number of candidates.
+    the first ``limit`` (ties kept, at most ``cap`` per user) can never rise above it, so
+    memory stays bounded by the limit and one batch, whatever the number of candidates.
     """
     candidates = _eligible_only(pool, what)
     ranked: list[PrizeDrawResult] = []
@@ -256,8 +264,8 @@ def _ranked_draw(
                 else:
                     ranked.extend(r for r in results if r.outcome == OUTCOME_WIN)
                 if limit is not None:
-                    ranked = rank_with_ties(ranked, limit)
-        ranked = rank_with_ties(ranked, limit)
+                    ranked = rank_with_cap(ranked, limit, cap)
+        ranked = rank_with_cap(ranked, limit, cap)
     assert setup.winning_number is not None
     return DrawOutcome(
         ranked,
@@ -278,19 +286,22 @@ def run_bingo_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
+    max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> DrawOutcome:
     """Draw among every instance on a completed bingo line (§4.12); ranked, ties kept.
 
-    With a threshold in use only winning results are ranked; without one, all. The
-    ``DrawOutcome`` is that ranking, with the counts, threshold and winning number used.
+    With a threshold in use only winning results are ranked; without one, all. A user
+    keeps at most ``max_wins_per_user`` ranked results (default: the draw type's cap).
+    The ``DrawOutcome`` is that ranking, with the counts, threshold and winning number used.
     """
     checked_limit = validate_limit(limit, allow_none=True)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
+    cap = resolve_cap(max_wins_per_user, setup.draw_type.max_wins_per_user)
     with collector_paused():
         pool = uow.bingo_cards.completed_line_candidates(setup.now)
-        return _ranked_draw(uow, setup, pool, checked_limit, "bingo draw")
+        return _ranked_draw(uow, setup, pool, checked_limit, "bingo draw", cap)
 
 
 def run_final_attendance_prize_draw(
@@ -303,9 +314,11 @@ def run_final_attendance_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
+    max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> DrawOutcome:
     """Draw among every eligible instance of the attendance definition (§4.13).
 
+    A user keeps at most ``max_wins_per_user`` ranked results (default: the type's cap).
     Returns the ranking as a ``DrawOutcome``, like ``run_bingo_prize_draw``.
     """
     if attendance_definition_id is None:
@@ -318,11 +331,12 @@ def run_final_attendance_prize_draw(
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
+    cap = resolve_cap(max_wins_per_user, setup.draw_type.max_wins_per_user)
     if uow.definitions.get(attendance_definition_id) is None:
         raise NotFoundError(f"definition {attendance_definition_id} does not exist")
     with collector_paused():
         pool = uow.instances.candidates_for_definition(attendance_definition_id)
-        return _ranked_draw(uow, setup, pool, checked_limit, "attendance draw")
+        return _ranked_draw(uow, setup, pool, checked_limit, "attendance draw", cap)
 
 
 def select_top_prize_draw_results(
@@ -334,11 +348,17 @@ def select_top_prize_draw_results(
     include_pending: bool = True,
     with_ties: bool = False,
     clock: Clock | None = None,
+    max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> list[PrizeDrawResult]:
-    """The top ``limit`` stored results of a draw type and winning number (§4.14)."""
+    """The top ``limit`` stored results of a draw type and winning number (§4.14).
+
+    With a cap in force (``max_wins_per_user``, default the draw type's) a user keeps at
+    most that many results; the ranking reads growing prefixes until the cut is certain.
+    """
     stored = stored_draw_type(uow, draw_type)
     checked_limit = validate_limit(limit, allow_none=False)
     assert checked_limit is not None and stored.id is not None
+    cap = resolve_cap(max_wins_per_user, stored.max_wins_per_user)
     now: datetime = now_from(clock)
     number = resolve_winning_number(uow, stored, winning_number, now)
     if number is None or number.id is None:
@@ -346,10 +366,43 @@ def select_top_prize_draw_results(
             f"draw type '{stored.internal_name}' has no winning number in effect "
             f"at {now.isoformat()}"
         )
-    return uow.draw_results.top(
-        stored.id,
-        number.id,
-        limit=checked_limit,
-        include_pending=include_pending,
-        with_ties=with_ties,
+    if cap is None:
+        return uow.draw_results.top(
+            stored.id,
+            number.id,
+            limit=checked_limit,
+            include_pending=include_pending,
+            with_ties=with_ties,
+        )
+    return _top_with_cap(
+        uow, stored.id, number.id, checked_limit, cap, include_pending, with_ties=with_ties
     )
+
+
+def _top_with_cap(
+    uow: UnitOfWork,
+    draw_type_id: int,
+    number_id: int,
+    limit: int,
+    cap: int,
+    include_pending: bool,
+    *,
+    with_ties: bool,
+) -> list[PrizeDrawResult]:
+    """The capped top ``limit``: read the top ``n`` (ties kept), widen ``n`` until the
+    capped ranking of that prefix holds ``limit`` results or the prefix is everything.
+
+    A prefix ending on a score boundary contains every result that could rank before
+    the capped cutoff, so its capped ranking is the ranking of all results.
+    """
+    size = limit
+    while True:
+        prefix = uow.draw_results.top(
+            draw_type_id, number_id, limit=size, include_pending=include_pending, with_ties=True
+        )
+        ranked = rank_with_cap(prefix, limit, cap)
+        if len(ranked) >= limit or len(prefix) < size:
+            break
+        size *= 4
+    ranked.sort(key=ranking_key)
+    return ranked if with_ties else ranked[:limit]

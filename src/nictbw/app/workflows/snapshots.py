@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from itertools import islice
 
 from nictbw.app.workflows.common import (
@@ -43,7 +44,24 @@ def snapshot_prize_draw(
     definition. Run it before the winning number is submitted: a later export carries
     the snapshot, and ``verify`` proves the draw used exactly this set.
     """
-    now = now_from(clock)
+    results, snapshot = prepare_snapshot(
+        uow, draw_type, attendance_definition_id, registry, now_from(clock)
+    )
+    store_snapshot(uow, results, snapshot)
+    return snapshot
+
+
+def prepare_snapshot(
+    uow: UnitOfWork,
+    draw_type: PrizeDrawType,
+    attendance_definition_id: int | None,
+    registry: AlgorithmRegistry | None,
+    now: datetime,
+) -> tuple[list[PrizeDrawResult], PrizeDrawSnapshot]:
+    """Read and check a draw's candidates; build their pending results and the snapshot.
+
+    Writes nothing: :func:`store_snapshot` does.
+    """
     stored = stored_draw_type(uow, draw_type)
     assert stored.id is not None
     algorithm = PrizeDrawEngine(registry_or_default(registry)).algorithm(stored.algorithm_key)
@@ -92,9 +110,15 @@ def snapshot_prize_draw(
         ),
         created_at=now,
     )
+    return results, snapshot
+
+
+def store_snapshot(
+    uow: UnitOfWork, results: list[PrizeDrawResult], snapshot: PrizeDrawSnapshot
+) -> None:
+    """Store the pending results (in chunks) and the snapshot row, atomically."""
     with atomic(uow):
         iterator = iter(results)
         while chunk := list(islice(iterator, CHUNK)):
             uow.draw_results.upsert_many(chunk)
         uow.draw_snapshots.add(snapshot)
-    return snapshot
