@@ -11,7 +11,6 @@ else is a ``BeaconError``. A round the relay does not have yet (404/425 for a ro
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -21,11 +20,11 @@ from typing import Any, Final, Self
 
 import httpx
 
-from nictbw.ports.clock import SystemClock
 from nictbw.domain.beacon import BeaconInfo, BeaconRound, hex_bytes, verify_beacon
 from nictbw.domain.errors import BeaconError, BeaconRoundNotPublishedError, ValidationError
+from nictbw.domain.jsontext import loads_bounded
 from nictbw.ports.beacon import RandomnessBeacon
-from nictbw.ports.clock import Clock
+from nictbw.ports.clock import Clock, SystemClock
 
 logger = logging.getLogger("nictbw.beacon")
 
@@ -33,6 +32,8 @@ DEFAULT_BASE_URL: Final = "https://api.drand.sh"
 RETRY_STATUSES: Final = frozenset({502, 503, 504})
 NOT_YET_STATUSES: Final = frozenset({404, 425})
 MAX_RESPONSE_BYTES: Final = 64 * 1024
+MAX_JSON_DEPTH: Final = 16
+"""A drand answer is a flat object; anything nested deeper is refused unparsed."""
 _JITTER: Final = 0.1
 
 
@@ -170,7 +171,7 @@ class DrandBeacon(RandomnessBeacon):
             text = body[:200].decode("utf-8", "replace")
             raise BeaconError(f"GET {url} answered {status}; body: {text!r}")
         try:
-            data = json.loads(body)
+            data = loads_bounded(body, max_depth=MAX_JSON_DEPTH)
         except (ValueError, UnicodeDecodeError) as exc:
             raise BeaconError(f"GET {url} answered malformed JSON: {exc}") from exc
         if not isinstance(data, dict):

@@ -35,6 +35,7 @@ from attrs import frozen
 
 from nictbw.adapters.chain.common import DEFAULT_APP, DEFAULT_IMAGE, default_image, read_upload
 from nictbw.domain.errors import ChainError, ValidationError
+from nictbw.domain.jsontext import loads_bounded
 from nictbw.domain.redaction import mask_url, redact
 from nictbw.ports.chain import ChainPort
 
@@ -68,26 +69,6 @@ def _segment(value: str) -> str:
     if value in (".", ".."):
         return "%2E" * len(value)
     return quote(value, safe="")
-
-
-def _json_depth(data: Any) -> int:
-    """How deeply arrays and objects nest in ``data`` (a scalar is 0), without recursion."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(data, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Any = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        depth += 1
-        deepest = max(deepest, depth)
-        if depth > MAX_JSON_DEPTH:
-            return depth
-        stack.extend((child, depth) for child in children)
-    return deepest
 
 
 @frozen
@@ -353,7 +334,7 @@ class HttpChainClient(ChainPort):
         detail = problem
         if detail is None:
             try:
-                data = json.loads(answer.content[:_ERROR_TEXT_BYTES])
+                data = loads_bounded(answer.content[:_ERROR_TEXT_BYTES], max_depth=MAX_JSON_DEPTH)
             except (ValueError, RecursionError):
                 data = None
             if isinstance(data, dict):
@@ -529,13 +510,11 @@ class HttpChainClient(ChainPort):
 
     def _json(self, call: _Call, answer: _Answer, method: str, url: str, expected: type[T]) -> T:
         try:
-            data = json.loads(answer.content)
+            data = loads_bounded(answer.content, max_depth=MAX_JSON_DEPTH)
+        except ValidationError as exc:
+            raise self._status_error(call, method, url, answer, str(exc)) from None
         except (ValueError, RecursionError):
             raise self._status_error(call, method, url, answer, "the body is not JSON") from None
-        if _json_depth(data) > MAX_JSON_DEPTH:
-            raise self._status_error(
-                call, method, url, answer, f"the JSON nests deeper than {MAX_JSON_DEPTH} levels"
-            )
         if not isinstance(data, expected):
             kind = "an object" if expected is dict else "an array"
             raise self._status_error(
