@@ -36,6 +36,7 @@ from nictbw.domain.entities import (
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.timeutil import ensure_utc
+from nictbw.domain.values import INT64_MAX, check_int_range, check_lookup_keys
 from nictbw.ports.repositories import (
     AdminRepository,
     BingoCardRepository,
@@ -93,6 +94,7 @@ class InMemoryUserRepository(UserRepository):
 
     def get_many(self, ids: Collection[int]) -> dict[int, User]:
         """Copies of the stored users among ``ids``, by id."""
+        check_lookup_keys(ids, "user id")
         return _by_id(self._tx.tables().users.read_many(ids))
 
     def list(self) -> builtins.list[User]:
@@ -181,6 +183,7 @@ class InMemoryDefinitionRepository(DefinitionRepository):
 
     def get_many(self, ids: Collection[int]) -> dict[int, NFTDefinition]:
         """Copies of the stored definitions among ``ids``, by id."""
+        check_lookup_keys(ids, "definition id")
         return _by_id(self._tx.tables().definitions.read_many(ids))
 
     def list(self) -> builtins.list[NFTDefinition]:
@@ -195,6 +198,7 @@ class InMemoryDefinitionRepository(DefinitionRepository):
 
     def get_many_by_prefix(self, prefixes: Collection[str]) -> dict[str, NFTDefinition]:
         """The stored definitions among ``prefixes``, by prefix."""
+        check_lookup_keys(prefixes, "prefix")
         table = self._tx.tables().definitions
         found: dict[str, NFTDefinition] = {}
         for prefix in prefixes:
@@ -219,6 +223,7 @@ class InMemoryDefinitionRepository(DefinitionRepository):
         """Add ``count`` to ``minted_count`` (capped by ``max_supply`` if enforced); old value."""
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise ValidationError(f"serial count {count!r} must be an int >= 0")
+        check_lookup_keys((definition_id, count), "reserve_serials argument")
         with self._tx.statement() as journal:
             table = self._tx.store.definitions
             stored = table.rows.get(definition_id)
@@ -265,6 +270,7 @@ class InMemoryInstanceRepository(InstanceRepository):
 
     def get_many(self, ids: Collection[int]) -> dict[int, NFTInstance]:
         """Copies of the stored instances among ``ids``, by id."""
+        check_lookup_keys(ids, "instance id")
         return _by_id(self._tx.tables().instances.read_many(ids))
 
     def list(self) -> builtins.list[NFTInstance]:
@@ -293,8 +299,13 @@ class InMemoryInstanceRepository(InstanceRepository):
         """Every instance whose origin is among ``origins``, ascending id."""
         return self._list_by("nft_origin", origins)
 
+    def list_by_origin_keys(self, keys: Collection[str]) -> builtins.list[NFTInstance]:
+        """Every instance whose origin key (trimmed, lower-cased) is among ``keys``."""
+        return self._list_by("origin_key", keys)
+
     def existing_unique_ids(self, candidates: Collection[str]) -> set[str]:
         """The candidates already used as ``unique_instance_id``."""
+        check_lookup_keys(candidates, "unique_instance_id")
         owners = self._tx.tables().instances.owners("unique_instance_id")
         return {candidate for candidate in candidates if candidate in owners}
 
@@ -600,6 +611,7 @@ class InMemoryDrawResultRepository(DrawResultRepository):
         """Scored results by similarity desc, instance id, id; the first ``limit`` (+ ties)."""
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise ValidationError(f"limit {limit!r} must be an int >= 1")
+        check_int_range(limit, "limit", minimum=1, maximum=INT64_MAX)
         table = self._tx.tables().draw_results
         rows = table.rows
         scored = [

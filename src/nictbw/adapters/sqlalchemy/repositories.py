@@ -28,6 +28,7 @@ from sqlalchemy import (
     Integer,
     RowMapping,
     Select,
+    String,
     Table,
     and_,
     any_,
@@ -47,6 +48,7 @@ from sqlalchemy.types import ARRAY, TypeDecorator
 
 from nictbw.adapters.sqlalchemy.errors import translate_error
 from nictbw.adapters.sqlalchemy.tables import (
+    ORIGIN_KEY,
     SCORED_RESULT_KEY,
     UNSCORED_RESULT_KEY,
     admins,
@@ -80,6 +82,7 @@ from nictbw.domain.entities import (
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.timeutil import ensure_utc
+from nictbw.domain.values import INT64_MAX, check_int_range, check_lookup_key, check_lookup_keys
 from nictbw.ports.repositories import (
     AdminRepository,
     BingoCardRepository,
@@ -123,7 +126,13 @@ class SqlRepository:
         self._in_atomic = False
 
     def _rows(self, statement: Executable, params: Params = None) -> Sequence[RowMapping]:
-        """Run a read and return its rows as mappings."""
+        """Run a read and return its rows as mappings.
+
+        Keys no backend could hold (see :func:`~nictbw.domain.values.check_lookup_key`)
+        are refused before the statement is sent.
+        """
+        if isinstance(params, Mapping):
+            check_lookup_keys(params.values())
         try:
             return self._connection().execute(statement, params).mappings().all()
         except StatementError as exc:
@@ -319,6 +328,7 @@ class SqlRepository:
 
     def _keys(self, keys: Sequence[Any]) -> dict[str, Any]:
         """The parameters of :meth:`_among` for ``keys``."""
+        check_lookup_keys(keys)
         if self._connection().dialect.name == "postgresql":
             return {"keys": list(keys)}
         return {"keys": json.dumps(list(keys))}
@@ -383,6 +393,28 @@ def _among_keys(dialect_name: str, column: Column[Any]) -> ColumnElement[bool]:
 def _select_among(dialect_name: str, table: Table, column: str) -> Select[Any]:
     """``SELECT * FROM table WHERE column`` among ``:keys`` (see ``SqlRepository._among``)."""
     return select(table).where(_among_keys(dialect_name, table.c[column]))
+
+
+# -- instances by origin key (draw-number collisions) ----------------------------------
+
+
+@functools.cache
+def _select_by_origin_keys(dialect_name: str) -> Select[Any]:
+    """``SELECT * FROM nft_instances WHERE lower(trim(nft_origin))`` among ``:keys``.
+
+    ``ORIGIN_KEY`` is :func:`nictbw.domain.scoring.origin_key` in SQL (origins are ASCII,
+    so both lower-case alike); the index ``ix_nft_instances_origin_key`` serves it. The
+    keys are bound as in ``SqlRepository._among``: one parameter however many keys.
+    """
+    key = ORIGIN_KEY
+    if dialect_name == "postgresql":
+        condition = key == any_(bindparam("keys", type_=ARRAY(String())))
+    else:
+        keys: Select[Any] = select(literal_column("value")).select_from(
+            func.json_each(bindparam("keys"))
+        )
+        condition = key.in_(keys)
+    return select(nft_instances).where(condition).order_by(nft_instances.c.id)
 
 
 # -- statements sent to the driver as text ---------------------------------------------
@@ -675,6 +707,7 @@ class SqlAdminRepository(SqlRepository, AdminRepository):
         normalized = normalize_email(email)
         if normalized is None:
             return None
+        check_lookup_key(normalized, "email")
         row = self._one(select(admins).where(admins.c.email == normalized))
         return None if row is None else _admin_from_row(row)
 
@@ -795,6 +828,7 @@ class SqlDefinitionRepository(SqlRepository, DefinitionRepository):
         """One conditional ``UPDATE ... RETURNING``; the old ``minted_count`` or ``None``."""
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValidationError(f"serial count must be an int >= 0, got {count!r}")
+        check_lookup_keys((definition_id, count), "reserve_serials argument")
         table = nft_definitions
         statement = update(table).where(table.c.id == definition_id)
         if enforce_supply:
@@ -953,6 +987,18 @@ class SqlInstanceRepository(SqlRepository, InstanceRepository):
         """Every instance whose origin is among ``origins``, ascending id."""
         return self._where_in("nft_origin", origins)
 
+    def list_by_origin_keys(self, keys: Collection[str]) -> builtins.list[NFTInstance]:
+        """Every instance whose ``lower(trim(nft_origin))`` is among ``keys``, one query
+        per chunk, ascending id."""
+        statement = _select_by_origin_keys(self._connection().dialect.name)
+        found: builtins.list[NFTInstance] = []
+        for chunk in chunked(_distinct(keys), self.chunk_size):
+            found.extend(
+                _instance_from_row(row) for row in self._rows(statement, self._keys(chunk))
+            )
+        found.sort(key=lambda instance: instance.id or 0)
+        return found
+
     def existing_unique_ids(self, candidates: Collection[str]) -> set[str]:
         """The members of ``candidates`` already used, one query per chunk."""
         column = nft_instances.c.unique_instance_id
@@ -966,6 +1012,7 @@ class SqlInstanceRepository(SqlRepository, InstanceRepository):
 
     def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
         """Draw candidates for every instance of the definition (one query), ascending id."""
+        check_lookup_key(definition_id, "definition id")
         statement = (
             select(*_CANDIDATE_COLUMNS)
             .where(nft_instances.c.definition_id == definition_id)
@@ -1281,6 +1328,7 @@ class SqlDrawTypeRepository(SqlRepository, DrawTypeRepository):
 
     def get_by_internal_name(self, internal_name: str) -> PrizeDrawType | None:
         """Lookup by exact, case-sensitive internal name."""
+        check_lookup_key(internal_name, "internal_name")
         statement = select(prize_draw_types).where(
             prize_draw_types.c.internal_name == internal_name
         )
@@ -1339,6 +1387,7 @@ class SqlWinningNumberRepository(SqlRepository, WinningNumberRepository):
 
     def list_for_draw_type(self, draw_type_id: int) -> builtins.list[PrizeDrawWinningNumber]:
         """The draw type's winning numbers, ascending id."""
+        check_lookup_key(draw_type_id, "draw type id")
         table = prize_draw_winning_numbers
         statement = select(table).where(table.c.draw_type_id == draw_type_id).order_by(table.c.id)
         return [_winning_number_from_row(row) for row in self._rows(statement)]
@@ -1346,6 +1395,7 @@ class SqlWinningNumberRepository(SqlRepository, WinningNumberRepository):
     def latest_in_effect(self, draw_type_id: int, at: datetime) -> PrizeDrawWinningNumber | None:
         """In effect at ``at`` (half-open window), newest ``created_at``, then highest id."""
         moment = ensure_utc(at, "at")
+        check_lookup_key(draw_type_id, "draw type id")
         table = prize_draw_winning_numbers
         statement = (
             select(table)
@@ -1453,6 +1503,7 @@ class SqlDrawResultRepository(SqlRepository, DrawResultRepository):
         self, draw_type_id: int, winning_number_id: int | None = None
     ) -> builtins.list[PrizeDrawResult]:
         """Results of the draw type, ascending id; of ``winning_number_id`` only when given."""
+        check_lookup_keys((draw_type_id, winning_number_id), "id")
         table = prize_draw_results
         statement = select(table).where(table.c.draw_type_id == draw_type_id)
         if winning_number_id is not None:
@@ -1505,6 +1556,8 @@ class SqlDrawResultRepository(SqlRepository, DrawResultRepository):
         with ties every result scoring at least the ``limit``-th."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValidationError(f"limit must be an int >= 1, got {limit!r}")
+        check_lookup_keys((draw_type_id, winning_number_id), "id")
+        check_int_range(limit, "limit", minimum=1, maximum=INT64_MAX)
         table = prize_draw_results
         statement = select(table).where(
             *_scored_results(table, draw_type_id, winning_number_id, include_pending)
