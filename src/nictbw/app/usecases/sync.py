@@ -14,7 +14,11 @@ from nictbw.app.usecases.common import (
     rng_or_none,
     stored_user,
 )
-from nictbw.app.usecases.issuance import draw_checked_unique_ids, store_new_instances
+from nictbw.app.usecases.issuance import (
+    draw_checked_unique_ids,
+    refuse_colliding_origins,
+    store_new_instances,
+)
 from nictbw.domain.bingo import earliest_issued
 from nictbw.domain.chain_payload import ParsedNFT, parse_nft_payloads
 from nictbw.domain.entities import (
@@ -55,6 +59,7 @@ class _Sync:
         self.created: list[tuple[int, NFTInstance]] = []
         self.gains: list[tuple[int, NFTInstance, bool]] = []
         self.definitions_created: list[str] = []
+        self.new_origins: list[str] = []
         self.warnings: list[SyncNote] = []
         self.counts: Counter[str] = Counter()
         self.transferred = 0
@@ -119,6 +124,7 @@ class _Sync:
             )
             if adopter is not None:
                 adopter.nft_origin = item.origin
+                self.new_origins.append(item.origin)
                 _apply_fields(adopter, item.instance_fields)
                 assert adopter.id is not None
                 self.changed[adopter.id] = adopter
@@ -145,6 +151,7 @@ class _Sync:
                     **fields,
                 )
                 self.mine.append(instance)
+                self.new_origins.append(item.origin)
                 self.created.append((item.index, instance))
                 self.gains.append((item.index, instance, True))
                 outcome = "created"
@@ -202,6 +209,7 @@ def sync_nft_instances_from_chain(
         for item in parsed.items:
             run.apply(item)
         run.transfer_missing(parsed.found_origins)
+        refuse_colliding_origins(uow, run.new_origins)
 
         bingo = BingoBatch(uow, [run.user_id], now)
         layout_rng = rng if rng is not None else random.Random()
