@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nictbw.domain.entities import Admin, PrizeDrawWinningNumber, User
 from nictbw.domain.errors import ChainError, ConflictError, ValidationError
-from nictbw.domain.values import STORABLE_MAX
+from nictbw.domain.values import STORABLE_MAX, refused_character
 from nictbw.workflows import (
     Grant,
     bingo_cards_json,
@@ -457,3 +459,25 @@ def test_list_by_origin_keys_finds_every_spelling(world: World) -> None:
     with world.factory() as uow:
         found = uow.instances.list_by_origin_keys(["mixed", "absent"])
     assert [instance.nft_origin for instance in found] == [" MiXed "]
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(key=st.text(max_size=12) | st.integers(min_value=-(2**80), max_value=2**80))
+def test_every_backend_answers_a_lookup_as_the_rule_says(world: World, key: object) -> None:
+    if isinstance(key, int):
+        refused = not -(2**31) <= key <= 2**31 - 1
+        lookup = "get"
+    else:
+        assert isinstance(key, str)
+        refused = refused_character(key) is not None
+        lookup = "get_by_in_app_id"
+    with world.factory() as uow:
+        if refused:
+            with pytest.raises(ValidationError):
+                getattr(uow.users, lookup)(key)
+        else:
+            assert getattr(uow.users, lookup)(key) is None
