@@ -26,6 +26,7 @@ from nictbw.domain.entities import (
 )
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.timeutil import ensure_utc
+from nictbw.domain.values import is_storable_utc
 
 CARD_CELL_COUNT = 9
 OUTER_POSITIONS: tuple[int, ...] = (0, 1, 2, 3, 5, 6, 7, 8)
@@ -59,6 +60,20 @@ def _utc_now(now: datetime) -> datetime:
     if value is None:
         raise ValidationError("now must be a datetime, got None")
     return value
+
+
+def card_expiry(issued_at: datetime, lifetime_seconds: int, prefix: str) -> datetime:
+    """``issued_at`` + the lifetime; ``ValidationError`` when that leaves the storable range."""
+    try:
+        expiry = issued_at + timedelta(seconds=lifetime_seconds)
+    except OverflowError:
+        expiry = None
+    if expiry is None or not is_storable_utc(expiry):
+        raise ValidationError(
+            f"a card centred on '{prefix}' issued at {issued_at.isoformat()} with a lifetime "
+            f"of {lifetime_seconds} seconds would expire beyond the storable range"
+        )
+    return expiry
 
 
 def bingo_candidate_ids(
@@ -157,7 +172,7 @@ def layout_card(
 
     expiry = None
     if center.card_lifetime_seconds is not None:
-        expiry = at + timedelta(seconds=center.card_lifetime_seconds)
+        expiry = card_expiry(at, center.card_lifetime_seconds, center.prefix)
     card = BingoCard(
         user_id=user_id,
         center_definition_id=center.id,

@@ -18,6 +18,12 @@ from nictbw.domain.entities import NFTDefinition, SyncNote
 from nictbw.domain.errors import ChainError, ValidationError
 from nictbw.domain.messages import shown as _show
 from nictbw.domain.validation import ORIGIN_MAX_LENGTH, PREFIX_MAX_LENGTH
+from nictbw.domain.values import (
+    check_characters,
+    describe_character,
+    is_storable_utc,
+    refused_character,
+)
 
 SKIP_NOT_AN_OBJECT: Final = "not an object"
 SKIP_NO_ORIGIN: Final = "no origin"
@@ -68,6 +74,8 @@ INSTANCE_COLUMNS: Final[Mapping[str, int | None]] = {
     "token_id": 255,
 }
 NOT_BLANK_DEFINITION_FIELDS: Final = frozenset({"shared_key", "name", "nft_type"})
+FREE_TEXT_FIELDS: Final = frozenset({"description"})
+"""Fields that may hold tab and line breaks; no other control character is read anywhere."""
 
 
 @frozen
@@ -120,16 +128,22 @@ def _is_blank(value: str) -> bool:
 
 
 def is_valid_prefix(value: object) -> TypeGuard[str]:
-    """§2.3: a non-empty string of at most 100 characters without whitespace."""
+    """§2.3: a non-empty string of at most 100 characters without whitespace or control
+    characters."""
     return (
         isinstance(value, str)
         and 0 < len(value) <= PREFIX_MAX_LENGTH
         and not any(ch.isspace() for ch in value)
+        and refused_character(value) is None
     )
 
 
 def _origin_problem(origin: str) -> bool:
-    return not origin.isascii() or len(origin) > ORIGIN_MAX_LENGTH or "\x00" in origin
+    return (
+        not origin.isascii()
+        or len(origin) > ORIGIN_MAX_LENGTH
+        or refused_character(origin) is not None
+    )
 
 
 class _ItemReader:
@@ -162,8 +176,11 @@ class _ItemReader:
                 continue
             if skip is not None and skip(value):
                 continue
-            if "\x00" in value:
-                self.warn(f"{target}: {key} {_show(value)} contains a NUL character; ignored")
+            char = refused_character(value, free_text=target in FREE_TEXT_FIELDS)
+            if char is not None:
+                self.warn(
+                    f"{target}: {key} {_show(value)} contains {describe_character(char)}; ignored"
+                )
                 continue
             if not_blank and _is_blank(value):
                 self.warn(f"{target}: {key} {_show(value)} is blank; ignored")
@@ -218,7 +235,8 @@ def _chain_int(value: object) -> int | None:
 def parse_chain_timestamp(value: object) -> datetime | None:
     """§8.2: a string, trimmed, trailing ``Z`` read as UTC, ISO-8601, naive read as UTC.
 
-    Returns the aware UTC datetime, or None for anything else (numbers included).
+    Returns the aware UTC datetime, or None for anything else (numbers included, and
+    instants outside the storable range of :mod:`nictbw.domain.values`).
     """
     if not isinstance(value, str):
         return None
@@ -228,10 +246,11 @@ def parse_chain_timestamp(value: object) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text)
         if parsed.tzinfo is None or parsed.utcoffset() is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+            parsed = parsed.replace(tzinfo=UTC)
+        utc = parsed.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
+    return utc if is_storable_utc(utc) else None
 
 
 def _metadata_dict(reader: _ItemReader) -> dict[str, Any]:
@@ -415,6 +434,7 @@ def _mint_text(key: str, value: object, max_len: int | None) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValidationError(f"chain_metadata {key} must be a string, got {_show(value)}")
+    check_characters(value, f"chain_metadata {key}")
     if max_len is not None and len(value) > max_len:
         raise ValidationError(
             f"chain_metadata {key} {_show(value)} is {len(value)} characters, longer than {max_len}"

@@ -12,6 +12,7 @@ from typing import Final
 
 from nictbw.domain.entities import PrizeDrawResult
 from nictbw.domain.errors import ValidationError
+from nictbw.domain.values import INT64_MAX, check_int_range
 
 
 def validate_limit(limit: object, *, allow_none: bool) -> int | None:
@@ -27,6 +28,7 @@ def validate_limit(limit: object, *, allow_none: bool) -> int | None:
         raise ValidationError(f"limit must be an int >= 1, got {type(limit).__name__} {limit!r}")
     if limit < 1:
         raise ValidationError(f"limit must be an int >= 1, got {limit!r}")
+    check_int_range(limit, "limit", minimum=1, maximum=INT64_MAX)
     return int(limit)
 
 

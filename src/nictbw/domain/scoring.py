@@ -68,6 +68,16 @@ def derive_draw_number(origin: object) -> str:
     return _normalise(origin, "origin")
 
 
+def origin_key(origin: str) -> str:
+    """The key under which two stored origins collide: trimmed of spaces, lower-cased.
+
+    For every valid origin (ASCII, no control characters, so no whitespace but spaces)
+    this is its draw number; unlike :func:`derive_draw_number` it never raises, so it can
+    key stored values, and it is exactly what SQL computes as ``lower(trim(nft_origin))``.
+    """
+    return origin.strip(" ").lower()
+
+
 def normalize_winning_value(value: object) -> str:
     """A winning value normalised exactly like a draw number (§7.2)."""
     return _normalise(value, "winning value")
@@ -294,6 +304,7 @@ __all__ = [
     "derive_draw_number",
     "new_default_registry",
     "normalize_winning_value",
+    "origin_key",
     "score_for_difference",
     "sha256_hex_proximity",
     "sha256_hex_proximity_many",

@@ -5,17 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from nictbw.domain.errors import ValidationError
+from nictbw.domain.values import to_storable_utc
 
 
 def ensure_utc(value: datetime | None, name: str = "datetime") -> datetime | None:
-    """Return ``value`` converted to UTC; a naive datetime is a ``ValidationError``."""
+    """Return ``value`` converted to UTC; a naive datetime is a ``ValidationError``.
+
+    So is one that leaves the storable range in UTC (:func:`~nictbw.domain.values.to_storable_utc`).
+    """
     if value is None:
         return None
     if not isinstance(value, datetime):
         raise ValidationError(f"{name} must be a datetime, got {value!r}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(f"{name} {value.isoformat()} is naive; give a timezone-aware value")
-    return value.astimezone(UTC)
+    return to_storable_utc(value, name)
 
 
 def as_utc(value: datetime | None) -> datetime | None:

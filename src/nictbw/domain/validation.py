@@ -24,6 +24,7 @@ from nictbw.domain.entities import (
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.messages import shown as _show
 from nictbw.domain.timeutil import ensure_utc
+from nictbw.domain.values import INT32_MAX, check_characters, check_id, check_int_range
 
 EMAIL_MAX_LENGTH: Final = 100
 PREFIX_MAX_LENGTH: Final = 100
@@ -66,6 +67,7 @@ def check_text(
     if not isinstance(value, str):
         raise ValidationError(f"{field} must be a string, got {_show(value)}")
     _refuse_nul(value, field)
+    check_characters(value, field)
     if not_blank and _is_blank(value):
         raise ValidationError(f"{field} must not be blank, got {value!r}")
     if len(value) > max_length:
@@ -82,11 +84,12 @@ def _refuse_nul(value: str, field: str) -> None:
 
 
 def _check_free_text(value: object, field: str) -> str | None:
-    """A nullable text column without a length limit."""
+    """A nullable text column without a length limit; tab and line breaks allowed."""
     if value is None:
         return value
     if isinstance(value, str):
         _refuse_nul(value, field)
+        check_characters(value, field, free_text=True)
         return value
     raise ValidationError(f"{field} must be a string, got {_show(value)}")
 
@@ -97,14 +100,25 @@ def _check_bool(value: object, field: str) -> bool:
     return value
 
 
-def _check_int(value: object, field: str, *, minimum: int | None, nullable: bool) -> int | None:
-    """An ``int`` (never a ``bool``) of at least ``minimum``, or None when nullable."""
+def _check_int(
+    value: object,
+    field: str,
+    *,
+    minimum: int | None,
+    nullable: bool,
+    maximum: int = INT32_MAX,
+) -> int | None:
+    """An ``int`` (never a ``bool``) of at least ``minimum`` and at most ``maximum`` (the
+    width of an ``INTEGER`` column by default), or None when nullable."""
     if value is None and nullable:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(f"{field} must be an integer, got {_show(value)}")
     if minimum is not None and value < minimum:
         raise ValidationError(f"{field} must be at least {minimum}, got {value!r}")
+    check_int_range(
+        value, field, minimum=minimum if minimum is not None else -maximum - 1, maximum=maximum
+    )
     return value
 
 
@@ -148,6 +162,7 @@ def validate_email_address(value: object, field: str = "email") -> str:
             f"{field} {_show(email)} is {len(email)} characters long, "
             f"at most {EMAIL_MAX_LENGTH} allowed"
         )
+    check_characters(email, field)
     local, at, domain = email.partition("@")
     if not at or not local or not domain or "@" in domain or any(char.isspace() for char in email):
         raise ValidationError(f"{field} {_show(value)} is not an address of the form local@domain")
@@ -191,6 +206,7 @@ def validate_prefix(prefix: object) -> str:
         raise ValidationError("prefix must not be empty, got ''")
     if any(char.isspace() for char in prefix):
         raise ValidationError(f"prefix {_show(prefix)} must not contain whitespace")
+    check_characters(prefix, "prefix")
     if len(prefix) > PREFIX_MAX_LENGTH:
         raise ValidationError(
             f"prefix {_show(prefix)} is {len(prefix)} characters long, "
@@ -227,7 +243,8 @@ def validate_definition(definition: NFTDefinition) -> None:
     _check_bool(definition.bingo_random_candidate, "bingo_random_candidate")
     _check_bool(definition.is_dummy, "is_dummy")
     _check_bool(definition.is_public, "is_public")
-    _check_int(definition.created_by_admin_id, "created_by_admin_id", minimum=None, nullable=True)
+    if definition.created_by_admin_id is not None:
+        check_id(definition.created_by_admin_id, "created_by_admin_id")
     _check_timestamps(definition)
 
 
@@ -240,6 +257,7 @@ def validate_origin(origin: object, field: str = "nft_origin") -> str:
     if not origin.isascii():
         raise ValidationError(f"{field} {_show(origin)} must be ASCII")
     _refuse_nul(origin, field)
+    check_characters(origin, field)
     if len(origin) > ORIGIN_MAX_LENGTH:
         raise ValidationError(
             f"{field} {_show(origin)} is {len(origin)} characters long, "
@@ -296,6 +314,7 @@ def validate_winning_value(value: object) -> str:
     if not trimmed.isascii():
         raise ValidationError(f"winning value {_show(value)} must be ASCII")
     _refuse_nul(value, "winning value")
+    check_characters(value, "winning value")
     if len(value) > WINNING_VALUE_MAX_LENGTH:
         raise ValidationError(
             f"winning value {_show(value)} is {len(value)} characters long, "

@@ -30,7 +30,14 @@ from nictbw.domain.entities import (
 
 
 class UserRepository(Protocol):
-    """Stored users."""
+    """Stored users.
+
+    In every repository an id argument or lookup key that no backend could hold (an id
+    outside the 32-bit key range, text with a control character; see
+    :mod:`nictbw.domain.values`) raises ``ValidationError`` naming it, on every backend,
+    before any storage call; a well-formed key that is not stored gives ``None`` (or
+    leaves the answer without it).
+    """
 
     def add(self, user: User) -> User:
         """Store a new user (``ConflictError`` on a taken unique key); assigns ``id``."""
@@ -176,6 +183,13 @@ class InstanceRepository(Protocol):
 
     def list_by_origins(self, origins: Collection[str]) -> builtins.list[NFTInstance]:
         """Every instance (any user, any status) whose origin is among ``origins``, ascending id."""
+        ...
+
+    def list_by_origin_keys(self, keys: Collection[str]) -> builtins.list[NFTInstance]:
+        """Every instance (any user, any status) whose origin, trimmed of spaces and
+        lower-cased (:func:`~nictbw.domain.scoring.origin_key`), is among ``keys``;
+        ascending id, one query per chunk of keys.
+        """
         ...
 
     def existing_unique_ids(self, candidates: Collection[str]) -> set[str]:

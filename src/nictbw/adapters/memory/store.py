@@ -30,6 +30,7 @@ from nictbw.domain.entities import (
     User,
 )
 from nictbw.domain.errors import ConflictError, ValidationError
+from nictbw.domain.scoring import origin_key
 
 DEFINITION_STATUSES = frozenset(status.value for status in DefinitionStatus)
 INSTANCE_STATUSES = frozenset(status.value for status in InstanceStatus)
@@ -134,6 +135,12 @@ def _index(column: str) -> Index:
     return Index(attrgetter(column))
 
 
+def _origin_key(instance: NFTInstance) -> str | None:
+    """The collision key of an instance's origin (``lower(trim(nft_origin))`` in SQL)."""
+    origin = instance.nft_origin
+    return None if origin is None else origin_key(origin)
+
+
 class InMemoryStore:
     """The shared state of the in-memory adapter: tables, indexes, id sequences and a lock.
 
@@ -216,6 +223,7 @@ class InMemoryStore:
                 "user_id": _index("user_id"),
                 "definition_id": _index("definition_id"),
                 "nft_origin": _index("nft_origin"),
+                "origin_key": Index(_origin_key),
             },
         )
         self.bingo_cards: Table[BingoCard] = Table(

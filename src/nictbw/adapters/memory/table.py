@@ -19,6 +19,7 @@ import attrs
 
 from nictbw.domain.errors import ConflictError, NictbwError, NotFoundError, ValidationError
 from nictbw.domain.timeutil import as_utc
+from nictbw.domain.values import check_lookup_key, check_lookup_keys
 
 Journal = list[Callable[[], None]]
 
@@ -191,6 +192,7 @@ class Index:
 
     def ids(self, key: Hashable | None) -> list[int]:
         """The ids under ``key``, ascending."""
+        check_lookup_key(key)
         found = self.members.get(key) if key is not None else None
         if found is None:
             return []
@@ -202,6 +204,8 @@ class Index:
         """The ids under any of ``keys``, ascending, each once."""
         members = self.members
         ids: set[int] = set()
+        keys = list(keys)
+        check_lookup_keys(keys)
         for key in keys:
             found = members.get(key) if key is not None else None
             if found is None:
@@ -256,6 +260,7 @@ class Table(Generic[E]):
 
     def read(self, row_id: int) -> E | None:
         """A copy of the row with ``row_id``, or ``None``."""
+        check_lookup_key(row_id, "id")
         row = self.rows.get(row_id)
         return None if row is None else self.copy(row)
 
@@ -276,6 +281,7 @@ class Table(Generic[E]):
 
     def owner(self, unique: str, key: Hashable) -> int | None:
         """The id holding ``key`` in the unique key named ``unique``."""
+        check_lookup_key(key, unique)
         return self._unique_by_name[unique].owners.get(key)
 
     # -- writing -------------------------------------------------------------------------

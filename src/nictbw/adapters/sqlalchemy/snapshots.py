@@ -11,6 +11,7 @@ from nictbw.adapters.sqlalchemy.repositories import SqlRepository
 from nictbw.adapters.sqlalchemy.tables import prize_draw_snapshots
 from nictbw.domain.entities import PrizeDrawSnapshot
 from nictbw.domain.errors import ValidationError
+from nictbw.domain.values import check_lookup_key
 from nictbw.ports.repositories import DrawSnapshotRepository
 
 
@@ -59,6 +60,7 @@ class SqlDrawSnapshotRepository(SqlRepository, DrawSnapshotRepository):
 
     def get(self, snapshot_id: int) -> PrizeDrawSnapshot | None:
         """The snapshot with this id, or ``None``."""
+        check_lookup_key(snapshot_id, "snapshot id")
         table = prize_draw_snapshots
         row = self._one(select(table).where(table.c.id == snapshot_id))
         return None if row is None else _snapshot_from_row(row)
@@ -70,6 +72,7 @@ class SqlDrawSnapshotRepository(SqlRepository, DrawSnapshotRepository):
 
     def list_for_draw_type(self, draw_type_id: int) -> builtins.list[PrizeDrawSnapshot]:
         """The draw type's snapshots, ascending id."""
+        check_lookup_key(draw_type_id, "draw type id")
         table = prize_draw_snapshots
         statement = select(table).where(table.c.draw_type_id == draw_type_id).order_by(table.c.id)
         return [_snapshot_from_row(r) for r in self._rows(statement)]

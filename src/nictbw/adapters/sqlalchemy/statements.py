@@ -15,6 +15,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     Table,
     and_,
     any_,
@@ -29,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.types import ARRAY
 
 from nictbw.adapters.sqlalchemy.mapping import CANDIDATE_COLUMNS
-from nictbw.adapters.sqlalchemy.tables import bingo_cards, bingo_cells, nft_instances
+from nictbw.adapters.sqlalchemy.tables import ORIGIN_KEY, bingo_cards, bingo_cells, nft_instances
 from nictbw.domain.bingo import LINE_MASKS
 from nictbw.domain.entities import CardState, CellState
 
@@ -67,6 +68,24 @@ def among_keys(dialect_name: str, column: Column[Any]) -> ColumnElement[bool]:
 def select_among(dialect_name: str, table: Table, column: str) -> Select[Any]:
     """``SELECT * FROM table WHERE column`` among ``:keys`` (see :func:`among_keys`)."""
     return select(table).where(among_keys(dialect_name, table.c[column]))
+
+
+@functools.cache
+def select_by_origin_keys(dialect_name: str) -> Select[Any]:
+    """``SELECT * FROM nft_instances WHERE lower(trim(nft_origin))`` among ``:keys``.
+
+    ``ORIGIN_KEY`` is :func:`nictbw.domain.scoring.origin_key` in SQL (origins are ASCII,
+    so both lower-case alike); the index ``ix_nft_instances_origin_key`` serves it. The
+    keys are bound as in :func:`among_keys`: one parameter however many keys.
+    """
+    if dialect_name == "postgresql":
+        condition = any_(bindparam("keys", type_=ARRAY(String()))) == ORIGIN_KEY
+    else:
+        keys: Select[Any] = select(literal_column("value")).select_from(
+            func.json_each(bindparam("keys"))
+        )
+        condition = ORIGIN_KEY.in_(keys)
+    return select(nft_instances).where(condition).order_by(nft_instances.c.id)
 
 
 @functools.cache

@@ -16,6 +16,7 @@ from nictbw.domain.entities import (
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.scoring import DEFAULT_SCORING_REGISTRY, AlgorithmRegistry
+from nictbw.domain.values import check_id, to_storable_utc
 from nictbw.ports import Clock, UnitOfWork
 from nictbw.ports.clock import SystemClock
 
@@ -27,6 +28,7 @@ def now_from(clock: Clock | None) -> datetime:
     now = (clock or SystemClock()).now()
     if now.tzinfo is None:
         raise ValidationError(f"clock returned a naive datetime {now.isoformat()}")
+    to_storable_utc(now, "clock time")
     return now
 
 
@@ -66,7 +68,7 @@ def _stored_id(entity: object, kind: str) -> int:
         raise NotFoundError(f"{kind} {entity!r} is not stored (id is None)")
     if isinstance(entity_id, bool) or not isinstance(entity_id, int):
         raise ValidationError(f"{kind} id must be an int, got {entity_id!r}")
-    return entity_id
+    return check_id(entity_id, f"{kind} id")
 
 
 def stored_user(uow: UnitOfWork, user: User) -> User:
@@ -116,6 +118,7 @@ def resolve_winning_number(
     number_id = getattr(winning_number, "id", None)
     if number_id is None:
         raise ValidationError(f"winning number {winning_number!r} is not stored")
+    check_id(number_id, "winning number id")
     found = uow.winning_numbers.get(number_id)
     if found is None:
         raise ValidationError(f"winning number {number_id} does not exist")

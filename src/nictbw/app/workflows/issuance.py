@@ -22,6 +22,7 @@ from nictbw.domain.entities import (
     User,
 )
 from nictbw.domain.errors import ConflictError, NotFoundError, ValidationError
+from nictbw.domain.scoring import derive_draw_number, origin_key
 from nictbw.domain.validation import validate_origin
 from nictbw.ports import Clock, UnitOfWork
 
@@ -77,18 +78,50 @@ def _load_grants(
     return users, definitions
 
 
+def refuse_colliding_origins(uow: UnitOfWork, origins: Iterable[str]) -> list[NFTInstance]:
+    """Refuse new (valid) origins that give one draw number with different spellings.
+
+    ``" ABC "`` and ``"abc"`` both give the draw number ``"abc"`` (§7.1), so they may not
+    both be held: two of ``origins``, or one of them and a stored instance's origin (any
+    user, any status), that differ but share a draw number raise ``ConflictError`` naming
+    both. Equal spellings are left to the caller. Returns the stored instances sharing a
+    draw number with one of ``origins``, read with one query.
+    """
+    by_key: dict[str, str] = {}
+    for origin in origins:
+        key = derive_draw_number(origin)
+        first = by_key.setdefault(key, origin)
+        if first != origin:
+            raise ConflictError(
+                f"nft_origin {origin!r} collides with {first!r}: both give draw number {key!r}"
+            )
+    if not by_key:
+        return []
+    holders = uow.instances.list_by_origin_keys(by_key)
+    for holder in holders:
+        held = holder.nft_origin
+        if held is None:
+            continue
+        key = origin_key(held)
+        wanted = by_key.get(key)
+        if wanted is not None and held != wanted:
+            raise ConflictError(
+                f"nft_origin {wanted!r} collides with {held!r} of instance {holder.id} "
+                f"({holder.unique_instance_id}): both give draw number {key!r}"
+            )
+    return holders
+
+
 def _check_origins(uow: UnitOfWork, origins: Iterable[str | None]) -> None:
-    seen: set[str] = set()
+    seen: dict[str, None] = {}
     for origin in origins:
         if origin is None:
             continue
         if origin in seen:
             raise ConflictError(f"nft_origin '{origin}' is granted twice in one batch")
-        seen.add(origin)
-    if not seen:
-        return
-    for holder in uow.instances.list_by_origins(seen):
-        if holder.status == INSTANCE_SUCCEEDED:
+        seen[origin] = None
+    for holder in refuse_colliding_origins(uow, seen):
+        if holder.nft_origin in seen and holder.status == INSTANCE_SUCCEEDED:
             raise ConflictError(
                 f"nft_origin '{holder.nft_origin}' is already held by instance {holder.id} "
                 f"({holder.unique_instance_id})"

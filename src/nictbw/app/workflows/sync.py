@@ -17,8 +17,9 @@ from nictbw.app.workflows.common import (
     rng_or_none,
     stored_user,
 )
+from nictbw.app.workflows.issuance import refuse_colliding_origins
 from nictbw.domain.chain_payload import DEFAULT_APP, parse_nft_payloads
-from nictbw.domain.entities import NFTDefinition, SyncNote, SyncReport, User
+from nictbw.domain.entities import NFTDefinition, NFTInstance, SyncNote, SyncReport, User
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.reconcile import CREATED, UNCHANGED, UPDATED, Reconciliation, reconcile
 from nictbw.ports import ChainPort, Clock, UnitOfWork
@@ -44,6 +45,18 @@ def _store_definitions(uow: UnitOfWork, decided: Reconciliation) -> dict[int, NF
     for instance in decided.created:
         instance.definition_id = final.get(instance.definition_id, instance.definition_id)
     return by_id
+
+
+def _new_origins(decided: Reconciliation, mine: Collection[NFTInstance]) -> list[str]:
+    """Origins this sync gives the user: those of created instances and adopted ones."""
+    before = {i.id: i.nft_origin for i in mine}
+    origins = [i.nft_origin for i in decided.created if i.nft_origin is not None]
+    origins += [
+        i.nft_origin
+        for i in decided.changed
+        if i.nft_origin is not None and before.get(i.id) is None
+    ]
+    return origins
 
 
 def _trusted(trusted_apps: Collection[str] | None) -> frozenset[str]:
@@ -104,6 +117,7 @@ def sync_nft_instances_from_chain(
             now=now,
             trusted_apps=trusted,
         )
+        refuse_colliding_origins(uow, _new_origins(decided, mine))
         definitions_by_id = {d.id: d for d in definitions.values() if d.id is not None}
         definitions_by_id.update(_store_definitions(uow, decided))
 

@@ -20,6 +20,7 @@ from nictbw.domain.validation import (
     validate_user,
     validate_user_changes,
 )
+from nictbw.domain.values import refused_character
 from nictbw.ports import ChainPort, Clock, PasswordHasher, UnitOfWork
 
 BODY_LIMIT = 500
@@ -97,7 +98,12 @@ def register_user(
             body=redact(repr(answer)[: BODY_LIMIT * 4], (password,))[:BODY_LIMIT],
         )
     paymail = answer.get("paymail")
-    if not isinstance(paymail, str) or not paymail.strip() or len(paymail) > 255:
+    if (
+        not isinstance(paymail, str)
+        or not paymail.strip()
+        or len(paymail) > 255
+        or refused_character(paymail) is not None
+    ):
         raise ChainError(
             f"chain sign-up of '{checked_username}' returned an unusable paymail "
             f"{redact(repr(paymail)[: BODY_LIMIT * 4], (password,))[:BODY_LIMIT]}",

@@ -15,6 +15,7 @@ from nictbw.adapters.memory.store import InMemoryStore
 from nictbw.adapters.memory.table import E, Table
 from nictbw.adapters.memory.transaction import Transaction
 from nictbw.domain.errors import ValidationError
+from nictbw.domain.values import check_lookup_keys
 
 
 def require_new(entity: object, label: str) -> None:
@@ -63,6 +64,7 @@ class MemoryRepository(Generic[E]):
 
     def get_many(self, ids: Collection[int]) -> dict[int, E]:
         """Copies of the stored entities among ``ids``, by id."""
+        check_lookup_keys(ids, f"{self.what} id")
         return by_id(self._read().read_many(ids))
 
     def list(self) -> builtins.list[E]:

@@ -9,6 +9,7 @@ from nictbw.adapters.memory.store import InMemoryStore
 from nictbw.adapters.memory.table import Table
 from nictbw.domain.entities import NFTDefinition
 from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.values import check_lookup_keys
 from nictbw.ports.repositories import DefinitionRepository
 
 
@@ -28,6 +29,7 @@ class InMemoryDefinitionRepository(MemoryRepository[NFTDefinition], DefinitionRe
 
     def get_many_by_prefix(self, prefixes: Collection[str]) -> dict[str, NFTDefinition]:
         """The stored definitions among ``prefixes``, by prefix."""
+        check_lookup_keys(prefixes, "prefix")
         table = self._read()
         found: dict[str, NFTDefinition] = {}
         for prefix in prefixes:
@@ -52,6 +54,7 @@ class InMemoryDefinitionRepository(MemoryRepository[NFTDefinition], DefinitionRe
         """Add ``count`` to ``minted_count`` (capped by ``max_supply`` if enforced); old value."""
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise ValidationError(f"serial count {count!r} must be an int >= 0")
+        check_lookup_keys((definition_id, count), "reserve_serials argument")
         with self._tx.statement() as journal:
             table = self._tx.store.definitions
             stored = table.rows.get(definition_id)

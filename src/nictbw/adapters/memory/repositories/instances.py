@@ -9,6 +9,7 @@ from nictbw.adapters.memory.repositories.base import MemoryRepository, require_n
 from nictbw.adapters.memory.store import InMemoryStore
 from nictbw.adapters.memory.table import Table
 from nictbw.domain.entities import DrawCandidate, NFTInstance
+from nictbw.domain.values import check_lookup_keys
 from nictbw.ports.repositories import InstanceRepository
 
 
@@ -58,8 +59,13 @@ class InMemoryInstanceRepository(MemoryRepository[NFTInstance], InstanceReposito
         """Every instance whose origin is among ``origins``, ascending id."""
         return self._list_by("nft_origin", origins)
 
+    def list_by_origin_keys(self, keys: Collection[str]) -> builtins.list[NFTInstance]:
+        """Every instance whose origin key (trimmed, lower-cased) is among ``keys``."""
+        return self._list_by("origin_key", keys)
+
     def existing_unique_ids(self, candidates: Collection[str]) -> set[str]:
         """The candidates already used as ``unique_instance_id``."""
+        check_lookup_keys(candidates, "unique_instance_id")
         owners = self._tx.tables().instances.owners("unique_instance_id")
         return {candidate for candidate in candidates if candidate in owners}
 

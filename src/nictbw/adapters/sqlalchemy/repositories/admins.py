@@ -10,6 +10,7 @@ from nictbw.adapters.sqlalchemy.mapping import ADMINS
 from nictbw.adapters.sqlalchemy.repositories.base import TableRepository
 from nictbw.adapters.sqlalchemy.tables import admins
 from nictbw.domain.entities import Admin, normalize_email
+from nictbw.domain.values import check_lookup_key
 from nictbw.ports.repositories import AdminRepository
 
 
@@ -23,6 +24,7 @@ class SqlAdminRepository(TableRepository[Admin], AdminRepository):
         normalized = normalize_email(email)
         if normalized is None:
             return None
+        check_lookup_key(normalized, "email")
         row = self._one(select(admins).where(admins.c.email == normalized))
         return None if row is None else self._from_row(row)
 

@@ -35,6 +35,7 @@ from nictbw.adapters.sqlalchemy.errors import translate_error
 from nictbw.adapters.sqlalchemy.mapping import RowMapper
 from nictbw.adapters.sqlalchemy.statements import among_keys, select_all, select_among, select_by
 from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.values import check_lookup_keys
 
 DEFAULT_CHUNK_SIZE: Final = 1000
 """Keys per lookup statement and rows per bulk statement."""
@@ -63,7 +64,13 @@ class SqlRepository:
         self._in_atomic = False
 
     def _rows(self, statement: Executable, params: Params = None) -> Sequence[RowMapping]:
-        """Run a read and return its rows as mappings."""
+        """Run a read and return its rows as mappings.
+
+        Keys no backend could hold (see :func:`~nictbw.domain.values.check_lookup_key`)
+        are refused before the statement is sent.
+        """
+        if isinstance(params, Mapping):
+            check_lookup_keys(params.values())
         try:
             return self._connection().execute(statement, params).mappings().all()
         except StatementError as exc:
@@ -254,6 +261,7 @@ class SqlRepository:
 
     def _keys(self, keys: Sequence[Any]) -> dict[str, Any]:
         """The parameters of :meth:`_among` for ``keys``."""
+        check_lookup_keys(keys)
         if self._connection().dialect.name == "postgresql":
             return {"keys": list(keys)}
         return {"keys": json.dumps(list(keys))}

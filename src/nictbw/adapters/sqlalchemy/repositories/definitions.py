@@ -14,6 +14,7 @@ from nictbw.adapters.sqlalchemy.statements import select_among, select_by
 from nictbw.adapters.sqlalchemy.tables import nft_definitions
 from nictbw.domain.entities import NFTDefinition
 from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.values import check_lookup_keys
 from nictbw.ports.repositories import DefinitionRepository
 
 
@@ -49,6 +50,7 @@ class SqlDefinitionRepository(TableRepository[NFTDefinition], DefinitionReposito
         """One conditional ``UPDATE ... RETURNING``; the old ``minted_count`` or ``None``."""
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValidationError(f"serial count must be an int >= 0, got {count!r}")
+        check_lookup_keys((definition_id, count), "reserve_serials argument")
         table = nft_definitions
         statement = update(table).where(table.c.id == definition_id)
         if enforce_supply:

@@ -8,6 +8,7 @@ from nictbw.adapters.sqlalchemy.mapping import DRAW_TYPES
 from nictbw.adapters.sqlalchemy.repositories.base import TableRepository
 from nictbw.adapters.sqlalchemy.tables import prize_draw_types
 from nictbw.domain.entities import PrizeDrawType
+from nictbw.domain.values import check_lookup_key
 from nictbw.ports.repositories import DrawTypeRepository
 
 
@@ -18,6 +19,7 @@ class SqlDrawTypeRepository(TableRepository[PrizeDrawType], DrawTypeRepository):
 
     def get_by_internal_name(self, internal_name: str) -> PrizeDrawType | None:
         """Lookup by exact, case-sensitive internal name."""
+        check_lookup_key(internal_name, "internal_name")
         statement = select(prize_draw_types).where(
             prize_draw_types.c.internal_name == internal_name
         )

@@ -17,9 +17,10 @@ from nictbw.adapters.sqlalchemy.mapping import (
     instance_values,
 )
 from nictbw.adapters.sqlalchemy.repositories.base import TableRepository, require_new
-from nictbw.adapters.sqlalchemy.statements import select_among, select_by
+from nictbw.adapters.sqlalchemy.statements import select_among, select_by, select_by_origin_keys
 from nictbw.adapters.sqlalchemy.tables import nft_instances
 from nictbw.domain.entities import DrawCandidate, NFTInstance
+from nictbw.domain.values import check_lookup_key
 from nictbw.ports.repositories import InstanceRepository
 
 
@@ -79,8 +80,19 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
             )
         return taken
 
+    def list_by_origin_keys(self, keys: Collection[str]) -> builtins.list[NFTInstance]:
+        """Every instance whose ``lower(trim(nft_origin))`` is among ``keys``, one query
+        per chunk, ascending id."""
+        statement = select_by_origin_keys(self._connection().dialect.name)
+        found: builtins.list[NFTInstance] = []
+        for chunk in chunked(distinct_keys(keys), self.chunk_size):
+            found.extend(self._from_row(row) for row in self._rows(statement, self._keys(chunk)))
+        found.sort(key=lambda instance: instance.id or 0)
+        return found
+
     def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
         """Draw candidates for every instance of the definition (one query), ascending id."""
+        check_lookup_key(definition_id, "definition id")
         statement = (
             select(*CANDIDATE_COLUMNS)
             .where(nft_instances.c.definition_id == definition_id)

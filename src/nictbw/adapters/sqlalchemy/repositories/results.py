@@ -14,6 +14,7 @@ from nictbw.adapters.sqlalchemy.tables import prize_draw_results
 from nictbw.adapters.sqlalchemy.upsert import upsert_results
 from nictbw.domain.entities import Outcome, PrizeDrawResult
 from nictbw.domain.ranking import validate_limit
+from nictbw.domain.values import check_lookup_keys
 from nictbw.ports.repositories import DrawResultRepository
 
 _RANKING = (
@@ -33,6 +34,7 @@ class SqlDrawResultRepository(TableRepository[PrizeDrawResult], DrawResultReposi
         self, draw_type_id: int, winning_number_id: int | None = None
     ) -> builtins.list[PrizeDrawResult]:
         """Results of the draw type, ascending id; of ``winning_number_id`` only when given."""
+        check_lookup_keys((draw_type_id, winning_number_id), "id")
         table = prize_draw_results
         statement = select(table).where(table.c.draw_type_id == draw_type_id)
         if winning_number_id is not None:
@@ -80,6 +82,7 @@ class SqlDrawResultRepository(TableRepository[PrizeDrawResult], DrawResultReposi
         """Scored results ranked by similarity desc, instance id, id; ``LIMIT limit``, or
         with ties every result scoring at least the ``limit``-th."""
         validate_limit(limit, allow_none=False)
+        check_lookup_keys((draw_type_id, winning_number_id), "id")
         table = prize_draw_results
         statement = select(table).where(
             *_scored_results(table, draw_type_id, winning_number_id, include_pending)

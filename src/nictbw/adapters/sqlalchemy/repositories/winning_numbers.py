@@ -12,6 +12,7 @@ from nictbw.adapters.sqlalchemy.repositories.base import TableRepository
 from nictbw.adapters.sqlalchemy.tables import prize_draw_winning_numbers
 from nictbw.domain.entities import PrizeDrawWinningNumber
 from nictbw.domain.timeutil import ensure_utc
+from nictbw.domain.values import check_lookup_key
 from nictbw.ports.repositories import WinningNumberRepository
 
 
@@ -22,6 +23,7 @@ class SqlWinningNumberRepository(TableRepository[PrizeDrawWinningNumber], Winnin
 
     def list_for_draw_type(self, draw_type_id: int) -> builtins.list[PrizeDrawWinningNumber]:
         """The draw type's winning numbers, ascending id."""
+        check_lookup_key(draw_type_id, "draw type id")
         table = prize_draw_winning_numbers
         statement = select(table).where(table.c.draw_type_id == draw_type_id).order_by(table.c.id)
         return [self._from_row(row) for row in self._rows(statement)]
@@ -29,6 +31,7 @@ class SqlWinningNumberRepository(TableRepository[PrizeDrawWinningNumber], Winnin
     def latest_in_effect(self, draw_type_id: int, at: datetime) -> PrizeDrawWinningNumber | None:
         """In effect at ``at`` (half-open window), newest ``created_at``, then highest id."""
         moment = ensure_utc(at, "at")
+        check_lookup_key(draw_type_id, "draw type id")
         table = prize_draw_winning_numbers
         statement = (
             select(table)
