@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from nictbw.domain.errors import ValidationError
+from nictbw.domain.messages import shown
 
 INT32_MIN: Final = -(2**31)
 INT32_MAX: Final = 2**31 - 1
@@ -49,13 +50,6 @@ FREE_TEXT_CONTROLS: Final = "\t\n\r"
 """The only control characters free text may hold."""
 
 _CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_CONTROL_IN_FREE_TEXT: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_SHOWN_MAX: Final = 80
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= _SHOWN_MAX else f"{text[: _SHOWN_MAX - 3]}..."
 
 
 def refused_character(value: str, *, free_text: bool = False) -> str | None:
@@ -63,8 +57,11 @@ def refused_character(value: str, *, free_text: bool = False) -> str | None:
 
     With ``free_text`` tab, line feed and carriage return are allowed.
     """
-    found = (_CONTROL_IN_FREE_TEXT if free_text else _CONTROL).search(value)
-    return None if found is None else found.group()
+    for found in _CONTROL.finditer(value):
+        char = found.group()
+        if not (free_text and char in FREE_TEXT_CONTROLS):
+            return char
+    return None
 
 
 def describe_character(char: str) -> str:
@@ -79,7 +76,7 @@ def check_characters(value: str, field: str, *, free_text: bool = False) -> str:
     """
     char = refused_character(value, free_text=free_text)
     if char is not None:
-        raise ValidationError(f"{field} {_shown(value)} contains {describe_character(char)}")
+        raise ValidationError(f"{field} {shown(value)} contains {describe_character(char)}")
     return value
 
 
@@ -87,7 +84,7 @@ def check_int_range(value: int, field: str, *, minimum: int, maximum: int) -> in
     """Refuse an int outside ``minimum`` .. ``maximum``; returns it unchanged."""
     if not minimum <= value <= maximum:
         raise ValidationError(
-            f"{field} {_shown(value)} is out of range; it must lie in {minimum}..{maximum}"
+            f"{field} {shown(value)} is out of range; it must lie in {minimum}..{maximum}"
         )
     return value
 
@@ -95,7 +92,7 @@ def check_int_range(value: int, field: str, *, minimum: int, maximum: int) -> in
 def check_id(value: object, field: str = "id") -> int:
     """An id argument: an ``int`` (never a ``bool``) within :data:`ID_MIN` .. :data:`ID_MAX`."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"{field} must be an integer, got {_shown(value)}")
+        raise ValidationError(f"{field} must be an integer, got {shown(value)}")
     if not ID_MIN <= value <= ID_MAX:
         raise ValidationError(
             f"{field} {value} is out of range; ids lie in {ID_MIN}..{ID_MAX} (32-bit keys)"
