@@ -19,6 +19,7 @@ from nictbw.domain.beacon import (
     SCHEME_UNCHAINED,
     BeaconInfo,
     BeaconRound,
+    check_pinned_key,
     verify_beacon,
 )
 from nictbw.domain.errors import BeaconError, BeaconRoundNotPublishedError, ValidationError
@@ -253,3 +254,15 @@ def test_every_input_changes_the_sealed_value(which: str, bit: int) -> None:
 def test_sealed_value_refuses_malformed_inputs(args: tuple[object, ...], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         sealed_winning_value(*args)  # type: ignore[arg-type]
+
+
+def test_a_pinned_chain_must_announce_its_pinned_key() -> None:
+    check_pinned_key(MAINNET)
+    impostor = evolve(MAINNET, public_key=FakeBeacon(FixedClock(T0), seed=1).info().public_key)
+    with pytest.raises(BeaconError, match="pinned key is 868f005eb8e6e4ca"):
+        check_pinned_key(impostor)
+
+
+def test_an_unpinned_chain_may_announce_any_key() -> None:
+    fake = FakeBeacon(FixedClock(T0), seed=1).info()
+    check_pinned_key(fake)

@@ -212,6 +212,8 @@ def collector_pause(enabled: object) -> Iterator[bool]:
         yield flag
     finally:
         set_collector_pause(previous)
+
+
 def argon2_hasher() -> PasswordHasher:
     """The default ``PasswordHasher``: Argon2id with argon2-cffi's default parameters."""
     from nictbw.adapters.passwords import Argon2PasswordHasher

@@ -38,9 +38,22 @@ DRAND_MAINNET_PUBLIC_KEY: Final = (
     "a9402801af31"
 )
 
+KNOWN_CHAINS: Final[dict[str, str]] = {DRAND_MAINNET_CHAIN_HASH: DRAND_MAINNET_PUBLIC_KEY}
+"""Chains whose public key nictbw pins: chain hash to the key a relay must announce."""
+
 _HEX: Final = re.compile(r"[0-9a-f]*")
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
+
+
+def check_pinned_key(info: BeaconInfo) -> None:
+    """``BeaconError`` when ``info`` names a pinned chain but announces another public key."""
+    pinned = KNOWN_CHAINS.get(info.chain_hash)
+    if pinned is not None and info.public_key != pinned:
+        raise BeaconError(
+            f"chain {info.chain_hash[:16]}… announces public key {info.public_key[:16]}…, "
+            f"but its pinned key is {pinned[:16]}…"
+        )
 
 
 def hex_bytes(value: object, what: str, length: int | None = None) -> bytes:
@@ -200,11 +213,13 @@ def verify_beacon(info: BeaconInfo, beacon_round: BeaconRound) -> None:
 __all__ = [
     "DRAND_MAINNET_CHAIN_HASH",
     "DRAND_MAINNET_PUBLIC_KEY",
+    "KNOWN_CHAINS",
     "SCHEME_CHAINED",
     "SCHEME_UNCHAINED",
     "SUPPORTED_SCHEMES",
     "BeaconInfo",
     "BeaconRound",
+    "check_pinned_key",
     "round_message",
     "verify_beacon",
 ]

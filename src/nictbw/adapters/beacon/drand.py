@@ -20,7 +20,13 @@ from typing import Any, Final, Self
 
 import httpx
 
-from nictbw.domain.beacon import BeaconInfo, BeaconRound, hex_bytes, verify_beacon
+from nictbw.domain.beacon import (
+    BeaconInfo,
+    BeaconRound,
+    check_pinned_key,
+    hex_bytes,
+    verify_beacon,
+)
 from nictbw.domain.errors import BeaconError, BeaconRoundNotPublishedError, ValidationError
 from nictbw.domain.jsontext import loads_bounded
 from nictbw.ports.beacon import RandomnessBeacon
@@ -200,6 +206,7 @@ class DrandBeacon(RandomnessBeacon):
             raise BeaconError(
                 f"GET {url} answered the info of chain {info.chain_hash}, not {self.chain_hash}"
             )
+        check_pinned_key(info)
         self._info = info
         return info
 
