@@ -182,8 +182,10 @@ def test_draws_are_sealed_on_a_beacon_round_after_their_snapshot(
         draw = report["draws"][name]
         beacon = draw["beacon"]
         (taken,) = snapshots[name]
-        assert taken.is_sealed and taken.beacon_round == beacon["round"]
-        assert taken.created_at is not None and taken.beacon_round_at is not None
+        assert taken.is_sealed
+        assert taken.beacon_round == beacon["round"]
+        assert taken.created_at is not None
+        assert taken.beacon_round_at is not None
         assert taken.beacon_round_at > taken.created_at
         assert beacon["public_key"] == fake_key_pair(SMALL.seed)[1]
         # the number is no choice of the simulation: it is the round's derivation
