@@ -17,6 +17,7 @@ import attrs
 
 from nictbw.domain.engine import outcome_for
 from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.export.findings import MAX_PROBLEMS, Finding, Problems, topic_findings
 from nictbw.domain.export.format import (
     ROWS_DIGEST_KEY,
     SET_DIGEST_KEY,
@@ -52,18 +53,7 @@ from nictbw.domain.scoring import (
     normalize_winning_value,
 )
 
-MAX_PROBLEMS: Final = 1000
-"""Problems listed one by one; past this many only their number is reported."""
 PROGRESS_EVERY: Final = 5000
-
-
-@attrs.frozen
-class Finding:
-    """One line of a verification: a topic that checks out (``ok``), or one problem of it."""
-
-    topic: str
-    ok: bool
-    text: str
 
 
 @attrs.frozen
@@ -98,26 +88,6 @@ class VerifyReport:
         return not self.problems
 
 
-class _Problems:
-    def __init__(self) -> None:
-        self.items: list[tuple[str, str]] = []
-        self.dropped = 0
-        self.topics: set[str] = set()
-
-    def add(self, problem: str, topic: str) -> None:
-        self.topics.add(topic)
-        if len(self.items) < MAX_PROBLEMS:
-            self.items.append((topic, problem))
-        else:
-            self.dropped += 1
-
-    def more(self) -> list[str]:
-        return [f"... and {self.dropped} more problems"] if self.dropped else []
-
-    def final(self) -> tuple[str, ...]:
-        return tuple([text for _topic, text in self.items] + self.more())
-
-
 def _same_number(left: object, right: object) -> bool:
     if left is None or right is None:
         return left is right
@@ -137,7 +107,7 @@ class _Verifier:
     ) -> None:
         self.header = header
         self.policy = policy
-        self.problems = _Problems()
+        self.problems = Problems()
         self.threshold: float | None = header["threshold"]
         threshold = self.threshold
         if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
@@ -279,7 +249,7 @@ class _Verifier:
             for topic in SEALED_TOPICS:
                 for problem in found.problems[topic]:
                     self.problems.add(problem, topic)
-                findings.extend(_topic_findings(topic, found.passed.get(topic), self.problems))
+                findings.extend(topic_findings(topic, found.passed.get(topic), self.problems))
         arithmetic = {
             TOPIC_CANDIDATES: self._candidates_line(snapshot, snapshot_digest),
             TOPIC_SCORES: f"{self.count} draw numbers, scores and outcomes recomputed with "
@@ -290,7 +260,7 @@ class _Verifier:
             + "), ties at the cutoff kept",
         }
         for topic in ARITHMETIC_TOPICS:
-            findings.extend(_topic_findings(topic, arithmetic[topic], self.problems))
+            findings.extend(topic_findings(topic, arithmetic[topic], self.problems))
         findings.extend(Finding("more", False, text) for text in self.problems.more())
         warnings: list[str] = []
         if block is None:
@@ -411,12 +381,6 @@ class _Verifier:
                 TOPIC_RANKING,
             )
         return stated_count
-
-
-def _topic_findings(topic: str, ok_line: str | None, problems: _Problems) -> list[Finding]:
-    if topic not in problems.topics:
-        return [Finding(topic, True, ok_line or "checks out")]
-    return [Finding(topic, False, text) for found, text in problems.items if found == topic]
 
 
 def verify_parts(
