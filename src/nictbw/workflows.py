@@ -6,7 +6,9 @@ unit of work unchanged when it raises, and never commits: the caller commits.
 
 from nictbw.app.workflows.cards import (
     bingo_cards_json,
+    bingo_cards_json_many,
     bingo_cards_json_str,
+    update_bingo_info_many,
     update_user_bingo_info,
 )
 from nictbw.app.workflows.catalogue import (
@@ -33,6 +35,7 @@ from nictbw.app.workflows.users import register_admin, register_user, update_use
 __all__ = [
     "Grant",
     "bingo_cards_json",
+    "bingo_cards_json_many",
     "bingo_cards_json_str",
     "create_and_issue_instance",
     "create_nft_definition",
@@ -52,6 +55,7 @@ __all__ = [
     "snapshot_prize_draw",
     "submit_winning_number",
     "sync_nft_instances_from_chain",
+    "update_bingo_info_many",
     "update_user",
     "update_user_bingo_info",
     "verify_admin_password",

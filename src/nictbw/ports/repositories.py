@@ -122,6 +122,16 @@ class DefinitionRepository(Protocol):
         """Every definition, ascending id."""
         ...
 
+    def catalogue(self) -> tuple[NFTDefinition, ...]:
+        """Every definition, ascending id, read at most once per transaction.
+
+        The answer is shared between calls and must not be mutated (use ``get`` for a
+        definition to change). Any write of a definition through this unit of work, a
+        commit and a rollback make the next call read again; one definition-repository
+        read per unit of work serves every per-user bingo path.
+        """
+        ...
+
     def get_by_prefix(self, prefix: str) -> NFTDefinition | None:
         """Lookup by exact, case-sensitive prefix."""
         ...
