@@ -18,10 +18,12 @@ from nictbw.app.workflows.catalogue import (
     submit_winning_number,
 )
 from nictbw.app.workflows.draws import (
+    BatchDrawSummary,
     run_bingo_prize_draw,
     run_final_attendance_prize_draw,
     run_prize_draw,
     run_prize_draw_batch,
+    run_prize_draw_batch_summary,
     select_top_prize_draw_results,
 )
 from nictbw.app.workflows.exports import export_draw, write_draw_export
@@ -33,6 +35,7 @@ from nictbw.app.workflows.sync import sync_nft_instances_from_chain
 from nictbw.app.workflows.users import register_admin, register_user, update_user
 
 __all__ = [
+    "BatchDrawSummary",
     "Grant",
     "bingo_cards_json",
     "bingo_cards_json_many",
@@ -49,6 +52,7 @@ __all__ = [
     "run_final_attendance_prize_draw",
     "run_prize_draw",
     "run_prize_draw_batch",
+    "run_prize_draw_batch_summary",
     "run_sealed_prize_draw",
     "seal_prize_draw",
     "select_top_prize_draw_results",

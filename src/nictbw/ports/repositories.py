@@ -206,6 +206,11 @@ class InstanceRepository(Protocol):
         """The members of ``candidates`` already used as ``unique_instance_id``."""
         ...
 
+    def existing_ids(self, ids: Collection[int]) -> set[int]:
+        """The members of ``ids`` that are stored instances (ids only, one query per
+        chunk): a check that builds no entity."""
+        ...
+
     def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
         """Draw candidates for every instance of the definition, ascending instance id."""
         ...
