@@ -4,6 +4,9 @@
   transaction and read again after a definition write, a savepoint rolled back, a
   rollback or a commit;
 - cards read with their cells (one statement on SQL) by id, user and many users;
+- ``InstanceRepository.existing_ids``: which ids are stored instances;
+- ``run_prize_draw_batch_summary`` stores what ``run_prize_draw_batch`` stores and
+  summarises it; a streamed batch draw reads given instances lazily;
 - ``update_bingo_info_many`` and ``bingo_cards_json_many`` give exactly what the per-user
   workflows give user by user, and change nothing when they fail.
 """
@@ -20,6 +23,9 @@ from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.workflows import (
     bingo_cards_json,
     bingo_cards_json_many,
+    run_prize_draw_batch,
+    run_prize_draw_batch_summary,
+    submit_winning_number,
     update_bingo_info_many,
     update_user_bingo_info,
 )
@@ -30,6 +36,7 @@ from tests.contract.helpers import (
     UowFactory,
     World,
     add_definition,
+    add_draw_type,
     add_users,
     build_world,
     issue,
@@ -271,3 +278,92 @@ def test_bingo_cards_json_still_refuses_an_unknown_user(world: World) -> None:
             bingo_cards_json(uow, User(id=31337, in_app_id="nobody"), clock=world.clock)
         with pytest.raises(NotFoundError, match="user 31337 does not exist"):
             update_user_bingo_info(uow, User(id=31337, in_app_id="nobody"), clock=world.clock)
+
+
+# ------------------------------------------------------------------ existing ids, draws
+
+
+def _badges(world: World, count: int) -> list[Any]:
+    """``count`` users each holding one badge with an origin; their instances."""
+    users = add_users(world, *(f"holder{n}" for n in range(count)))
+    with world.factory() as uow:
+        found = [
+            issue(uow, world, user, CANDIDATES[n % 4], origin=f"{n:064x}_0", seed=n)
+            for n, user in enumerate(users)
+        ]
+        uow.commit()
+    return found
+
+
+def test_existing_ids_are_the_stored_instances_among_the_ids(world: World) -> None:
+    stored = _badges(world, 3)
+    ids = [i.id for i in stored]
+    with world.factory() as uow:
+        assert uow.instances.existing_ids([*ids, 777_777, ids[0]]) == set(ids)
+        assert uow.instances.existing_ids([]) == set()
+        with pytest.raises(ValidationError):
+            uow.instances.existing_ids([2**40])
+
+
+def _batch_type(world: World) -> Any:
+    with world.factory() as uow:
+        draw_type = add_draw_type(uow, world, "batch", threshold=0.5)
+        submit_winning_number(uow, draw_type, "ABD", clock=world.clock)
+        uow.commit()
+    return draw_type
+
+
+def test_a_batch_summary_stores_and_counts_what_the_batch_draw_stores(world: World) -> None:
+    instances = _badges(world, 7)
+    draw_type = _batch_type(world)
+    with world.factory() as uow:
+        evaluations = run_prize_draw_batch(uow, draw_type, instances=instances, clock=world.clock)
+        full = sorted(
+            (r.nft_instance_id, r.similarity_score, r.outcome)
+            for r in (e.result for e in evaluations)
+        )
+        uow.rollback()
+    with world.factory() as uow:
+        summary = run_prize_draw_batch_summary(
+            uow, draw_type, instances=iter(instances + instances), clock=world.clock, top=3
+        )
+        stored = uow.draw_results.list()
+        uow.commit()
+    assert sorted((r.nft_instance_id, r.similarity_score, r.outcome) for r in stored) == full
+    outcomes = [outcome for _, _, outcome in full]
+    assert summary.evaluated == 7
+    assert (summary.wins, summary.losses, summary.pending) == (
+        outcomes.count("win"),
+        outcomes.count("lose"),
+        outcomes.count("pending"),
+    )
+    assert summary.threshold == 0.5
+    best = sorted(full, key=lambda row: (-(row[1] or 0.0), row[0]))[:3]
+    assert [r.nft_instance_id for r in summary.top][:3] == [row[0] for row in best]
+
+
+def test_a_batch_summary_of_an_unknown_instance_changes_nothing(world: World) -> None:
+    instances = _badges(world, 2)
+    draw_type = _batch_type(world)
+    ghost = instances[0].__class__(
+        id=909_090,
+        user_id=instances[0].user_id,
+        definition_id=instances[0].definition_id,
+        serial_number=0,
+        unique_instance_id="GHOST",
+        nft_origin="ab_0",
+    )
+    before = snapshot(world.factory)
+    with world.factory() as uow:
+        with pytest.raises(NotFoundError, match="instance 909090 does not exist"):
+            run_prize_draw_batch_summary(
+                uow, draw_type, instances=[*instances, ghost], clock=world.clock
+            )
+        uow.commit()
+    assert snapshot(world.factory) == before
+
+
+def test_a_batch_summary_refuses_a_bad_top(world: World) -> None:
+    draw_type = _batch_type(world)
+    with world.factory() as uow, pytest.raises(ValidationError):
+        run_prize_draw_batch_summary(uow, draw_type, instances=[], clock=world.clock, top=0)

@@ -39,6 +39,7 @@ from nictbw.workflows import (
     issue_instances,
     run_bingo_prize_draw,
     run_prize_draw_batch,
+    run_prize_draw_batch_summary,
     run_sealed_prize_draw,
     seal_prize_draw,
     submit_winning_number,
@@ -171,6 +172,8 @@ def measure_population(factory: SqlUowFactory, size: int) -> dict[str, tuple[Cou
     world, draw_type, first = population.world, population.draw_type, population.users[0]
     collector = population.collector
     new_cards, unlocks = card_grants(population), unlock_grants(factory, population)
+    with factory() as uow:
+        drawn = [i for i in uow.instances.list() if i.nft_origin is not None]
     return {
         "issue_instances (a new card each)": measure(
             factory,
@@ -188,6 +191,18 @@ def measure_population(factory: SqlUowFactory, size: int) -> dict[str, tuple[Cou
         ),
         "run_prize_draw_batch(instances=None)": measure(
             factory, lambda uow: len(run_prize_draw_batch(uow, draw_type, clock=world.clock))
+        ),
+        "run_prize_draw_batch(instances=...)": measure(
+            factory,
+            lambda uow: len(
+                run_prize_draw_batch(uow, draw_type, instances=iter(drawn), clock=world.clock)
+            ),
+        ),
+        "run_prize_draw_batch_summary": measure(
+            factory,
+            lambda uow: run_prize_draw_batch_summary(
+                uow, draw_type, instances=iter(drawn), clock=world.clock, top=5
+            ).evaluated,
         ),
         "bingo_cards_json": measure(
             factory, lambda uow: len(bingo_cards_json(uow, first, clock=world.clock))
@@ -440,3 +455,11 @@ def test_the_bulk_card_workflows_send_a_constant_number_of_statements(
     # The user check and the cards with their cells per chunk; the catalogue once.
     assert data_statements(counts, "bingo_cards_json_many") == 3
     assert answers(counts, "bingo_cards_json_many") == list(SIZES)
+
+
+def test_a_batch_draw_of_given_instances_does_not_read_them_again(counts: Any) -> None:
+    # The draw type and its winning number, one id-only check per 1,000 instances, and
+    # one upsert per chunk of results: the instances given are not read again.
+    for name in ("run_prize_draw_batch(instances=...)", "run_prize_draw_batch_summary"):
+        assert data_statements(counts, name) == 4
+        assert answers(counts, name) == list(SIZES)
