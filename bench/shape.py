@@ -107,7 +107,9 @@ def stream_instances(new_uow: Any, total: int) -> Iterator[NFTInstance]:
             yield from (page[i] for i in sorted(page))
 
 
-def run_configuration(adapter: str, users: int, seed: int) -> dict[str, Any]:
+def run_configuration(
+    adapter: str, users: int, seed: int, profile: Path | None = None
+) -> dict[str, Any]:
     """Build the shape on a fresh store of ``adapter`` and measure every phase."""
     clock = FixedClock(EVENT_START)
     rng = random.Random(seed)
@@ -115,7 +117,7 @@ def run_configuration(adapter: str, users: int, seed: int) -> dict[str, Any]:
         with new_uow() as uow:
             catalogue = build_catalogue(uow, clock)
             uow.commit()
-        meter = Meter(engine)
+        meter = Meter(engine, profile / f"{adapter}-{users}" if profile else None)
         people: list[User] = []
         with meter.phase("add_users") as phase:
             for first in range(0, users, USER_COMMIT):
@@ -260,13 +262,14 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--adapters", default="memory,sqlite,postgres")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--profile", type=Path, default=None, help="cProfile files per phase")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes = [int(part.replace("_", "")) for part in args.users.split(",") if part]
     adapters = [a.strip() for a in args.adapters.split(",") if a.strip()]
     if args.worker:
         set_collector_pause(True)
-        print(json.dumps(run_configuration(adapters[0], sizes[0], args.seed)))
+        print(json.dumps(run_configuration(adapters[0], sizes[0], args.seed, args.profile)))
         return
     import os
 
@@ -284,6 +287,8 @@ def main(argv: list[str]) -> None:
                 f"--users={users}",
                 f"--seed={args.seed}",
             ]
+            if args.profile:
+                command.append(f"--profile={args.profile}")
             done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     print(format_table(results))
