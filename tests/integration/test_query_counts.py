@@ -200,9 +200,11 @@ def measure_population(factory: SqlUowFactory, size: int) -> dict[str, tuple[Cou
         ),
         "run_prize_draw_batch_summary": measure(
             factory,
-            lambda uow: run_prize_draw_batch_summary(
-                uow, draw_type, instances=iter(drawn), clock=world.clock, top=5
-            ).evaluated,
+            lambda uow: (
+                run_prize_draw_batch_summary(
+                    uow, draw_type, instances=iter(drawn), clock=world.clock, top=5
+                ).evaluated
+            ),
         ),
         "bingo_cards_json": measure(
             factory, lambda uow: len(bingo_cards_json(uow, first, clock=world.clock))
