@@ -47,7 +47,7 @@ from nictbw.workflows import (
     run_sealed_prize_draw,
     seal_prize_draw,
     sync_nft_instances_from_chain,
-    update_user_bingo_info,
+    update_bingo_info_many,
 )
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
@@ -315,13 +315,11 @@ class _Simulation:
         self.clock.set(self.settings.start + timedelta(days=self.settings.days - 1, hours=12))
         self.progress.start_phase("bingo cards", len(self.visitors))
         with self.uow_factory() as uow:
-            for visitor in self.visitors:
-                created, unlocked = update_user_bingo_info(
-                    uow, visitor.user, rng=self.rng, clock=self.clock
-                )
-                self.bingo_update["cards_created"] += created
-                self.bingo_update["cells_unlocked"] += unlocked
-                self.progress.advance()
+            users = [visitor.user for visitor in self.visitors]
+            created, unlocked = update_bingo_info_many(uow, users, rng=self.rng, clock=self.clock)
+            self.bingo_update["cards_created"] += created
+            self.bingo_update["cells_unlocked"] += unlocked
+            self.progress.advance(len(users))
             uow.commit()
         self.progress.end_phase()
 
