@@ -25,6 +25,7 @@ from nictbw.domain.errors import (
     BeaconError,
     BeaconRoundNotPublishedError,
     ConflictError,
+    NoCandidatesError,
     NotFoundError,
     ValidationError,
 )
@@ -45,7 +46,7 @@ from nictbw.domain.export.sealed import (
     TOPIC_WINNING_VALUE,
 )
 from nictbw.domain.scoring import DEFAULT_SCORING_REGISTRY, normalize_winning_value
-from nictbw.domain.sealing import SEALED_DRAW_VERSION, sealed_winning_value
+from nictbw.domain.sealing import SEALED_DRAW_VERSION, seal_digest, sealed_winning_value
 from nictbw.workflows import (
     create_prize_draw_type,
     export_draw,
@@ -401,9 +402,16 @@ def test_the_cap_applies_to_attendance_and_sealed_draws(world: World) -> None:
     assert len({r.user_id for r in ranked}) == 2
     beacon = _beacon(world.clock)
     sealed = _seal(world, draw_type, beacon, attendance_definition_id=attendance.id)
+    assert sealed.max_wins_per_user == 1
     world.clock.set(sealed.beacon_round_at)
     assert len(_run(world, sealed, beacon)) == 2
-    assert len(_run(world, sealed, beacon, max_wins_per_user=3)) == 6
+    assert len(_run(world, sealed, beacon, max_wins_per_user=1)) == 2
+    lifted = _seal(
+        world, draw_type, beacon, attendance_definition_id=attendance.id, **{"max_wins_per_user": 3}
+    )
+    assert lifted.max_wins_per_user == 3
+    world.clock.set(lifted.beacon_round_at)
+    assert len(_run(world, lifted, beacon)) == 6
 
 
 def test_draws_refuse_a_bad_cap_override(world: World) -> None:
@@ -487,11 +495,46 @@ def test_expect_snapshot_compares_the_published_digest(
     world, draw_type, beacon = bingo
     document = _sealed_export(world, draw_type, beacon)
     digest = document["snapshot"]["candidate_set_sha256"]
-    trusted = VerifyPolicy(public_key=beacon.info().public_key, expect_snapshot=digest)
-    assert verify_document(copy.deepcopy(document), policy=trusted).ok
-    wrong = VerifyPolicy(public_key=beacon.info().public_key, expect_snapshot="0" * 64)
-    report = verify_document(copy.deepcopy(document), policy=wrong)
-    assert [f.topic for f in report.findings if not f.ok] == [TOPIC_CANDIDATES]
+    with world.factory() as uow:
+        published = uow.draw_snapshots.get(document["snapshot"]["id"])
+    assert published is not None
+    assert published.seal_digest is not None
+    trusted = VerifyPolicy(
+        public_key=beacon.info().public_key, expect_snapshot=published.seal_digest
+    )
+    checked = verify_document(copy.deepcopy(document), policy=trusted)
+    assert checked.ok
+    assert checked.seal_digest == published.seal_digest
+    for wrong_digest in ("0" * 64, digest):
+        wrong = VerifyPolicy(public_key=beacon.info().public_key, expect_snapshot=wrong_digest)
+        report = verify_document(copy.deepcopy(document), policy=wrong)
+        assert [f.topic for f in report.findings if not f.ok] == [TOPIC_CANDIDATES]
+    # a sealed draw is published by its seal digest; the candidate digest alone is named
+    assert "that is the candidate digest" in " ".join(report.problems)
+
+
+def test_expect_snapshot_of_an_unsealed_draw_is_the_candidate_digest(
+    bingo: tuple[World, PrizeDrawType, FakeBeacon],
+) -> None:
+    world, draw_type, _ = bingo
+    with world.factory() as uow:
+        taken = snapshot_prize_draw(uow, draw_type, clock=world.clock)
+        uow.commit()
+    world.clock.advance(timedelta(minutes=1))
+    with world.factory() as uow:
+        number = submit_winning_number(uow, draw_type, "chosen-1", clock=world.clock)
+        run_bingo_prize_draw(uow, draw_type, winning_number=number, clock=world.clock)
+        uow.commit()
+    world.clock.advance(timedelta(minutes=1))
+    with world.factory() as uow:
+        document = export_draw(uow, draw_type.internal_name, clock=world.clock)
+    assert taken.seal_digest is None
+    right = VerifyPolicy(expect_snapshot=taken.candidates_sha256)
+    report = verify_document(copy.deepcopy(document), policy=right)
+    assert report.ok
+    assert report.seal_digest is None
+    wrong = VerifyPolicy(expect_snapshot="0" * 64)
+    assert not verify_document(copy.deepcopy(document), policy=wrong).ok
 
 
 def test_a_round_too_close_to_the_snapshot_fails_the_margin(
@@ -577,11 +620,135 @@ def test_an_export_carries_and_recomputes_the_cap(world: World) -> None:
     assert verify_document(copy.deepcopy(document), policy=_trust(beacon)).ok
     uncapped = dict(copy.deepcopy(document), max_wins_per_user=None)
     report = verify_document(uncapped, policy=_trust(beacon))
-    assert [f.topic for f in report.findings if not f.ok] == [TOPIC_RANKING]
+    assert {f.topic for f in report.findings if not f.ok} == {TOPIC_RANKING}
+    assert document["sealed"]["max_wins_per_user"] == 1
+    with (
+        world.factory() as uow,
+        pytest.raises(ConflictError, match="max_wins_per_user 1; the cap None"),
+    ):
+        export_draw(uow, draw_type.internal_name, clock=world.clock, max_wins_per_user=None)
     with world.factory() as uow:
-        lifted = export_draw(
-            uow, draw_type.internal_name, clock=world.clock, max_wins_per_user=None
+        same = export_draw(uow, draw_type.internal_name, clock=world.clock, max_wins_per_user=1)
+    assert same["winners"] == document["winners"]
+
+
+# --- the committed cap ------------------------------------------------------------------------
+
+
+def test_seal_commits_to_the_draw_types_cap_or_the_override(world: World) -> None:
+    _user_on_a_line(world, "ana", 1)
+    _user_on_a_line(world, "ben", 2)
+    draw_type = _capped_type(world, 2)
+    beacon = _beacon(world.clock)
+    default = _seal(world, draw_type, beacon)
+    lifted = _seal(world, draw_type, beacon, max_wins_per_user=None)
+    tighter = _seal(world, draw_type, beacon, max_wins_per_user=1)
+    assert [s.max_wins_per_user for s in (default, lifted, tighter)] == [2, None, 1]
+    with world.factory() as uow:
+        for sealed in (default, lifted, tighter):
+            assert uow.draw_snapshots.get(sealed.id) == sealed
+    digests = {s.seal_digest for s in (default, lifted, tighter)}
+    assert len(digests) == 3
+    assert default.seal_digest == seal_digest(
+        default.candidates_sha256, default.beacon_chain_hash, default.beacon_round, 2
+    )
+
+
+def test_seal_refuses_a_bad_cap_and_stores_nothing(
+    bingo: tuple[World, PrizeDrawType, FakeBeacon],
+) -> None:
+    world, draw_type, beacon = bingo
+    before = snapshot(world.factory)
+    for bad in (0, -1, True, "2"):
+        with world.factory() as uow, pytest.raises(ValidationError, match="max_wins_per_user"):
+            seal_prize_draw(uow, draw_type, beacon=beacon, clock=world.clock, max_wins_per_user=bad)
+    assert snapshot(world.factory) == before
+
+
+def test_run_refuses_a_cap_other_than_the_committed_one(world: World) -> None:
+    _user_on_a_line(world, "ana", 1)
+    _user_on_a_line(world, "ben", 2)
+    draw_type = _capped_type(world, 1)
+    beacon = _beacon(world.clock)
+    sealed = _seal(world, draw_type, beacon)
+    world.clock.set(sealed.beacon_round_at)
+    before = snapshot(world.factory)
+    for other in (None, 2, 3):
+        with world.factory() as uow, pytest.raises(ConflictError) as caught:
+            run_sealed_prize_draw(
+                uow, sealed, beacon=beacon, clock=world.clock, max_wins_per_user=other
+            )
+        assert "max_wins_per_user 1" in str(caught.value)
+        assert f"the cap {other!r}" in str(caught.value)
+    assert snapshot(world.factory) == before
+    ranked = _run(world, sealed, beacon, max_wins_per_user=1)
+    assert len(ranked) == len({r.user_id for r in ranked}) == 2
+    # run again after the fact: still the committed cap, still refusing another one
+    assert _run(world, sealed, beacon) == ranked
+    with world.factory() as uow, pytest.raises(ConflictError):
+        run_sealed_prize_draw(uow, sealed, beacon=beacon, clock=world.clock, max_wins_per_user=3)
+
+
+def test_a_sealed_export_fails_on_any_cap_but_the_committed_one(world: World) -> None:
+    """Even a cap that ranks the same winners is refused: the seal fixed the rule."""
+    _user_on_a_line(world, "ana", 1)
+    _user_on_a_line(world, "ben", 2)
+    draw_type = _capped_type(world, 5)
+    beacon = _beacon(world.clock)
+    document = _sealed_export(world, draw_type, beacon)
+    assert document["max_wins_per_user"] == document["sealed"]["max_wins_per_user"] == 5
+    assert verify_document(copy.deepcopy(document), policy=_trust(beacon)).ok
+    for other in (None, 3, 4, 6):  # three wins each at most: same winners for every cap >= 3
+        changed = dict(copy.deepcopy(document), max_wins_per_user=other)
+        assert changed["winners"] == rank_candidates(
+            changed["candidates"], changed["threshold"], changed["limit"], other
         )
-    assert lifted["max_wins_per_user"] is None
-    assert len(lifted["winners"]) == 6
-    assert verify_document(lifted, policy=_trust(beacon)).ok
+        report = verify_document(changed, policy=_trust(beacon))
+        assert [f.topic for f in report.findings if not f.ok] == [TOPIC_RANKING], other
+        assert "committed to 5" in " ".join(report.problems)
+
+
+def test_a_cap_rewritten_everywhere_fails_against_the_published_seal_digest(
+    world: World,
+) -> None:
+    _user_on_a_line(world, "ana", 1)
+    _user_on_a_line(world, "ben", 2)
+    draw_type = _capped_type(world, 1)
+    beacon = _beacon(world.clock)
+    document = _sealed_export(world, draw_type, beacon)
+    with world.factory() as uow:
+        published = uow.draw_snapshots.get(document["snapshot"]["id"])
+    assert published is not None
+    policy = VerifyPolicy(
+        public_key=beacon.info().public_key, expect_snapshot=published.seal_digest
+    )
+    assert verify_document(copy.deepcopy(document), policy=policy).ok
+    forged = copy.deepcopy(document)
+    forged["max_wins_per_user"] = forged["sealed"]["max_wins_per_user"] = None
+    forged["winners"] = rank_candidates(
+        forged["candidates"], forged["threshold"], forged["limit"], None
+    )
+    # consistent in itself: only the published seal digest shows the cap was changed
+    assert verify_document(copy.deepcopy(forged), policy=_trust(beacon)).ok
+    report = verify_document(forged, policy=policy)
+    assert [f.topic for f in report.findings if not f.ok] == [TOPIC_CANDIDATES]
+    assert report.seal_digest != published.seal_digest
+
+
+def test_seal_refuses_an_empty_candidate_set_and_stores_nothing(world: World) -> None:
+    with world.factory() as uow:
+        draw_type = add_draw_type(uow, world, "lines")
+        uow.commit()
+    beacon = _beacon(world.clock)
+    before = snapshot(world.factory)
+    with world.factory() as uow, pytest.raises(NoCandidatesError, match="'lines'"):
+        seal_prize_draw(uow, draw_type, beacon=beacon, clock=world.clock)
+    with world.factory() as uow, pytest.raises(NoCandidatesError, match=r"'lines'.*definition"):
+        seal_prize_draw(
+            uow,
+            draw_type,
+            beacon=beacon,
+            clock=world.clock,
+            attendance_definition_id=world.d(ATTENDANCE).id,
+        )
+    assert snapshot(world.factory) == before

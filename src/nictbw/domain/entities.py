@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Final, Protocol
 from attrs import define, field, frozen
 
 from nictbw.domain.errors import ValidationError
+from nictbw.domain.sealing import seal_digest
 from nictbw.domain.timeutil import iso
 
 JsonDict = dict[str, Any]
@@ -470,7 +471,9 @@ class PrizeDrawSnapshot:
     A sealed snapshot also commits to a randomness beacon (chain hash, public key,
     scheme) and to its round ``beacon_round``, published at ``beacon_round_at``: the
     draw's winning value is derived from that round (see ``nictbw.domain.sealing``).
-    The five beacon fields are all set or all None.
+    The five beacon fields are all set or all None. A sealed snapshot also commits to the
+    winner cap ``max_wins_per_user`` its draw ranks with (None: no cap; always None on an
+    unsealed snapshot); :attr:`seal_digest` covers the candidates, the round and the cap.
     """
 
     id: int | None = None
@@ -485,11 +488,25 @@ class PrizeDrawSnapshot:
     beacon_scheme: str | None = None
     beacon_round: int | None = None
     beacon_round_at: datetime | None = None
+    max_wins_per_user: int | None = None
 
     @property
     def is_sealed(self) -> bool:
         """True when the snapshot commits to a beacon round."""
         return self.beacon_round is not None
+
+    @property
+    def seal_digest(self) -> str | None:
+        """The digest an operator publishes for a sealed snapshot
+        (:func:`nictbw.domain.sealing.seal_digest`); None when it is not sealed."""
+        if self.beacon_round is None or self.beacon_chain_hash is None:
+            return None
+        return seal_digest(
+            self.candidates_sha256,
+            self.beacon_chain_hash,
+            self.beacon_round,
+            self.max_wins_per_user,
+        )
 
 
 @frozen

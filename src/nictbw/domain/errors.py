@@ -13,6 +13,10 @@ class ValidationError(NictbwError, ValueError):
     """An argument or field breaks a rule; nothing was changed."""
 
 
+class NoCandidatesError(ValidationError):
+    """A draw has no candidates to seal; the message names the draw type."""
+
+
 class NotFoundError(NictbwError, LookupError):
     """An entity, row, id or registry key does not exist."""
 
@@ -62,6 +66,7 @@ __all__ = [
     "ConflictError",
     "MalformedExportError",
     "NictbwError",
+    "NoCandidatesError",
     "NotFoundError",
     "ValidationError",
 ]

@@ -97,6 +97,12 @@ def _check_snapshot(row: PrizeDrawSnapshot) -> None:
             "prize_draw_snapshots beacon fields must be all set or all null, got "
             f"round {row.beacon_round!r} and chain {row.beacon_chain_hash!r}"
         )
+    cap = row.max_wins_per_user
+    if cap is not None and (cap < 1 or row.beacon_round is None):
+        raise ValidationError(
+            f"prize_draw_snapshots.max_wins_per_user {cap!r} must be >= 1 and only on a "
+            "sealed snapshot"
+        )
 
 
 def _check_winning_number(row: PrizeDrawWinningNumber) -> None:

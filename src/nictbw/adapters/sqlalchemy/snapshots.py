@@ -28,6 +28,7 @@ def _snapshot_values(snapshot: PrizeDrawSnapshot) -> dict[str, Any]:
         "beacon_scheme": snapshot.beacon_scheme,
         "beacon_round": snapshot.beacon_round,
         "beacon_round_at": snapshot.beacon_round_at,
+        "max_wins_per_user": snapshot.max_wins_per_user,
     }
 
 
@@ -45,6 +46,7 @@ def _snapshot_from_row(row: RowMapping) -> PrizeDrawSnapshot:
         beacon_scheme=row["beacon_scheme"],
         beacon_round=row["beacon_round"],
         beacon_round_at=row["beacon_round_at"],
+        max_wins_per_user=row["max_wins_per_user"],
     )
 
 

@@ -312,6 +312,7 @@ prize_draw_snapshots = Table(
     Column("beacon_scheme", String(64), nullable=True),
     Column("beacon_round", BigInteger, nullable=True),
     Column("beacon_round_at", UTCDateTime(), nullable=True),
+    Column("max_wins_per_user", Integer, nullable=True),
     _one_of("scope", SnapshotScope, name="scope_known"),
     CheckConstraint(
         "(beacon_round IS NULL) = (beacon_chain_hash IS NULL) "
@@ -325,6 +326,10 @@ prize_draw_snapshots = Table(
         name="attendance_scope_has_definition",
     ),
     CheckConstraint("candidate_count >= 0", name="candidate_count_not_negative"),
+    CheckConstraint(
+        "max_wins_per_user IS NULL OR (max_wins_per_user >= 1 AND beacon_round IS NOT NULL)",
+        name="sealed_cap_positive",
+    ),
 )
 
 prize_draw_results = Table(

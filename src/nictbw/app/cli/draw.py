@@ -30,6 +30,7 @@ from nictbw.app.workflows.sealed import METADATA_KEY as SEALED_METADATA_KEY
 from nictbw.domain.entities import PrizeDrawSnapshot, PrizeDrawType, PrizeDrawWinningNumber
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.outcomes import DrawOutcome
+from nictbw.domain.ranking import FROM_DRAW_TYPE, CapDefault
 from nictbw.domain.timeutil import iso
 from nictbw.ports import Clock, UnitOfWork
 from nictbw.workflows import (
@@ -267,15 +268,38 @@ def draw_seal(
             show_default=False,
         ),
     ] = None,
+    max_wins_per_user: Annotated[
+        int | None,
+        typer.Option(
+            "--max-wins-per-user",
+            metavar="N",
+            min=1,
+            max=INT64_MAX,
+            help="Commit to this winner cap (default: the draw type's cap).",
+            show_default=False,
+        ),
+    ] = None,
+    no_cap: Annotated[
+        bool, typer.Option("--no-cap", help="Commit to no winner cap for this draw.")
+    ] = False,
     beacon_url: BeaconUrlOption = None,
     database: DatabaseOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Seal a draw: fix its candidates and commit to a future beacon round.
 
-    Publish the printed line (snapshot, digest, round) before the round's time; then run
-    the draw with 'nictbw draw run --type T --sealed ID'.
+    Publish the printed line (snapshot, digest, round, cap, seal digest) before the
+    round's time; then run the draw with 'nictbw draw run --type T --sealed ID'. The
+    cap is the draw type's current one unless --max-wins-per-user/--no-cap say otherwise;
+    the run cannot change it.
     """
+    if no_cap and max_wins_per_user is not None:
+        raise typer.BadParameter("--no-cap and --max-wins-per-user exclude each other")
+    cap_override: int | CapDefault | None = FROM_DRAW_TYPE
+    if no_cap:
+        cap_override = None
+    elif max_wins_per_user is not None:
+        cap_override = max_wins_per_user
     with contextlib.ExitStack() as stack:
         uow, clock = stack.enter_context(session(database, Access.WRITE))
         kind = _draw_type(uow, draw_type)
@@ -293,6 +317,7 @@ def draw_seal(
             attendance_definition_id=definition_id,
             margin=None if margin is None else timedelta(seconds=margin),
             clock=clock,
+            max_wins_per_user=cap_override,
         )
         uow.commit()
     summary = {
@@ -305,16 +330,24 @@ def draw_seal(
         "beacon_chain_hash": taken.beacon_chain_hash,
         "beacon_round": taken.beacon_round,
         "beacon_round_at": iso(taken.beacon_round_at),
+        "max_wins_per_user": taken.max_wins_per_user,
+        "seal_digest": taken.seal_digest,
     }
     if json_output:
         print_json(summary)
         return
+    cap = (
+        "no cap per user"
+        if taken.max_wins_per_user is None
+        else f"at most {taken.max_wins_per_user} per user"
+    )
     emit(
         Text(
             f"sealed snapshot {taken.id} of {kind.internal_name} ({taken.scope}): "
             f"{taken.candidate_count} candidates, digest {taken.candidates_sha256}; the "
             f"winning number will come from round {taken.beacon_round} of beacon chain "
-            f"{taken.beacon_chain_hash}, published at {summary['beacon_round_at']}"
+            f"{taken.beacon_chain_hash}, published at {summary['beacon_round_at']}; "
+            f"winners {cap}; seal digest {taken.seal_digest}"
         ),
         Text(
             f"publish this line before {summary['beacon_round_at']}, then run: nictbw draw "

@@ -29,7 +29,8 @@ def verify(
         typer.Option(
             "--expect-snapshot",
             metavar="DIGEST",
-            help="The candidate digest the operator published before the draw.",
+            help="The digest the operator published before the draw: a sealed draw's seal "
+            "digest (from 'draw seal'), an unsealed draw's candidate digest.",
             show_default=False,
         ),
     ] = None,
@@ -72,7 +73,7 @@ def verify(
     ] = DEFAULT_MAX_EXPORT_BYTES,
 ) -> None:
     """Recompute an exported draw offline; print one line per check, then the snapshot
-    digest.
+    digest (and a sealed draw's seal digest).
 
     For a sealed draw: the beacon signature, its public key, the round's time, the
     derivation of the winning number; for every draw: the candidates against the
@@ -121,7 +122,14 @@ def report_lines(report: VerifyReport) -> list[str]:
         lines.append(
             f"snapshot digest: {report.snapshot_digest} (snapshot {report.snapshot_id}, "
             f"taken {report.snapshot_created_at}); compare it with the one the operator "
-            "published"
+            "published" + (" (a sealed draw publishes its seal digest)" if report.sealed else "")
+        )
+    if report.sealed:
+        cap = "no cap" if report.max_wins_per_user is None else report.max_wins_per_user
+        lines.append(
+            f"seal digest: {report.seal_digest or 'none (a field of the seal is unusable)'} "
+            f"(candidates, beacon round and the committed cap: {cap}); compare it with the "
+            "one the operator published"
         )
     lines.extend(f"WARNING: {warning}" for warning in report.warnings)
     return lines

@@ -88,6 +88,8 @@ def draw_report(
             "public_key": sealed.beacon_public_key,
             "round": sealed.beacon_round,
             "round_at": iso(sealed.beacon_round_at),
+            "max_wins_per_user": sealed.max_wins_per_user,
+            "seal_digest": sealed.seal_digest,
         }
     report["winners"] = winner_rows(uow, outcome)
     return report

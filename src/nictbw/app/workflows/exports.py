@@ -18,14 +18,14 @@ from typing import Any, Final, TextIO
 import attrs
 
 from nictbw.app.workflows.common import now_from
-from nictbw.app.workflows.sealed import METADATA_KEY
+from nictbw.app.workflows.sealed import METADATA_KEY, committed_cap
 from nictbw.domain.entities import (
     PrizeDrawResult,
     PrizeDrawSnapshot,
     PrizeDrawType,
     PrizeDrawWinningNumber,
 )
-from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.errors import ConflictError, NotFoundError, ValidationError
 from nictbw.domain.export import (
     SET_DIGEST_KEY,
     ExportTotals,
@@ -180,7 +180,9 @@ def write_draw_export(
     ``ValidationError``, raised before anything is written. ``progress(done, total)`` is
     called while candidates are written. The winners are ranked with the draw type's
     ``max_wins_per_user`` unless overridden (None: no cap). A sealed draw's export
-    carries its snapshot and the beacon round its winning value was derived from.
+    carries its snapshot and the beacon round its winning value was derived from, and is
+    ranked with the cap committed at sealing (an override that differs:
+    ``ConflictError``).
     Read-only.
     """
     plan = _plan(uow, draw_type_name, winning_number_id, limit, clock, max_wins_per_user)
@@ -190,6 +192,13 @@ def write_draw_export(
     if isinstance(record, dict):
         sealed = sealed_block(record)
         taken = _sealed_snapshot(uow, plan, sealed["snapshot_id"])
+        cap = committed_cap(taken, max_wins_per_user)
+        if sealed["max_wins_per_user"] != cap:
+            raise ConflictError(
+                f"winning number {plan.number.id} was ranked with max_wins_per_user "
+                f"{sealed['max_wins_per_user']!r}, but snapshot {taken.id} committed to {cap!r}"
+            )
+        plan = attrs.evolve(plan, cap=cap)
     else:
         taken = _snapshot_before(uow, plan.draw_type, plan.number)
     return write_export(

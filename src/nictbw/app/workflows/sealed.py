@@ -33,6 +33,7 @@ from nictbw.domain.errors import (
     BeaconError,
     BeaconRoundNotPublishedError,
     ConflictError,
+    NoCandidatesError,
     NotFoundError,
     ValidationError,
 )
@@ -42,6 +43,7 @@ from nictbw.domain.ranking import (
     CapDefault,
     rank_with_cap,
     resolve_cap,
+    validate_cap,
     validate_limit,
 )
 from nictbw.domain.scoring import AlgorithmRegistry, derive_draw_number
@@ -62,15 +64,22 @@ def seal_prize_draw(
     margin: timedelta | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> PrizeDrawSnapshot:
-    """Snapshot the draw's candidates and commit to beacon round R; returns the snapshot.
+    """Snapshot the draw's candidates and commit to beacon round R and the winner cap;
+    returns the snapshot.
 
     The pool is that of :func:`snapshot_prize_draw` (bingo lines, or the eligible
-    instances of ``attendance_definition_id``). R is the first round published at least
-    ``margin`` (default two beacon periods; must be positive) after now. The returned
-    snapshot's id, ``candidates_sha256``, ``beacon_round`` and ``beacon_round_at`` are
-    the line an operator publishes before R.
+    instances of ``attendance_definition_id``); an empty pool is refused
+    (``NoCandidatesError``, nothing stored). R is the first round published at least
+    ``margin`` (default two beacon periods; must be positive) after now. The cap the
+    draw will rank with is ``max_wins_per_user`` (default: the draw type's current cap;
+    None: no cap) and is stored on the snapshot: the run cannot change it. The returned
+    snapshot's id, ``candidates_sha256``, ``beacon_round``, ``beacon_round_at``,
+    ``max_wins_per_user`` and ``seal_digest`` are the line an operator publishes before R.
     """
+    stored = stored_draw_type(uow, draw_type)
+    cap = resolve_cap(max_wins_per_user, stored.max_wins_per_user)
     info = beacon.info()
     if margin is None:
         margin = timedelta(seconds=DEFAULT_MARGIN_PERIODS * info.period)
@@ -79,6 +88,17 @@ def seal_prize_draw(
     now = now_from(clock)
     round_number = sealing_round(info, now, margin)
     results, snapshot = prepare_snapshot(uow, draw_type, attendance_definition_id, registry, now)
+    if not results:
+        pool = (
+            "no badge on a completed bingo line"
+            if attendance_definition_id is None
+            else f"no eligible badge of definition {attendance_definition_id}"
+        )
+        raise NoCandidatesError(
+            f"draw type {stored.internal_name!r} has no candidates to seal ({pool}); "
+            "nothing was sealed"
+        )
+    snapshot.max_wins_per_user = cap
     snapshot.beacon_chain_hash = info.chain_hash
     snapshot.beacon_public_key = info.public_key
     snapshot.beacon_scheme = info.scheme
@@ -101,17 +121,21 @@ def run_sealed_prize_draw(
 ) -> DrawOutcome:
     """Run a sealed draw: round R's verified randomness decides; returns the ranking.
 
+    The ranking uses the winner cap committed at sealing (the snapshot's
+    ``max_wins_per_user``); an explicit ``max_wins_per_user`` that differs from it is
+    refused (``ConflictError`` naming both), so the cap cannot be chosen after R is public.
+
     Refuses (``BeaconRoundNotPublishedError``) before R is published and
     (``BeaconError``) when the beacon is not the committed one or R does not verify.
     Evaluates exactly the snapshot's stored candidates (``ConflictError`` when they were
     replaced since), stores the results under the derived winning number and ranks them
-    as :func:`run_bingo_prize_draw` does (``limit``, ties, ``max_wins_per_user``). Run
+    as :func:`run_bingo_prize_draw` does (``limit``, ties, the committed cap). Run
     again, it reads the stored results back and changes nothing.
     """
     sealed = _stored_sealed(uow, snapshot)
     draw_type = stored_draw_type(uow, _draw_type_ref(sealed))
     checked_limit = validate_limit(limit, allow_none=True)
-    cap = resolve_cap(max_wins_per_user, draw_type.max_wins_per_user)
+    cap = committed_cap(sealed, max_wins_per_user)
     info = _committed_info(sealed, beacon.info())
     assert sealed.beacon_round is not None and sealed.beacon_round_at is not None
     now = now_from(clock)
@@ -156,6 +180,23 @@ def run_sealed_prize_draw(
         )
         setup.winning_number = number
         return _ranked_draw(uow, setup, candidates, checked_limit, "sealed draw", cap)
+
+
+def committed_cap(
+    snapshot: PrizeDrawSnapshot, override: int | CapDefault | None = FROM_DRAW_TYPE
+) -> int | None:
+    """The winner cap a sealed snapshot committed to; ``ConflictError`` when ``override``
+    (unless ``FROM_DRAW_TYPE``, meaning "the committed one") names another cap."""
+    if override is FROM_DRAW_TYPE:
+        return snapshot.max_wins_per_user
+    asked = validate_cap(override)
+    if asked != snapshot.max_wins_per_user:
+        raise ConflictError(
+            f"snapshot {snapshot.id} was sealed with max_wins_per_user "
+            f"{snapshot.max_wins_per_user!r}; the cap {asked!r} asked for now differs, and a "
+            "sealed draw's cap cannot change after sealing"
+        )
+    return asked
 
 
 def _stored_sealed(uow: UnitOfWork, snapshot: PrizeDrawSnapshot) -> PrizeDrawSnapshot:
@@ -280,7 +321,13 @@ def _beacon_record(
         "randomness": beacon_round.randomness,
         "signature": beacon_round.signature,
         "previous_signature": beacon_round.previous_signature,
+        "max_wins_per_user": snapshot.max_wins_per_user,
     }
 
 
-__all__ = ["DEFAULT_MARGIN_PERIODS", "run_sealed_prize_draw", "seal_prize_draw"]
+__all__ = [
+    "DEFAULT_MARGIN_PERIODS",
+    "committed_cap",
+    "run_sealed_prize_draw",
+    "seal_prize_draw",
+]

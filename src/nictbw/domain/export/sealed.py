@@ -10,8 +10,13 @@ participant re-checks it with the file alone (and py_ecc for the signature)::
                  "period": 30, "genesis_time": 1595431050},
       "round": {"round": 123, "randomness": "…", "signature": "…",
                 "previous_signature": "…"},
-      "round_at": "2025-10-10T12:00:00+00:00"
+      "round_at": "2025-10-10T12:00:00+00:00",
+      "max_wins_per_user": 1
     }
+
+``max_wins_per_user`` is the winner cap committed when the draw was sealed (null: no cap);
+the export's top-level cap must equal it, and the seal digest
+(:func:`nictbw.domain.sealing.seal_digest`, what the operator published) covers it.
 
 The snapshot (its id, time and candidate-set digest) is the export's ``snapshot`` block.
 :func:`check_sealed` verifies, one topic each: the round's signature against the public
@@ -62,6 +67,7 @@ SEALED_KINDS: Final = {
     "beacon": "object",
     "round": "object",
     "round_at": "str",
+    "max_wins_per_user": "int?",
 }
 BEACON_KINDS: Final = {
     "chain_hash": "str",
@@ -89,6 +95,7 @@ _RECORD_KEYS: Final = (
     "randomness",
     "signature",
     "previous_signature",
+    "max_wins_per_user",
 )
 
 
@@ -115,7 +122,9 @@ class VerifyPolicy:
     ``public_key``/``chain_hash``: the beacon the verifier trusts (default: the chains
     pinned in ``KNOWN_CHAINS``). ``min_margin``: how long at least between the snapshot
     and the round's publication (default: one period of the beacon). ``expect_snapshot``:
-    the candidate-set digest the operator published before the round.
+    the digest the operator published before the round: for a sealed draw its seal digest
+    (:func:`nictbw.domain.sealing.seal_digest`: candidates, chain, round and cap), for an
+    unsealed draw the snapshot's candidate-set digest.
     """
 
     public_key: str | None = field(default=None, converter=_check_hex_option)
@@ -144,6 +153,7 @@ def sealed_block(record: Mapping[str, Any]) -> JsonObject:
         "beacon": {key: record[key] for key in BEACON_KINDS},
         "round": {key: record[key] for key in ROUND_KINDS},
         "round_at": record["round_at"],
+        "max_wins_per_user": record["max_wins_per_user"],
     }
     try:
         return check_sealed_block(block)

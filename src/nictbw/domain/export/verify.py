@@ -52,6 +52,7 @@ from nictbw.domain.scoring import (
     derive_draw_number,
     normalize_winning_value,
 )
+from nictbw.domain.sealing import seal_digest
 
 PROGRESS_EVERY: Final = 5000
 
@@ -63,7 +64,9 @@ class VerifyReport:
     ``findings`` lists, topic by topic in the order verify reports them, one OK line per
     topic that checks out and each problem of the others. ``sealed`` is True when the
     winning value was derived from a beacon round; ``warnings`` say what the export does
-    not prove (an unsealed draw's number was chosen by the operator).
+    not prove (an unsealed draw's number was chosen by the operator). ``seal_digest`` is
+    a sealed draw's :func:`~nictbw.domain.sealing.seal_digest` as the file states it
+    (candidates, chain, round and committed cap): what its operator published.
     """
 
     format: str
@@ -81,6 +84,7 @@ class VerifyReport:
     snapshot_digest: str | None = None
     max_wins_per_user: int | None = None
     warnings: tuple[str, ...] = ()
+    seal_digest: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -237,11 +241,14 @@ class _Verifier:
             )
         snapshot = header["snapshot"]
         snapshot_digest = None if snapshot is None else snapshot[SET_DIGEST_KEY[fmt]]
+        block = header.get("sealed")
+        sealed_digest = None if block is None else _seal_digest(block, snapshot_digest)
         self._check_snapshot()
-        self._check_expected_snapshot(snapshot_digest)
+        self._check_expected_snapshot(snapshot_digest, block, sealed_digest)
+        if block is not None:
+            self._check_committed_cap(block)
         stated_count = self._compare_winners(winners)
         findings: list[Finding] = []
-        block = header.get("sealed")
         if block is not None:
             found = check_sealed(
                 block, snapshot, snapshot_digest, header["winning_number"], self.policy
@@ -251,12 +258,13 @@ class _Verifier:
                     self.problems.add(problem, topic)
                 findings.extend(topic_findings(topic, found.passed.get(topic), self.problems))
         arithmetic = {
-            TOPIC_CANDIDATES: self._candidates_line(snapshot, snapshot_digest),
+            TOPIC_CANDIDATES: self._candidates_line(snapshot, snapshot_digest, sealed_digest),
             TOPIC_SCORES: f"{self.count} draw numbers, scores and outcomes recomputed with "
             f"{header['draw_type']['algorithm_key']} (threshold {self.threshold!r})",
             TOPIC_RANKING: f"{stated_count} winners recomputed (limit "
             f"{'none' if self.limit is None else self.limit}, "
             + ("no cap per user" if self.cap is None else f"at most {self.cap} per user")
+            + (", the cap committed by the seal" if block is not None else "")
             + "), ties at the cutoff kept",
         }
         for topic in ARITHMETIC_TOPICS:
@@ -286,20 +294,60 @@ class _Verifier:
             snapshot_digest=snapshot_digest,
             max_wins_per_user=self.cap,
             warnings=tuple(warnings),
+            seal_digest=sealed_digest,
         )
 
-    def _candidates_line(self, snapshot: JsonObject | None, snapshot_digest: str | None) -> str:
+    def _candidates_line(
+        self, snapshot: JsonObject | None, snapshot_digest: str | None, sealed: str | None
+    ) -> str:
         if snapshot is None:
             return f"{self.count} candidates; row digest {self.rows.hexdigest()}"
-        expected = " (the digest you expected)" if self.policy.expect_snapshot else ""
+        expected = ""
+        if self.policy.expect_snapshot and sealed is not None:
+            expected = f" (seal digest {sealed}, the digest you expected)"
+        elif self.policy.expect_snapshot:
+            expected = " (the digest you expected)"
         return (
             f"{self.count} candidates are snapshot {snapshot['id']}'s set, fixed at "
             f"{snapshot['created_at']}: digest {snapshot_digest}{expected}"
         )
 
-    def _check_expected_snapshot(self, snapshot_digest: str | None) -> None:
+    def _check_committed_cap(self, block: JsonObject) -> None:
+        committed, used = block["max_wins_per_user"], self.header["max_wins_per_user"]
+        if committed is not None and committed < 1:
+            self.problems.add(
+                f"sealed max_wins_per_user {committed!r} is not None or an int >= 1",
+                TOPIC_RANKING,
+            )
+        elif committed != used:
+            self.problems.add(
+                f"the winners were ranked with max_wins_per_user {used!r}, but the seal "
+                f"committed to {committed!r}: the cap was changed after sealing",
+                TOPIC_RANKING,
+            )
+
+    def _check_expected_snapshot(
+        self, snapshot_digest: str | None, block: JsonObject | None, sealed_digest: str | None
+    ) -> None:
         expected = self.policy.expect_snapshot
-        if expected is None or expected == snapshot_digest:
+        if expected is None:
+            return
+        if block is not None:
+            if expected == sealed_digest:
+                return
+            hint = (
+                " (that is the candidate digest; a sealed draw is published by its seal "
+                "digest, which also covers the beacon round and the cap)"
+                if expected == snapshot_digest
+                else ""
+            )
+            self.problems.add(
+                f"the seal digest {sealed_digest!r} is not the published {expected!r}{hint}: "
+                "these are not the candidates, round and cap the operator announced",
+                TOPIC_CANDIDATES,
+            )
+            return
+        if expected == snapshot_digest:
             return
         self.problems.add(
             f"the snapshot digest {snapshot_digest!r} is not the published {expected!r}: "
@@ -381,6 +429,22 @@ class _Verifier:
                 TOPIC_RANKING,
             )
         return stated_count
+
+
+def _seal_digest(block: Mapping[str, Any], snapshot_digest: str | None) -> str | None:
+    """The seal digest a sealed block and its snapshot digest state, or None when a field
+    is unusable (other checks report it)."""
+    if snapshot_digest is None:
+        return None
+    try:
+        return seal_digest(
+            snapshot_digest,
+            block["beacon"]["chain_hash"],
+            block["round"]["round"],
+            block["max_wins_per_user"],
+        )
+    except ValidationError:
+        return None
 
 
 def verify_parts(
