@@ -15,12 +15,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from typer.testing import CliRunner, Result
 
 from nictbw.adapters.beacon import FakeBeacon, FakeBeaconServer
+from nictbw.adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine
 from nictbw.app.cli import app
+from nictbw.domain.sealing import seal_digest
 from nictbw.ports.clock import SystemClock
+from nictbw.workflows import create_nft_definition
 
 RUNNER = CliRunner()
 EVENT_ARGS = ["--users", "30", "--days", "2", "--seed", "4"]
@@ -95,15 +99,25 @@ def test_seal_run_export_and_verify_a_sealed_draw(
 ) -> None:
     line, target = _seal_and_run(relay, event_db, tmp_path)
     key = relay.beacon.info().public_key
+    assert line["seal_digest"] == seal_digest(
+        line["candidates_sha256"], line["beacon_chain_hash"], line["beacon_round"],
+        line["max_wins_per_user"],
+    )  # fmt: skip
     checked = cli(relay, "verify", "--public-key", key, "--expect-snapshot",
-                  line["candidates_sha256"], str(target))  # fmt: skip
+                  line["seal_digest"], str(target))  # fmt: skip
     assert checked.exit_code == 0, checked.output
     lines = checked.stdout.splitlines()
     for topic in ("beacon signature", "public key", "round time", "winning value",
                   "candidates", "scores and outcomes", "cap and ranking"):  # fmt: skip
         assert [x for x in lines if x.startswith(f"OK {topic}: ")], (topic, checked.stdout)
     assert f"snapshot digest: {line['candidates_sha256']}" in checked.stdout
+    assert f"seal digest: {line['seal_digest']}" in checked.stdout
     assert "WARNING" not in checked.stdout
+
+    plain = cli(relay, "verify", "--public-key", key, "--expect-snapshot",
+                line["candidates_sha256"], str(target))  # fmt: skip
+    assert plain.exit_code == 1
+    assert "that is the candidate digest" in plain.stdout
 
     wrong = cli(relay, "verify", "--public-key", key, "--expect-snapshot", "0" * 64, str(target))
     assert wrong.exit_code == 1
@@ -117,17 +131,80 @@ def test_seal_run_export_and_verify_a_sealed_draw(
 
 def test_a_sealed_draw_is_refused_before_its_round(relay: FakeBeaconServer, event_db: str) -> None:
     url = relay.base_url
-    sealed = cli(relay, "draw", "seal", "-t", "bingo_line", "--beacon-url", url, "--margin",
-                 "600", "-d", event_db, "--json")  # fmt: skip
+    sealed = cli(relay, "draw", "seal", "-t", "final_attendance", "--attendance", "FINAL-DAY",
+                 "--beacon-url", url, "--margin", "600", "-d", event_db, "--json")  # fmt: skip
     assert sealed.exit_code == 0, sealed.output
     snapshot_id = json.loads(sealed.stdout)["snapshot_id"]
-    ran = cli(relay, "draw", "run", "-t", "bingo_line", "--sealed", str(snapshot_id),
+    ran = cli(relay, "draw", "run", "-t", "final_attendance", "--sealed", str(snapshot_id),
               "--beacon-url", url, "-d", event_db)  # fmt: skip
     assert ran.exit_code == 1
     errors = ran.stderr.strip().splitlines()
     assert len(errors) == 1
     assert errors[0].startswith("error: ")
     assert "not published" in errors[0]
+
+
+def test_the_seal_line_shows_the_committed_cap_and_the_seal_digest(
+    relay: FakeBeaconServer, event_db: str
+) -> None:
+    url = relay.base_url
+    sealed = cli(relay, "draw", "seal", "-t", "final_attendance", "--attendance", "FINAL-DAY",
+                 "--beacon-url", url, "--margin", "600", "--max-wins-per-user", "2", "-d",
+                 event_db)  # fmt: skip
+    assert sealed.exit_code == 0, sealed.output
+    text = " ".join(sealed.stdout.split())
+    assert "winners at most 2 per user" in text
+    digest = text.split("seal digest ")[1].split()[0]
+    engine = make_engine(event_db)
+    try:
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            latest = uow.draw_snapshots.list()[-1]
+    finally:
+        engine.dispose()
+    assert latest.max_wins_per_user == 2
+    assert digest == latest.seal_digest
+    uncapped = cli(relay, "draw", "seal", "-t", "final_attendance", "--attendance",
+                   "FINAL-DAY", "--beacon-url", url, "--margin", "600", "--no-cap", "-d",
+                   event_db, "--json")  # fmt: skip
+    assert uncapped.exit_code == 0, uncapped.output
+    line = json.loads(uncapped.stdout)
+    assert line["max_wins_per_user"] is None
+    assert line["seal_digest"] not in (None, digest)
+    both = cli(relay, "draw", "seal", "-t", "bingo_line", "--no-cap", "--max-wins-per-user",
+               "1", "-d", event_db)  # fmt: skip
+    assert both.exit_code == 2
+    assert "--no-cap" in both.stderr
+
+
+def test_sealing_no_candidates_is_one_error_line(relay: FakeBeaconServer, event_db: str) -> None:
+    engine = make_engine(event_db)
+    try:
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            model = uow.definitions.get_by_prefix("FINAL-DAY")
+            assert model is not None
+            create_nft_definition(
+                uow,
+                attrs.evolve(model, id=None, prefix="EMPTY-DAY", shared_key="expo/empty-day",
+                             minted_count=0, created_at=None, updated_at=None),
+            )  # fmt: skip
+            before = len(uow.draw_snapshots.list())
+            uow.commit()
+    finally:
+        engine.dispose()
+    sealed = cli(relay, "draw", "seal", "-t", "final_attendance", "--attendance", "EMPTY-DAY",
+                 "--beacon-url", relay.base_url, "-d", event_db)  # fmt: skip
+    assert sealed.exit_code == 1
+    errors = sealed.stderr.strip().splitlines()
+    assert len(errors) == 1, sealed.stderr
+    assert errors[0].startswith("error: ")
+    assert "'final_attendance'" in errors[0]
+    assert "no candidates" in errors[0]
+    engine = make_engine(event_db)
+    try:
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            assert len(uow.draw_snapshots.list()) == before
+    finally:
+        engine.dispose()
 
 
 def test_sealed_excludes_a_winning_number(relay: FakeBeaconServer, event_db: str) -> None:

@@ -1,5 +1,7 @@
 """Any change to a sealed export fails verification: a candidate added or removed (even
-with every digest recomputed), a digit of the randomness, the round, the cap."""
+with every digest recomputed), a digit of the randomness, the round, the cap (any other
+value, even one that ranks the same winners; rewritten everywhere it is caught by the
+published seal digest)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +18,13 @@ from hypothesis import strategies as st
 from nictbw.adapters.clock import FixedClock
 from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.app.simulation import SimulationSettings, run_simulation
-from nictbw.domain.export import candidate_rows_digest, verify_document
+from nictbw.domain.export import (
+    VerifyPolicy,
+    candidate_rows_digest,
+    rank_candidates,
+    verify_document,
+)
+from nictbw.domain.export.sealed import TOPIC_CANDIDATES
 from nictbw.domain.snapshots import candidate_set_digest
 from nictbw.workflows import export_draw
 from tests.trust import trusting
@@ -36,9 +45,18 @@ def sealed() -> dict[str, Any]:
         document = export_draw(
             uow, "bingo_line", limit=10, clock=FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
         )
+        taken = uow.draw_snapshots.get(document["snapshot"]["id"])
+    assert taken is not None
+    assert taken.seal_digest is not None
     assert document["sealed"] is not None
     assert verify_document(copy.deepcopy(document), policy=TRUST).ok
+    PUBLISHED[SEED] = attrs.evolve(TRUST, expect_snapshot=taken.seal_digest)
+    assert verify_document(copy.deepcopy(document), policy=PUBLISHED[SEED]).ok
     return document
+
+
+PUBLISHED: dict[int, VerifyPolicy] = {}
+"""The policy of a participant who also compares the seal digest the operator published."""
 
 
 def _redigest(document: dict[str, Any]) -> None:
@@ -86,10 +104,34 @@ def _round(document: dict[str, Any], data: st.DataObject, _: bool) -> None:
     stated["round"] += delta
 
 
+def _other_cap(document: dict[str, Any], data: st.DataObject) -> int | None:
+    committed = document["sealed"]["max_wins_per_user"]
+    caps = st.one_of(st.none(), st.integers(1, 2**63 - 1), st.integers(1, 12))
+    other: int | None = data.draw(caps.filter(lambda c: c != committed), label="cap")
+    return other
+
+
 def _cap(document: dict[str, Any], data: st.DataObject, _: bool) -> None:
+    """Any other cap in the ranking, whether or not it changes the winners."""
+    document["max_wins_per_user"] = _other_cap(document, data)
+
+
+def _cap_ranking(document: dict[str, Any], data: st.DataObject, _: bool) -> None:
+    """A cap that changes the winners, the winners left as they were."""
     held = Counter(w["user"] for w in document["winners"])
     most = max(held.values())
     document["max_wins_per_user"] = data.draw(st.integers(1, most - 1), label="cap")
+
+
+def _cap_committed(document: dict[str, Any], data: st.DataObject, rerank: bool) -> None:
+    """Another committed cap in the sealed block (the winners re-ranked with it too)."""
+    other = _other_cap(document, data)
+    document["sealed"]["max_wins_per_user"] = other
+    if rerank:
+        document["max_wins_per_user"] = other
+        document["winners"] = rank_candidates(
+            document["candidates"], document["threshold"], document["limit"], other
+        )
 
 
 CHANGES = {
@@ -98,6 +140,8 @@ CHANGES = {
     "randomness digit": _randomness_digit,
     "round": _round,
     "cap": _cap,
+    "cap changing the winners": _cap_ranking,
+    "committed cap": _cap_committed,
 }
 
 
@@ -116,6 +160,25 @@ def test_any_change_to_a_sealed_export_fails_verification(
 ) -> None:
     tampered = copy.deepcopy(sealed)
     CHANGES[change](tampered, data, redigest)
-    report = verify_document(tampered, policy=TRUST)
+    report = verify_document(tampered, policy=PUBLISHED[SEED])
     assert not report.ok, change
     assert report.problems
+    if change != "committed cap" or not redigest:
+        # caught from the file alone, without the published seal digest
+        assert not verify_document(copy.deepcopy(tampered), policy=TRUST).ok, change
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_a_cap_rewritten_everywhere_is_consistent_but_for_the_seal_digest(
+    sealed: dict[str, Any], data: st.DataObject
+) -> None:
+    """What only the published seal digest catches: every trace of the cap rewritten."""
+    tampered = copy.deepcopy(sealed)
+    _cap_committed(tampered, data, True)
+    assert verify_document(copy.deepcopy(tampered), policy=TRUST).ok
+    report = verify_document(tampered, policy=PUBLISHED[SEED])
+    assert [f.topic for f in report.findings if not f.ok] == [TOPIC_CANDIDATES]
+    assert report.seal_digest != PUBLISHED[SEED].expect_snapshot

@@ -14,7 +14,12 @@ from attrs import define
 from nictbw.adapters.beacon import FakeBeacon
 from nictbw.adapters.chain import FakeChain
 from nictbw.adapters.clock import FixedClock
-from nictbw.app.simulation.report import SyncTotals, draw_report, event_report
+from nictbw.app.simulation.report import (
+    SyncTotals,
+    draw_report,
+    event_report,
+    not_drawn_report,
+)
 from nictbw.app.simulation.scenario import (
     ATTENDANCE,
     ATTENDANCE_DRAW,
@@ -34,8 +39,8 @@ from nictbw.app.simulation.scenario import (
 )
 from nictbw.app.simulation.settings import SimulationSettings
 from nictbw.domain.chain_payload import additional_info_for
-from nictbw.domain.entities import Admin, NFTDefinition, PrizeDrawType, User
-from nictbw.domain.errors import ConflictError
+from nictbw.domain.entities import Admin, NFTDefinition, PrizeDrawSnapshot, PrizeDrawType, User
+from nictbw.domain.errors import ConflictError, NoCandidatesError
 from nictbw.ports import UnitOfWork
 from nictbw.workflows import (
     Grant,
@@ -334,20 +339,22 @@ class _Simulation:
         beacon = FakeBeacon(
             self.clock, seed=self.settings.seed, genesis_time=int(sealed_at.timestamp())
         )
+        pools = {BINGO_DRAW: None, ATTENDANCE_DRAW: attendance_id}
+        sealed: dict[str, PrizeDrawSnapshot] = {}
         with self.uow_factory() as uow:
-            # The candidate sets and a future beacon round are fixed before any number exists.
-            sealed = {
-                BINGO_DRAW: seal_prize_draw(
-                    uow, self.draw_types[BINGO_DRAW], beacon=beacon, clock=self.clock
-                ),
-                ATTENDANCE_DRAW: seal_prize_draw(
-                    uow,
-                    self.draw_types[ATTENDANCE_DRAW],
-                    beacon=beacon,
-                    attendance_definition_id=attendance_id,
-                    clock=self.clock,
-                ),
-            }
+            # The candidate sets and a future beacon round are fixed before any number
+            # exists; a draw without candidates is not sealed and not drawn.
+            for name, pool in pools.items():
+                try:
+                    sealed[name] = seal_prize_draw(
+                        uow,
+                        self.draw_types[name],
+                        beacon=beacon,
+                        attendance_definition_id=pool,
+                        clock=self.clock,
+                    )
+                except NoCandidatesError:
+                    continue
             uow.commit()
         self.snapshots = {name: taken.candidates_sha256 for name, taken in sealed.items()}
         self.clock.set(day + timedelta(hours=13))
@@ -357,6 +364,10 @@ class _Simulation:
         }
         with self.uow_factory() as uow:
             for name in (BINGO_DRAW, ATTENDANCE_DRAW):
+                if name not in sealed:
+                    self.draws[name] = not_drawn_report(name)
+                    self.progress.advance()
+                    continue
                 outcome = run_sealed_prize_draw(
                     uow, sealed[name], beacon=beacon, limit=limits[name], clock=self.clock
                 )

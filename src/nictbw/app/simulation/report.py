@@ -95,6 +95,20 @@ def draw_report(
     return report
 
 
+def not_drawn_report(draw_type: str) -> dict[str, Any]:
+    """A draw of the event that had no candidates: not sealed, no number, no winners."""
+    return {
+        "draw_type": draw_type,
+        "winning_number": None,
+        "threshold": None,
+        "eligible": 0,
+        "ineligible": 0,
+        "snapshot_sha256": None,
+        "not_drawn": "no candidates",
+        "winners": [],
+    }
+
+
 def event_report(
     uow: UnitOfWork,
     settings: SimulationSettings,
@@ -143,4 +157,4 @@ def event_report(
     }
 
 
-__all__ = ["SyncTotals", "draw_report", "event_report"]
+__all__ = ["SyncTotals", "draw_report", "event_report", "not_drawn_report"]
