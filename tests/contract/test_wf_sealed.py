@@ -706,6 +706,7 @@ def test_a_sealed_export_fails_on_any_cap_but_the_committed_one(world: World) ->
         report = verify_document(changed, policy=_trust(beacon))
         assert [f.topic for f in report.findings if not f.ok] == [TOPIC_RANKING], other
         assert "committed to 5" in " ".join(report.problems)
+        assert (report.committed_cap, report.max_wins_per_user) == (5, other)
 
 
 def test_a_cap_rewritten_everywhere_fails_against_the_published_seal_digest(

@@ -193,7 +193,9 @@ def report_renderables(report: dict[str, Any], url: str) -> list[RenderableType]
     )
     for draw in report["draws"].values():
         if draw.get("not_drawn"):
-            parts.append(Text(f"{draw['draw_type']}: not drawn ({draw['not_drawn']})"))
+            parts.append(
+                Text(f"Winners of {draw['draw_type']}: none, not drawn ({draw['not_drawn']})")
+            )
             continue
         parts.append(
             winners_table(

@@ -125,7 +125,7 @@ def report_lines(report: VerifyReport) -> list[str]:
             "published" + (" (a sealed draw publishes its seal digest)" if report.sealed else "")
         )
     if report.sealed:
-        cap = "no cap" if report.max_wins_per_user is None else report.max_wins_per_user
+        cap = "no cap" if report.committed_cap is None else report.committed_cap
         lines.append(
             f"seal digest: {report.seal_digest or 'none (a field of the seal is unusable)'} "
             f"(candidates, beacon round and the committed cap: {cap}); compare it with the "

@@ -66,7 +66,8 @@ class VerifyReport:
     winning value was derived from a beacon round; ``warnings`` say what the export does
     not prove (an unsealed draw's number was chosen by the operator). ``seal_digest`` is
     a sealed draw's :func:`~nictbw.domain.sealing.seal_digest` as the file states it
-    (candidates, chain, round and committed cap): what its operator published.
+    (candidates, chain, round and committed cap): what its operator published;
+    ``committed_cap`` the cap its sealed block states (None: no cap, or not sealed).
     """
 
     format: str
@@ -85,6 +86,7 @@ class VerifyReport:
     max_wins_per_user: int | None = None
     warnings: tuple[str, ...] = ()
     seal_digest: str | None = None
+    committed_cap: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -295,6 +297,7 @@ class _Verifier:
             max_wins_per_user=self.cap,
             warnings=tuple(warnings),
             seal_digest=sealed_digest,
+            committed_cap=None if block is None else block["max_wins_per_user"],
         )
 
     def _candidates_line(
