@@ -18,7 +18,7 @@ PROFILE_ENV: Final = "NICTBW_HYPOTHESIS_PROFILE"
 
 _MACHINE_BUDGETS: Final = {
     # (max_examples, stateful_step_count) per machine and profile
-    "equivalence": {DEV: (25, 25), CI: (60, 40)},
+    "equivalence": {DEV: (25, 25), CI: (40, 30)},
     "invariants": {DEV: (30, 30), CI: (100, 40)},
 }
 
