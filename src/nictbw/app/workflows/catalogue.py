@@ -8,9 +8,9 @@ from typing import Any
 from nictbw.app.workflows.common import (
     atomic,
     now_from,
+    open_draw_type,
     registry_or_default,
     reject_stored,
-    stored_draw_type,
 )
 from nictbw.domain.engine import resolve_threshold
 from nictbw.domain.entities import NFTDefinition, PrizeDrawType, PrizeDrawWinningNumber
@@ -99,7 +99,7 @@ def submit_winning_number(
     clock: Clock | None = None,
 ) -> PrizeDrawWinningNumber:
     """Store a winning number of ``draw_type``, in effect in ``[effective_at, expires_at)``."""
-    stored = stored_draw_type(uow, draw_type)
+    stored = open_draw_type(uow, draw_type)
     checked_value = validate_winning_value(value)
     checked_metadata = validate_metadata(metadata)
     start = validate_aware(effective_at, "effective_at")

@@ -12,6 +12,7 @@ from nictbw.app.workflows.common import (
     atomic,
     logger,
     now_from,
+    open_draw_type,
     registry_or_default,
     resolve_winning_number,
     stored_draw_type,
@@ -58,7 +59,7 @@ class _DrawSetup:
         require_number: bool,
     ) -> None:
         self.now = now_from(clock)
-        self.draw_type = stored_draw_type(uow, draw_type)
+        self.draw_type = open_draw_type(uow, draw_type)
         self.winning_number = resolve_winning_number(uow, self.draw_type, winning_number, self.now)
         if self.winning_number is None and require_number:
             raise ValidationError(

@@ -9,8 +9,8 @@ from nictbw.app.workflows.common import (
     atomic,
     logger,
     now_from,
+    open_draw_type,
     registry_or_default,
-    stored_draw_type,
 )
 from nictbw.domain.engine import PrizeDrawEngine, resolve_threshold
 from nictbw.domain.entities import (
@@ -62,7 +62,7 @@ def prepare_snapshot(
 
     Writes nothing: :func:`store_snapshot` does.
     """
-    stored = stored_draw_type(uow, draw_type)
+    stored = open_draw_type(uow, draw_type)
     assert stored.id is not None
     algorithm = PrizeDrawEngine(registry_or_default(registry)).algorithm(stored.algorithm_key)
     threshold = resolve_threshold(None, stored.default_threshold, algorithm)
