@@ -21,7 +21,7 @@ class ConflictError(NictbwError):
     """A unique key is taken, supply is exhausted or a concurrent change won."""
 
 
-class ForbiddenError(NictbwError, PermissionError):
+class ForbiddenError(NictbwError):
     """An admin's role does not allow the operation (``operation``); nothing was changed."""
 
     def __init__(self, message: str, *, admin_id: int | None, operation: str) -> None:

@@ -1,8 +1,8 @@
 """The ``nictbw`` command line (also ``python -m nictbw``), built with typer and rich.
 
 Commands: ``simulate``, ``db upgrade``, ``card show``, ``draw run|snapshot|top|export``,
-``verify`` and ``fake-chain``, one module per command group; ``root`` holds the typer apps
-and the error boundary, ``session`` opens the database (and decides which command may
+``verify``, ``audit`` and ``fake-chain``, one module per command group; ``root`` holds the
+typer apps and the error boundary, ``session`` opens the database (and decides which command may
 change its schema), ``rendering`` draws the results, ``errors`` the exit codes. Every
 command composes nictbw through the ``Container`` (database URL from ``--database``, else
 ``NICTBW_DATABASE_URL``, else ``sqlite:///nictbw.db``). Any failure ends with one
@@ -12,7 +12,7 @@ a traceback unless ``--debug`` is given.
 
 # Importing a command module registers its commands; --help lists them in this order.
 # isort: off
-from nictbw.app.cli import simulate, verify, fake_chain, db, card, draw
+from nictbw.app.cli import simulate, verify, fake_chain, db, card, draw, audit
 
 # isort: on
 from nictbw.app.cli.errors import CommandLineError
@@ -24,6 +24,7 @@ __all__ = [
     "CommandLineError",
     "NictbwGroup",
     "app",
+    "audit",
     "card",
     "db",
     "draw",
