@@ -13,12 +13,19 @@ from nictbw.domain.errors import ConflictError, ForbiddenError, NotFoundError, V
 from nictbw.domain.permissions import ROLE_PERMISSIONS, AdminRole, Operation, may
 from nictbw.ports import UnitOfWork
 from nictbw.workflows import (
+    create_and_issue_instance,
+    create_nft_definition,
     deactivate_nft_definition,
     erase_user,
+    issue_instances,
     read_audit_log,
     register_admin,
     retire_prize_draw_type,
     revoke_instance,
+    run_bingo_prize_draw,
+    run_final_attendance_prize_draw,
+    snapshot_prize_draw,
+    submit_winning_number,
     update_admin,
     update_nft_definition,
     update_prize_draw_type,
@@ -30,6 +37,7 @@ from tests.contract.helpers import (
     add_draw_type,
     add_users,
     build_world,
+    definition_spec,
     issue,
     snapshot,
 )
@@ -221,3 +229,44 @@ def test_the_permission_table_is_what_the_docs_say() -> None:
     assert ROLE_PERMISSIONS["issuer"] == {Operation.ISSUE}
     assert ROLE_PERMISSIONS["draw_operator"] == {Operation.RUN_DRAWS}
     assert Operation.MANAGE_ADMINS not in ROLE_PERMISSIONS["organiser"]
+
+
+# ------------------------------------------------ optional admin of the older workflows
+
+
+def test_issuance_and_draws_check_an_admin_when_one_is_given(
+    world: World, targets: dict[str, Any]
+) -> None:
+    issuer = _admin(world, AdminRole.ISSUER.value, "iss@city.example")
+    drawer = _admin(world, AdminRole.DRAW_OPERATOR.value, "draw@city.example")
+    user, draw_type = targets["user"], targets["draw_type"]
+    before = snapshot(world.factory)
+    with world.factory() as uow:
+        with pytest.raises(ForbiddenError, match="issue"):
+            create_and_issue_instance(uow, user, world.d("C01"), admin=drawer, clock=world.clock)
+        with pytest.raises(ForbiddenError, match="issue"):
+            issue_instances(uow, [(user, world.d("C01"), None)], admin=drawer)
+        for attempt in (
+            lambda: submit_winning_number(uow, draw_type, "abc", admin=issuer),
+            lambda: run_bingo_prize_draw(uow, draw_type, admin=issuer),
+            lambda: snapshot_prize_draw(uow, draw_type, admin=issuer),
+            lambda: run_final_attendance_prize_draw(
+                uow, draw_type, attendance_definition_id=world.d(ATTENDANCE).id, admin=issuer
+            ),
+        ):
+            with pytest.raises(ForbiddenError, match="draws"):
+                attempt()
+    assert snapshot(world.factory) == before
+    with world.factory() as uow:
+        create_and_issue_instance(uow, user, world.d("C01"), admin=issuer, clock=world.clock)
+        submit_winning_number(uow, draw_type, "abc", admin=drawer, clock=world.clock)
+        run_bingo_prize_draw(uow, draw_type, admin=drawer, clock=world.clock)
+        uow.commit()
+
+
+def test_a_definition_is_created_only_by_a_catalogue_editor(world: World) -> None:
+    issuer = _admin(world, AdminRole.ISSUER.value, "iss@city.example")
+    with world.factory() as uow, pytest.raises(ForbiddenError, match="catalogue"):
+        create_nft_definition(
+            uow, definition_spec("NEWB", created_by_admin_id=issuer.id), clock=world.clock
+        )

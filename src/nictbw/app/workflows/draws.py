@@ -7,6 +7,7 @@ from datetime import datetime
 from itertools import islice, repeat
 from operator import attrgetter
 
+from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.common import (
     atomic,
@@ -21,6 +22,7 @@ from nictbw.app.workflows.common import (
 from nictbw.domain.engine import PrizeDrawEngine, resolve_threshold
 from nictbw.domain.entities import (
     OUTCOME_WIN,
+    Admin,
     DrawCandidate,
     NFTInstance,
     PrizeDrawEvaluation,
@@ -30,6 +32,7 @@ from nictbw.domain.entities import (
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.outcomes import DrawOutcome
+from nictbw.domain.permissions import Operation
 from nictbw.domain.ranking import (
     FROM_DRAW_TYPE,
     CapDefault,
@@ -169,11 +172,13 @@ def run_prize_draw(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> PrizeDrawEvaluation:
     """Evaluate one instance in ``draw_type`` and store the result (§4.10).
 
     Without a winning number in effect the stored result is ``pending``.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     stored = stored_instance(uow, instance)
     candidate = DrawCandidate.of(stored)
     _require_eligible(candidate, stored.unique_instance_id)
@@ -194,11 +199,13 @@ def run_prize_draw_batch(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> list[PrizeDrawEvaluation]:
     """Evaluate many instances and store the results set-based (§4.11).
 
     ``instances=None`` takes every eligible instance on a completed bingo line.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
@@ -287,6 +294,7 @@ def run_bingo_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> DrawOutcome:
     """Draw among every instance on a completed bingo line (§4.12); ranked, ties kept.
@@ -295,6 +303,7 @@ def run_bingo_prize_draw(
     keeps at most ``max_wins_per_user`` ranked results (default: the draw type's cap).
     The ``DrawOutcome`` is that ranking, with the counts, threshold and winning number used.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     checked_limit = validate_limit(limit, allow_none=True)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
@@ -315,6 +324,7 @@ def run_final_attendance_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> DrawOutcome:
     """Draw among every eligible instance of the attendance definition (§4.13).
@@ -322,6 +332,7 @@ def run_final_attendance_prize_draw(
     A user keeps at most ``max_wins_per_user`` ranked results (default: the type's cap).
     Returns the ranking as a ``DrawOutcome``, like ``run_bingo_prize_draw``.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     if attendance_definition_id is None:
         raise ValidationError("attendance_definition_id is required")
     if isinstance(attendance_definition_id, bool) or not isinstance(attendance_definition_id, int):

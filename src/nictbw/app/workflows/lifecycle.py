@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from attrs import asdict, evolve, frozen
 
+from nictbw.app.workflows._authority import acting_admin
 from nictbw.app.workflows.common import (
     atomic,
     lock_users,
@@ -45,7 +46,7 @@ from nictbw.domain.entities import (
     PrizeDrawType,
 )
 from nictbw.domain.errors import ConflictError, NotFoundError, ValidationError
-from nictbw.domain.permissions import AdminRole, Operation, may, require_permission
+from nictbw.domain.permissions import AdminRole, Operation, may
 from nictbw.domain.scoring import AlgorithmRegistry
 from nictbw.domain.validation import (
     check_text,
@@ -118,24 +119,6 @@ def _emit(uow: UnitOfWork, type_name: str, user_id: int | None, payload: dict[st
     already passes the final event name and payload (no secret, ids only).
     """
     del uow, type_name, user_id, payload
-
-
-def acting_admin(uow: UnitOfWork, admin: Admin, operation: Operation) -> Admin:
-    """The stored admin behind ``admin``, checked to be allowed ``operation``.
-
-    The stored role decides (never the role of the object passed in). ``NotFoundError``
-    when the admin is not stored, ``ForbiddenError`` when its role forbids the operation.
-    """
-    admin_id = getattr(admin, "id", None)
-    if admin_id is None:
-        raise NotFoundError(f"admin {admin!r} is not stored (id is None)")
-    if isinstance(admin_id, bool) or not isinstance(admin_id, int):
-        raise ValidationError(f"admin id must be an int, got {admin_id!r}")
-    found = uow.admins.get(check_id(admin_id, "admin id"))
-    if found is None:
-        raise NotFoundError(f"admin {admin_id} does not exist")
-    require_permission(found, operation)
-    return found
 
 
 def record(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from itertools import islice
 
+from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows.common import (
     atomic,
     logger,
@@ -17,11 +18,13 @@ from nictbw.domain.entities import (
     OUTCOME_PENDING,
     SNAPSHOT_ATTENDANCE,
     SNAPSHOT_BINGO,
+    Admin,
     PrizeDrawResult,
     PrizeDrawSnapshot,
     PrizeDrawType,
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.permissions import Operation
 from nictbw.domain.scoring import AlgorithmRegistry, derive_draw_number
 from nictbw.domain.snapshots import candidate_set_digest
 from nictbw.ports import Clock, UnitOfWork
@@ -36,6 +39,7 @@ def snapshot_prize_draw(
     attendance_definition_id: int | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> PrizeDrawSnapshot:
     """Store the eligible candidates of a draw as ``pending`` results and their digest.
 
@@ -44,6 +48,7 @@ def snapshot_prize_draw(
     definition. Run it before the winning number is submitted: a later export carries
     the snapshot, and ``verify`` proves the draw used exactly this set.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     results, snapshot = prepare_snapshot(
         uow, draw_type, attendance_definition_id, registry, now_from(clock)
     )
