@@ -4,6 +4,7 @@ Each takes a unit of work first, works inside it, validates before it writes, le
 unit of work unchanged when it raises, and never commits: the caller commits.
 """
 
+from nictbw.app.workflows.admins import update_admin
 from nictbw.app.workflows.audit_trail import read_audit_log
 from nictbw.app.workflows.cards import (
     bingo_cards_json,
@@ -31,7 +32,6 @@ from nictbw.app.workflows.lifecycle import (
     deactivate_nft_definition,
     retire_prize_draw_type,
     revoke_instance,
-    update_admin,
     update_nft_definition,
     update_prize_draw_type,
 )

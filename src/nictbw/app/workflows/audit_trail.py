@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from nictbw.app.workflows.lifecycle import acting_admin
+from nictbw.app.workflows._authority import acting_admin
 from nictbw.domain.audit import AuditEntity
 from nictbw.domain.entities import Admin, AuditEntry
 from nictbw.domain.errors import ValidationError

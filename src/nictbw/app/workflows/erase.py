@@ -14,8 +14,9 @@ from typing import Final
 
 from attrs import asdict, evolve
 
+from nictbw.app.workflows._authority import acting_admin
 from nictbw.app.workflows.common import atomic, now_from, stored_user
-from nictbw.app.workflows.lifecycle import EVENT_USER_ERASED, _emit, acting_admin, record
+from nictbw.app.workflows.lifecycle import EVENT_USER_ERASED, _emit, record
 from nictbw.domain.audit import AuditAction, AuditEntity, changed_fields
 from nictbw.domain.entities import Admin, User
 from nictbw.domain.errors import ConflictError

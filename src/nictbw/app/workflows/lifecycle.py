@@ -46,11 +46,10 @@ from nictbw.domain.entities import (
     PrizeDrawType,
 )
 from nictbw.domain.errors import ConflictError, NotFoundError, ValidationError
-from nictbw.domain.permissions import AdminRole, Operation, may
+from nictbw.domain.permissions import Operation
 from nictbw.domain.scoring import AlgorithmRegistry
 from nictbw.domain.validation import (
     check_text,
-    validate_admin,
     validate_definition,
     validate_draw_type_fields,
 )
@@ -86,9 +85,6 @@ DRAW_TYPE_EDITABLE: Final = (
     "max_wins_per_user",
 )
 """The draw type fields :func:`update_prize_draw_type` may change."""
-
-ADMIN_EDITABLE: Final = ("email", "name", "role")
-"""The admin fields :func:`update_admin` may change (passwords have their own workflow)."""
 
 REASON_MAX_LENGTH: Final = 500
 """The longest revocation reason kept in the audit log."""
@@ -146,7 +142,7 @@ def record(
     return uow.audit.append(entry)
 
 
-def _checked_changes(
+def checked_changes(
     changes: Mapping[str, Any], editable: tuple[str, ...], kind: str
 ) -> dict[str, Any]:
     """``changes`` as a dict, ``ValidationError`` naming the first field not in ``editable``."""
@@ -160,7 +156,7 @@ def _checked_changes(
     return dict(changes)
 
 
-def _fields(entity: object, names: tuple[str, ...]) -> dict[str, Any]:
+def entity_fields(entity: object, names: tuple[str, ...]) -> dict[str, Any]:
     values = asdict(entity, recurse=False)  # type: ignore[arg-type]
     return {name: values[name] for name in names}
 
@@ -219,7 +215,7 @@ def _update_definition(
     changes: Mapping[str, Any],
 ) -> NFTDefinition:
     actor = acting_admin(uow, admin, Operation.EDIT_CATALOGUE)
-    wanted = _checked_changes(changes, DEFINITION_EDITABLE, "definition")
+    wanted = checked_changes(changes, DEFINITION_EDITABLE, "definition")
     definition_id = getattr(definition, "id", None)
     if definition_id is None:
         raise NotFoundError(f"definition {definition!r} is not stored (id is None)")
@@ -237,8 +233,10 @@ def _update_definition(
             f"max_supply {candidate.max_supply} of '{stored.prefix}' is below its "
             f"minted_count {minted}"
         )
-    before = _fields(stored, DEFINITION_EDITABLE)
-    old, new = changed_fields(before, _fields(candidate, DEFINITION_EDITABLE), DEFINITION_EDITABLE)
+    before = entity_fields(stored, DEFINITION_EDITABLE)
+    old, new = changed_fields(
+        before, entity_fields(candidate, DEFINITION_EDITABLE), DEFINITION_EDITABLE
+    )
     if not new:
         return stored
     starved = _starved_triggers(uow.definitions.list(), candidate)
@@ -292,7 +290,7 @@ def update_prize_draw_type(
     ``catalogue`` permission; audited as ``update_draw_type``.
     """
     actor = acting_admin(uow, admin, Operation.EDIT_CATALOGUE)
-    wanted = _checked_changes(changes, DRAW_TYPE_EDITABLE, "draw type")
+    wanted = checked_changes(changes, DRAW_TYPE_EDITABLE, "draw type")
     stored = stored_draw_type(uow, draw_type)
     if stored.retired_at is not None:
         raise ValidationError(
@@ -304,8 +302,8 @@ def update_prize_draw_type(
         algorithm = registry_or_default(registry).get(candidate.algorithm_key)
         resolve_threshold(candidate.default_threshold, None, algorithm)
     old, new = changed_fields(
-        _fields(stored, DRAW_TYPE_EDITABLE),
-        _fields(candidate, DRAW_TYPE_EDITABLE),
+        entity_fields(stored, DRAW_TYPE_EDITABLE),
+        entity_fields(candidate, DRAW_TYPE_EDITABLE),
         DRAW_TYPE_EDITABLE,
     )
     if not new:
@@ -440,86 +438,16 @@ def revoke_instance(
     )
 
 
-def _manages_admins(admins: list[Admin]) -> bool:
-    return any(may(a.role, Operation.MANAGE_ADMINS) for a in admins)
-
-
-def update_admin(
-    uow: UnitOfWork,
-    target: Admin,
-    *,
-    admin: Admin,
-    clock: Clock | None = None,
-    **changes: Any,
-) -> Admin:
-    """Change ``email``, ``name`` or ``role`` of a stored admin; returns it.
-
-    ``role`` must be one of :class:`~nictbw.domain.permissions.AdminRole` or None (every
-    right, see the permission table); an email held by another admin is a
-    ``ConflictError``; a change that would leave no admin able to manage admins is
-    refused. Needs the ``admins`` permission; audited as ``update_admin``.
-    """
-    actor = acting_admin(uow, admin, Operation.MANAGE_ADMINS)
-    wanted = _checked_changes(changes, ADMIN_EDITABLE, "admin")
-    target_id = getattr(target, "id", None)
-    if target_id is None:
-        raise NotFoundError(f"admin {target!r} is not stored (id is None)")
-    check_id(target_id, "admin id")
-    stored = uow.admins.get(target_id)
-    if stored is None:
-        raise NotFoundError(f"admin {target_id} does not exist")
-    role = wanted.get("role", stored.role)
-    if role is not None and role not in set(AdminRole):
-        raise ValidationError(
-            f"role {role!r} is not one of {[r.value for r in AdminRole]} (or None)"
-        )
-    candidate = evolve(stored, **wanted)
-    validate_admin(candidate)
-    if candidate.email is not None and candidate.email != stored.email:
-        holder = uow.admins.get_by_email(candidate.email)
-        if holder is not None and holder.id != stored.id:
-            raise ConflictError(
-                f"admin email '{candidate.email}' is already taken by admin {holder.id}"
-            )
-    old, new = changed_fields(
-        _fields(stored, ADMIN_EDITABLE), _fields(candidate, ADMIN_EDITABLE), ADMIN_EDITABLE
-    )
-    if not new:
-        return stored
-    if "role" in new:
-        after = [candidate if a.id == stored.id else a for a in uow.admins.list()]
-        if not _manages_admins(after):
-            raise ConflictError(
-                f"role {role!r} for admin {stored.id} would leave no admin able to manage admins"
-            )
-    now = now_from(clock)
-    candidate.updated_at = now
-    with atomic(uow):
-        uow.admins.update(candidate)
-        record(
-            uow,
-            admin=actor,
-            at=now,
-            action=AuditAction.UPDATE_ADMIN,
-            entity=AuditEntity.ADMIN,
-            entity_id=stored.id,
-            before=old,
-            after=new,
-        )
-    return candidate
-
-
 __all__ = [
-    "ADMIN_EDITABLE",
     "DEFINITION_EDITABLE",
     "DRAW_TYPE_EDITABLE",
     "Revocation",
-    "acting_admin",
+    "checked_changes",
     "deactivate_nft_definition",
+    "entity_fields",
     "record",
     "retire_prize_draw_type",
     "revoke_instance",
-    "update_admin",
     "update_nft_definition",
     "update_prize_draw_type",
 ]
