@@ -326,6 +326,7 @@ def draw_type_values(draw_type: PrizeDrawType) -> dict[str, Any]:
         "max_wins_per_user": draw_type.max_wins_per_user,
         "created_at": draw_type.created_at,
         "updated_at": draw_type.updated_at,
+        "retired_at": draw_type.retired_at,
     }
 
 
@@ -340,6 +341,7 @@ def draw_type_from_row(row: RowMapping) -> PrizeDrawType:
         max_wins_per_user=row["max_wins_per_user"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        retired_at=row["retired_at"],
     )
 
 
