@@ -128,7 +128,6 @@ class _ImportRun:
         self.results_on_unknown = 0
         self.disagreements: list[ScoreDisagreement] = []
         self.rescored = 0
-        self.extras: dict[int, dict[str, Any]] = {}
         self.algorithms: dict[int, str] = {}
 
     # -- plumbing ------------------------------------------------------------------------
@@ -247,9 +246,6 @@ class _ImportRun:
                         imported_minted_count=minted,
                     )
                 )
-            extras = mapping.definition_extras(row)
-            if extras:
-                self.extras[row["id"]] = extras
             return definition
 
         self._stage(
@@ -544,7 +540,6 @@ class _ImportRun:
             results_on_unknown=self.results_on_unknown,
             results_rescored=self.rescored,
             score_disagreements=tuple(self.disagreements),
-            definition_extras=dict(self.extras),
         )
 
 

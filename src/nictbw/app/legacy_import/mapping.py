@@ -62,7 +62,7 @@ DEFINITION_EXTRA_FIELDS: Final = (
     "allow_bingo_duplicates",
     "bingo_group_id",
 )
-"""Legacy definition columns nictbw has no field for; kept in the report."""
+"""Legacy definition columns nictbw has no field for; kept in ``imported_extra``."""
 
 INSTANCE_EXTRA_FIELDS: Final = (
     "bingo_period_id",
@@ -222,6 +222,7 @@ def definition_from_row(row: Row, minted_count: int) -> NFTDefinition:
         created_by_admin_id=row_id(row, "created_by_admin_id", nullable=True),
         created_at=_required_timestamp(row, "created_at"),
         updated_at=_required_timestamp(row, "updated_at"),
+        imported_extra=definition_extras(row) or None,
     )
     validate_definition(definition)
     return definition
