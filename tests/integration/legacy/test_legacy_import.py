@@ -376,3 +376,65 @@ def test_a_missing_file_is_refused(tmp_path: Any) -> None:
     ):
         import_legacy(f"sqlite:///{tmp_path / 'nope.db'}", uow)
     assert not (tmp_path / "nope.db").exists()
+
+
+_LISTED = (
+    "users",
+    "admins",
+    "definitions",
+    "instances",
+    "bingo_cards",
+    "draw_types",
+    "winning_numbers",
+    "draw_results",
+)
+
+
+def _stored(uow_factory: Callable[[], Any]) -> dict[str, list[Any]]:
+    with uow_factory() as uow:
+        return {name: getattr(uow, name).list() for name in _LISTED}
+
+
+@pytest.mark.parametrize("target", ["memory", "sqlite"])
+@pytest.mark.parametrize("chunk_size", [2, 5_000])
+def test_column_path_stores_what_the_row_path_stores(
+    legacy: LegacySourceDb,
+    tmp_path: Any,
+    target: str,
+    chunk_size: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from nictbw.adapters.memory.importing import InMemoryRowImporter
+    from nictbw.adapters.sqlalchemy.importing import SqlRowImporter
+    from tests.conftest import make_uow_factory
+
+    bulk_kinds: list[str] = []
+    for cls in (InMemoryRowImporter, SqlRowImporter):
+        original = cls.import_columns
+
+        def spy(self: Any, kind: str, columns: Any, _original: Any = original) -> None:
+            bulk_kinds.append(kind)
+            _original(self, kind, columns)
+
+        monkeypatch.setattr(cls, "import_columns", spy)
+    reports = {}
+    stored = {}
+    for bulk in (True, False):
+        folder = tmp_path / str(bulk)
+        folder.mkdir()
+        factories = make_uow_factory(target, folder)
+        factory = next(factories)
+        with factory() as uow:
+            reports[bulk] = import_legacy(
+                legacy.url, uow, clock=FixedClock(NOW), chunk_size=chunk_size, bulk=bulk
+            )
+            uow.commit()
+        stored[bulk] = _stored(factory)
+        factories.close()
+        if bulk and chunk_size == 2:  # the clean pairs of rows went column by column
+            assert {"users", "instances"} <= set(bulk_kinds)
+        if not bulk:
+            assert bulk_kinds == []
+        bulk_kinds.clear()
+    assert reports[True] == reports[False]
+    assert stored[True] == stored[False]
