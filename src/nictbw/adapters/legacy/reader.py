@@ -426,11 +426,12 @@ class LegacySource:
         )
         return [int(row[0]) for row in self._conn.execute(statement) if row[0] is not None]
 
-    def results(self) -> Iterator[Sequence[RowMapping]]:
+    def results(self) -> Iterator[Sequence[Row[Any]]]:
         """Every result, ascending id, with what it references: ``draw_type_found`` and
         ``algorithm_key``, ``user_found``, ``definition_found``, the instance's
         ``instance_found``/``instance_origin``/``instance_user_id``/``instance_definition_id``
-        and the winning number's ``winning_found``/``winning_value``/``winning_draw_type_id``.
+        and the winning number's ``winning_found``/``winning_value``/``winning_draw_type_id``
+        (plain rows).
         """
         t = self.tables
         r, dt, u, d, i, w = (
@@ -465,7 +466,7 @@ class LegacySource:
             )
             .order_by(r.c.id)
         )
-        return self._chunks(statement)
+        return self._row_chunks(statement)
 
 
 __all__ = [

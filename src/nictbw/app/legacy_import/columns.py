@@ -11,12 +11,20 @@ gives every refused row its reason. Both paths store the same values for a valid
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
 from nictbw.app.legacy_import import mapping
-from nictbw.domain.entities import INSTANCE_SUCCEEDED, INSTANCE_TRANSFERRED, normalize_email
+from nictbw.domain.entities import (
+    INSTANCE_SUCCEEDED,
+    INSTANCE_TRANSFERRED,
+    OUTCOME_LOSE,
+    OUTCOME_PENDING,
+    OUTCOME_WIN,
+    normalize_email,
+)
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.validation import validate_email_address
 from nictbw.domain.values import refused_character
@@ -237,6 +245,75 @@ def instance_columns(
     return out
 
 
+_OUTCOMES: Final = frozenset({OUTCOME_WIN, OUTCOME_LOSE, OUTCOME_PENDING})
+
+
+def reals_ok(column: Sequence[Any], *, nullable: bool) -> bool:
+    """Every value a finite float (or None when ``nullable``)."""
+    if not set(map(type, column)) <= ({float, _NONE} if nullable else {float}):
+        return False
+    values = _present(column) if nullable else column
+    return all(map(math.isfinite, values))
+
+
+def result_columns(
+    columns: Columns, gone: Mapping[str, Collection[int]]
+) -> dict[str, Sequence[Any]] | None:
+    """The scored results of a chunk whose winning numbers were imported, column by
+    column, or None when a row needs the row path (unscored results, results whose
+    winning number is gone, anything doubtful)."""
+    draw_types = columns["draw_type_id"]
+    winning = columns["winning_number_id"]
+    if not (
+        ids_ok(columns["id"])
+        and ids_ok(draw_types)
+        and ids_ok(columns["user_id"])
+        and ids_ok(columns["definition_id"])
+        and ids_ok(columns["nft_instance_id"])
+        and ids_ok(winning)
+        and parents_ok(draw_types, columns["draw_type_found"], gone["draw_types"], nullable=False)
+        and parents_ok(columns["user_id"], columns["user_found"], gone["users"], nullable=False)
+        and parents_ok(
+            columns["definition_id"],
+            columns["definition_found"],
+            gone["definitions"],
+            nullable=False,
+        )
+        and parents_ok(
+            columns["nft_instance_id"],
+            columns["instance_found"],
+            gone["instances"],
+            nullable=False,
+        )
+        and parents_ok(winning, columns["winning_found"], gone["winning_numbers"], nullable=False)
+        and list(columns["winning_draw_type_id"]) == list(draw_types)
+        and texts_ok(columns["draw_number"], 255, nullable=False)
+        and reals_ok(columns["similarity_score"], nullable=False)
+        and texts_ok(columns["draw_top_digits"], 10, nullable=False)
+        and texts_ok(columns["winning_top_digits"], 10, nullable=False)
+        and reals_ok(columns["threshold_used"], nullable=True)
+        and set(columns["outcome"]) <= _OUTCOMES
+        and timestamps_ok(columns["evaluated_at"], nullable=False)
+    ):
+        return None
+    names = (
+        "id",
+        "draw_type_id",
+        "winning_number_id",
+        "user_id",
+        "definition_id",
+        "nft_instance_id",
+        "draw_number",
+        "similarity_score",
+        "draw_top_digits",
+        "winning_top_digits",
+        "threshold_used",
+        "outcome",
+        "evaluated_at",
+    )
+    return {name: columns[name] for name in names}
+
+
 __all__ = [
     "Columns",
     "bools_ok",
@@ -244,6 +321,8 @@ __all__ = [
     "instance_columns",
     "ints_ok",
     "parents_ok",
+    "reals_ok",
+    "result_columns",
     "texts_ok",
     "timestamps_ok",
     "transpose",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 from sqlalchemy import func
 
@@ -65,6 +65,24 @@ _NEVER_FROM: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _NEVER_UNTIL: Final = _NEVER_FROM + timedelta(microseconds=1)
 
 
+class _Scored(NamedTuple):
+    """What re-scoring reads of a result on the column path (no entity is built)."""
+
+    id: int
+    draw_type_id: int
+    draw_number: str
+    similarity_score: float | None
+    draw_top_digits: str | None
+    winning_top_digits: str | None
+    threshold_used: float | None
+    outcome: str
+    winning_value: Any
+    instance_origin: Any
+
+
+_Result = PrizeDrawResult | _Scored
+
+
 class _SkipRowError(Exception):
     """A row that cannot be imported; the message is the reason."""
 
@@ -86,9 +104,9 @@ def import_legacy(
     reports every other one with its reason. A target holding any row →
     ``ConflictError``; an unreadable source → ``ValidationError``; either way nothing is
     written. ``dry_run`` only marks the report (pass an in-memory unit of work). With
-    ``bulk`` (the default) chunks of users and instances are checked and written column
-    by column (:mod:`.columns`); ``bulk=False`` takes the row path for every row, which
-    is slower and stores the same. The caller commits.
+    ``bulk`` (the default) chunks of users, instances and results are checked and
+    written column by column (:mod:`.columns`); ``bulk=False`` takes the row path for
+    every row, which is slower and stores the same. The caller commits.
     """
     clock = clock or SystemClock()
     target = row_importer_for(uow, chunk_size=chunk_size)
@@ -470,8 +488,22 @@ class _ImportRun:
 
     def _results(self) -> None:
         results = self.source.tables.results
-        self._stage(
-            "results", results.name, self.source.results(), self._result, self.target.import_results
+
+        def screen(chunk: Sequence[Any], columns: bulk.Columns) -> Any:
+            out = bulk.result_columns(columns, self.gone)
+            if out is not None:
+                fields = (columns[name] for name in _Scored._fields)
+                for scored in map(_Scored._make, zip(*fields, strict=True)):
+                    self._rescore(scored, scored.winning_value, scored.instance_origin)
+            return out
+
+        self._column_stage(
+            "results",
+            results.name,
+            self.source.results(),
+            screen,
+            self._result,
+            self.target.import_results,
         )
 
     def _result(self, row: Row) -> PrizeDrawResult:
@@ -502,16 +534,15 @@ class _ImportRun:
         if on_unknown:
             self.results_on_unknown += 1
         elif winning_id is not None:
-            self._rescore(result, row)
+            self._rescore(result, row["winning_value"], row["instance_origin"])
         return result
 
-    def _rescore(self, result: PrizeDrawResult, row: Row) -> None:
+    def _rescore(self, result: _Result, value: Any, origin: Any) -> None:
         """Score the result again with nictbw's engine and list any disagreement."""
         key = self.algorithms[result.draw_type_id]
-        value = row["winning_value"]
         fields: list[str] = []
         try:
-            if derive_draw_number(row["instance_origin"]) != result.draw_number:
+            if derive_draw_number(origin) != result.draw_number:
                 fields.append("draw_number")
         except ValidationError:
             pass
@@ -545,7 +576,7 @@ class _ImportRun:
         )
 
     def _evaluate(
-        self, key: str, result: PrizeDrawResult, winning: str
+        self, key: str, result: _Result, winning: str
     ) -> tuple[float, str | None, str | None, str]:
         evaluation = self.registry.evaluate(key, result.draw_number, winning, result.threshold_used)
         if evaluation.passed is None:
@@ -561,7 +592,7 @@ class _ImportRun:
 
     @staticmethod
     def _differences(
-        result: PrizeDrawResult, fresh: tuple[float, str | None, str | None, str]
+        result: _Result, fresh: tuple[float, str | None, str | None, str]
     ) -> list[str]:
         stored = (
             result.similarity_score,
