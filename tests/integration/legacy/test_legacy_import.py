@@ -395,7 +395,7 @@ def _stored(uow_factory: Callable[[], Any]) -> dict[str, list[Any]]:
         return {name: getattr(uow, name).list() for name in _LISTED}
 
 
-@pytest.mark.parametrize("target", ["memory", "sqlite"])
+@pytest.mark.parametrize("target", ["memory", "sqlite", "postgres"])
 @pytest.mark.parametrize("chunk_size", [2, 5_000])
 def test_column_path_stores_what_the_row_path_stores(
     legacy: LegacySourceDb,
