@@ -167,6 +167,8 @@ class NFTDefinition:
     created_by_admin_id: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    imported_extra: JsonDict | None = None
+    """Fields of a legacy definition nictbw has no column for (set by the legacy import)."""
 
     @property
     def remaining_supply(self) -> int | None:

@@ -174,7 +174,7 @@ class InMemoryStore:
         )
         self.definitions: Table[NFTDefinition] = Table(
             "nft_definitions",
-            copy=make_copier(NFTDefinition),
+            copy=make_copier(NFTDefinition, json_fields=("imported_extra",)),
             not_null=(
                 "prefix",
                 "shared_key",
@@ -190,6 +190,7 @@ class InMemoryStore:
                 "updated_at",
             ),
             datetimes=("created_at", "updated_at"),
+            json_fields=("imported_extra",),
             checks=(_check_definition,),
             foreign_keys=(ForeignKey("created_by_admin_id", self.admins),),
             uniques=(_key("prefix"),),

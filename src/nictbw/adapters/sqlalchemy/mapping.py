@@ -145,6 +145,7 @@ def definition_values(definition: NFTDefinition) -> dict[str, Any]:
         "created_by_admin_id": definition.created_by_admin_id,
         "created_at": definition.created_at,
         "updated_at": definition.updated_at,
+        "imported_extra": definition.imported_extra,
     }
 
 
@@ -177,6 +178,7 @@ def definition_from_row(row: RowMapping) -> NFTDefinition:
         created_by_admin_id=row["created_by_admin_id"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        imported_extra=row["imported_extra"],
     )
 
 

@@ -127,6 +127,7 @@ nft_definitions = Table(
     Column("is_public", Boolean, nullable=False, server_default=true()),
     Column("created_by_admin_id", Integer, ForeignKey("admins.id"), nullable=True),
     *_timestamps(),
+    Column("imported_extra", JSONText(), nullable=True),
     CheckConstraint("max_supply IS NULL OR max_supply >= 0", name="max_supply_not_negative"),
     CheckConstraint("minted_count >= 0", name="minted_count_not_negative"),
     _one_of("status", DefinitionStatus, name="status_known"),
