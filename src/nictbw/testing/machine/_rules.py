@@ -509,7 +509,7 @@ class WorkflowMachine(Invariants, RuleBasedStateMachine):
 
         def operation(side: Side, uow: UnitOfWork) -> Any:
             now = side.clock.now()
-            bounds = {
+            bounds: dict[str, Any] = {
                 "open": {},
                 "future": {"effective_at": now + timedelta(minutes=30)},
                 "past": {"expires_at": now},
