@@ -270,9 +270,10 @@ class ContractCase:
 
     ``uow_factory`` is a zero-argument callable returning a fresh unit of work
     (:class:`nictbw.ports.UnitOfWork`); every unit of work it returns for one test must
-    share one store, empty when the test starts. Override it in the subclass (or provide a
-    fixture of that name from a ``conftest.py``: a class fixture wins over it, so then
-    subclass without this default by overriding it to request yours).
+    share one store, empty when the test starts. Override the fixture in the subclass
+    (it may request other fixtures, e.g. a parametrised backend); this default fails
+    the test with that instruction. A ``conftest.py`` fixture of the same name does not
+    replace it: a fixture on the class wins.
     """
 
     @pytest.fixture
