@@ -157,3 +157,39 @@ def test_checks_find_a_duplicated_origin_and_unique_id(nictbw_uow: UnitOfWork) -
     problems = checks.invariant_violations(snapshot, START)
     assert any("'tx_0' is held by" in p for p in problems), problems
     assert any("used twice" in p for p in problems), problems
+
+
+def test_checks_find_planted_card_faults(nictbw_uow: UnitOfWork) -> None:
+    uow = nictbw_uow
+    admin = register_admin(uow, Admin(password_hash="h"))
+    made = {
+        prefix: create_nft_definition(
+            uow,
+            NFTDefinition(
+                prefix=prefix,
+                shared_key="k",
+                name="n",
+                triggers_bingo_card=prefix == "FAIR",
+                bingo_random_candidate=prefix != "FAIR",
+                created_by_admin_id=admin.id,
+            ),
+        )
+        for prefix in ["FAIR", *(f"B{i}" for i in range(8))]
+    }
+    uow.users.add(User(in_app_id="u", created_at=START, updated_at=START))
+    user = uow.users.list()[0]
+    for prefix in ("FAIR", "B0"):
+        create_and_issue_instance(uow, user, made[prefix], clock=fakes.fixed_clock())
+    assert checks.check_cards(uow, START) == []
+
+    snapshot: Any = _Snapshot(uow)
+    card = snapshot.bingo_cards.rows[0]
+    b0_cell = next(c for c in card.cells if c.target_definition_id == made["B0"].id)
+    b0_cell.state, b0_cell.unlocked_at = "locked", None
+    problems = checks.check_cards(snapshot, START)
+    assert any("locked although user" in p for p in problems), problems
+    card.state = "completed"
+    problems = checks.check_cards(snapshot, START)
+    assert any("is completed with completed_at None" in p for p in problems), problems
+    snapshot.bingo_cards.rows.append(evolve(card, id=99))
+    assert any("two cards centred" in p for p in checks.check_cards(snapshot, START))
