@@ -122,6 +122,16 @@ class DefinitionRepository(Protocol):
         """Every definition, ascending id."""
         ...
 
+    def catalogue(self) -> tuple[NFTDefinition, ...]:
+        """Every definition, ascending id, read at most once per transaction.
+
+        The answer is shared between calls and must not be mutated (use ``get`` for a
+        definition to change). Any write of a definition through this unit of work, a
+        commit and a rollback make the next call read again; one definition-repository
+        read per unit of work serves every per-user bingo path.
+        """
+        ...
+
     def get_by_prefix(self, prefix: str) -> NFTDefinition | None:
         """Lookup by exact, case-sensitive prefix."""
         ...
@@ -194,6 +204,11 @@ class InstanceRepository(Protocol):
 
     def existing_unique_ids(self, candidates: Collection[str]) -> set[str]:
         """The members of ``candidates`` already used as ``unique_instance_id``."""
+        ...
+
+    def existing_ids(self, ids: Collection[int]) -> set[int]:
+        """The members of ``ids`` that are stored instances (ids only, one query per
+        chunk): a check that builds no entity."""
         ...
 
     def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
