@@ -20,6 +20,10 @@ Strategies take no storage: they are pure descriptions, usable from any test sui
 
     @given(nst.users())
     def test_my_signup_accepts_what_nictbw_accepts(user): ...
+
+Over 500 lines on purpose: this is the one namespace a host imports (``nst``), and each
+valid strategy sits beside its ``invalid_*`` counterpart and the breakers that define it;
+split apart, the pairs would drift.
 """
 
 from __future__ import annotations

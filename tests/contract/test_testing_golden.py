@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.app.simulation import run_simulation
 from nictbw.domain.bingo import layout_card
 from nictbw.domain.entities import NFTDefinition
@@ -64,9 +65,8 @@ def test_bingo_worked_example_through_layout_card() -> None:
     assert tuple(targets[i] for i in range(9)) == example.targets_by_idx
 
 
-def test_reference_event_reproduces_its_report() -> None:
-    store = InMemoryStore()
-    report = run_simulation(lambda: InMemoryUnitOfWork(store), REFERENCE_EVENT_SETTINGS)
+def test_reference_event_reproduces_its_report(uow_factory: Callable[[], Any]) -> None:
+    report = run_simulation(uow_factory, REFERENCE_EVENT_SETTINGS)
     report.pop("timings")
     assert report == REFERENCE_EVENT_REPORT
 
