@@ -65,6 +65,7 @@ REPOSITORIES: Final = (
     "winning_numbers",
     "draw_results",
     "draw_snapshots",
+    "audit",
 )
 
 
