@@ -1,4 +1,8 @@
-"""Prize draws: single and batch evaluation, bingo-line and attendance draws, top-N (§4.10-4.14)."""
+"""Prize draws: single and batch evaluation, bingo-line and attendance draws, top-N (§4.10-4.14).
+
+Over 500 lines on purpose: every kind of draw run shares one setup (draw type, winning
+number, threshold, authority), one eligibility rule and one store-and-rank step, all here.
+"""
 
 from __future__ import annotations
 
