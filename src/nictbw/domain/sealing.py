@@ -36,6 +36,8 @@ from nictbw.domain.errors import BeaconError, ValidationError
 
 SEALED_DRAW_VERSION: Final = "nictbw/sealed-draw/v1"
 SEAL_DIGEST_VERSION: Final = "nictbw/seal/v1"
+SEALED_METADATA_KEY: Final = "sealed_draw"
+"""The winning number's metadata key under which a sealed run records its beacon round."""
 _MAX_ROUND: Final = 2**63 - 1
 
 
@@ -103,6 +105,7 @@ def sealing_round(info: BeaconInfo, now: datetime, margin: timedelta) -> int:
 
 __all__ = [
     "SEALED_DRAW_VERSION",
+    "SEALED_METADATA_KEY",
     "SEAL_DIGEST_VERSION",
     "seal_digest",
     "sealed_draw_bytes",

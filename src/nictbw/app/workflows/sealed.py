@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.catalogue import submit_winning_number
 from nictbw.app.workflows.common import atomic, now_from, stored_draw_type
@@ -23,6 +24,7 @@ from nictbw.domain.beacon import BeaconInfo, BeaconRound, verify_beacon
 from nictbw.domain.entities import (
     OUTCOME_PENDING,
     OUTCOME_WIN,
+    Admin,
     DrawCandidate,
     PrizeDrawResult,
     PrizeDrawSnapshot,
@@ -38,6 +40,7 @@ from nictbw.domain.errors import (
     ValidationError,
 )
 from nictbw.domain.outcomes import DrawOutcome
+from nictbw.domain.permissions import Operation
 from nictbw.domain.ranking import (
     FROM_DRAW_TYPE,
     CapDefault,
@@ -47,12 +50,17 @@ from nictbw.domain.ranking import (
     validate_limit,
 )
 from nictbw.domain.scoring import AlgorithmRegistry, derive_draw_number
-from nictbw.domain.sealing import SEALED_DRAW_VERSION, sealed_winning_value, sealing_round
+from nictbw.domain.sealing import (
+    SEALED_DRAW_VERSION,
+    SEALED_METADATA_KEY,
+    sealed_winning_value,
+    sealing_round,
+)
 from nictbw.domain.snapshots import candidate_set_digest
 from nictbw.ports import Clock, RandomnessBeacon, UnitOfWork
 
 DEFAULT_MARGIN_PERIODS = 2
-METADATA_KEY = "sealed_draw"
+METADATA_KEY = SEALED_METADATA_KEY
 
 
 def seal_prize_draw(
@@ -65,6 +73,7 @@ def seal_prize_draw(
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
+    admin: Admin | None = None,
 ) -> PrizeDrawSnapshot:
     """Snapshot the draw's candidates and commit to beacon round R and the winner cap;
     returns the snapshot.
@@ -78,6 +87,7 @@ def seal_prize_draw(
     snapshot's id, ``candidates_sha256``, ``beacon_round``, ``beacon_round_at``,
     ``max_wins_per_user`` and ``seal_digest`` are the line an operator publishes before R.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     stored = stored_draw_type(uow, draw_type)
     cap = resolve_cap(max_wins_per_user, stored.max_wins_per_user)
     info = beacon.info()
@@ -117,6 +127,7 @@ def run_sealed_prize_draw(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> DrawOutcome:
     """Run a sealed draw: round R's verified randomness decides; returns the ranking.
@@ -132,6 +143,7 @@ def run_sealed_prize_draw(
     as :func:`run_bingo_prize_draw` does (``limit``, ties, the committed cap). Run
     again, it reads the stored results back and changes nothing.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     sealed = _stored_sealed(uow, snapshot)
     draw_type = stored_draw_type(uow, _draw_type_ref(sealed))
     checked_limit = validate_limit(limit, allow_none=True)
@@ -150,7 +162,9 @@ def run_sealed_prize_draw(
     value = sealed_winning_value(
         info.chain_hash, beacon_round.round, beacon_round.randomness, sealed.candidates_sha256
     )
-    setup = _DrawSetup(uow, draw_type, None, threshold, registry, clock, require_number=False)
+    setup = _DrawSetup(
+        uow, draw_type, None, threshold, registry, clock, require_number=False, sealed_run=True
+    )
     existing = _existing_number(uow, draw_type, sealed)
     if existing is not None:
         if existing.value != value:
