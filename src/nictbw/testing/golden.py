@@ -130,6 +130,8 @@ REFERENCE_EVENT_REPORT: Final[dict[str, Any]] = {
                 "public_key": "890b57e9cf15f79bdfd400f989b6bab0ca7bfa399327ce2539c2752b168b077ac93526cd3d8faea1c4e3b6d89b486e0f",
                 "round": 3,
                 "round_at": "2025-10-07T21:31:00+00:00",
+                "max_wins_per_user": None,
+                "seal_digest": "96f7c79e1466447e8ec1337fec456e196a7926e0f37e3fcb07b618f358581ffd",
             },
             "winners": [],
         },
@@ -145,6 +147,8 @@ REFERENCE_EVENT_REPORT: Final[dict[str, Any]] = {
                 "public_key": "890b57e9cf15f79bdfd400f989b6bab0ca7bfa399327ce2539c2752b168b077ac93526cd3d8faea1c4e3b6d89b486e0f",
                 "round": 3,
                 "round_at": "2025-10-07T21:31:00+00:00",
+                "max_wins_per_user": None,
+                "seal_digest": "f0da2490db94867cfa5c22b2b78e4e32ade096667f2ad7ab83b8e4ce91c3bbc3",
             },
             "winners": [
                 {
