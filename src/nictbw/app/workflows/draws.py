@@ -75,15 +75,15 @@ class _DrawSetup:
         self.now = now_from(clock)
         self.draw_type = open_draw_type(uow, draw_type)
         self.winning_number = resolve_winning_number(uow, self.draw_type, winning_number, self.now)
-        if (
-            not sealed_run
-            and self.winning_number is not None
-            and SEALED_METADATA_KEY in (self.winning_number.metadata or {})
-        ):
+        number = self.winning_number
+        record = None if number is None else (number.metadata or {}).get(SEALED_METADATA_KEY)
+        if not sealed_run and number is not None and record is not None:
+            snapshot = record.get("snapshot_id") if isinstance(record, dict) else None
             raise ValidationError(
-                f"winning number {self.winning_number.id} of draw type "
-                f"'{self.draw_type.internal_name}' was derived for a sealed draw: only "
-                "run_sealed_prize_draw evaluates its snapshot's candidates"
+                f"winning number {number.id} of draw type '{self.draw_type.internal_name}' was "
+                f"derived for the sealed draw of snapshot {snapshot}: only that sealed run "
+                f"evaluates it (nictbw draw run --sealed {snapshot}); submit a new winning "
+                "number for any other draw"
             )
         if self.winning_number is None and require_number:
             raise ValidationError(

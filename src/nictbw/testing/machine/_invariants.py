@@ -130,6 +130,12 @@ class Invariants:
                 # the host's fake beacon signs the sealed draws: the verifier trusts its key
                 trusted = VerifyPolicy(public_key=self.host.beacon.info().public_key)
                 problems = verify_export(document, policy=trusted)
+                if document.get("sealed") is None:
+                    # An operator's number is paired with the draw type's latest unsealed
+                    # snapshot; the machine draws over any candidates after any snapshot, so
+                    # that pairing is not an invariant here (verify rightly reports it). A
+                    # sealed export must verify whole.
+                    problems = [p for p in problems if not p.startswith("snapshot")]
                 assert problems == [], f"export of {types[draw_type_id]}/{number_id}: {problems}"
 
     @invariant()
