@@ -195,6 +195,10 @@ class FakeChain(ChainPort):
         self._accounts: dict[str, FakeAccount] = {}
         self._nfts: list[FakeNFT] = []
         self._by_origin: dict[str, FakeNFT] = {}
+        self._by_paymail: dict[str, str] = {}
+        """Account username by paymail (mint looks its recipient up here)."""
+        self._held: dict[str | None, dict[int, FakeNFT]] = {}
+        """NFTs by holder, each by ``nft_id`` (insertion keeps ascending ``nft_id``)."""
         self._token_serial = 0
         self._token_generation = 0
         self._faults: dict[int, ChainFault] = {}
@@ -392,6 +396,7 @@ class FakeChain(ChainPort):
                 profile_pic=profile_pic,
                 created_at=self.clock.now(),
             )
+            self._by_paymail.setdefault(paymail, username)
         return {
             "status": "success",
             "paymail": paymail,
@@ -404,7 +409,8 @@ class FakeChain(ChainPort):
             if username not in self._accounts:
                 message = f"user {username!r} not found"
                 raise ChainError(f"fake chain: {message}", status=404, body=error_body(message))
-            return [nft.payload() for nft in self._nfts if nft.holder == username]
+            held = self._held.get(username, {})
+            return [held[nft_id].payload() for nft_id in sorted(held)]
 
     def mint(
         self,
@@ -440,10 +446,7 @@ class FakeChain(ChainPort):
         with self._lock:
             holder: str | None = None
             if recipient_paymail is not None:
-                holder = next(
-                    (a.username for a in self._accounts.values() if a.paymail == recipient_paymail),
-                    None,
-                )
+                holder = self._by_paymail.get(recipient_paymail)
                 if holder is None:
                     message = f"recipient {recipient_paymail!r} not found"
                     raise ChainError(
@@ -468,6 +471,7 @@ class FakeChain(ChainPort):
             )
             self._nfts.append(nft)
             self._by_origin[origin] = nft
+            self._held.setdefault(holder, {})[nft.nft_id] = nft
         return {
             "transaction_id": txid,
             "transaction_hex": "0100000001" + txid,
@@ -495,6 +499,8 @@ class FakeChain(ChainPort):
                 message = f"user {to_username!r} not found"
                 raise ChainError(f"fake chain: {message}", status=404, body=error_body(message))
             txid = self._hex()
+            self._held.get(nft.holder, {}).pop(nft.nft_id, None)
+            self._held.setdefault(to_username, {})[nft.nft_id] = nft
             nft.holder = to_username
             nft.transaction_id = txid
             nft.current_nft_location = new_location if new_location is not None else f"{txid}_0"
