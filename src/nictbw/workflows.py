@@ -28,10 +28,17 @@ from nictbw.app.workflows.passwords import verify_admin_password
 from nictbw.app.workflows.sealed import run_sealed_prize_draw, seal_prize_draw
 from nictbw.app.workflows.snapshots import snapshot_prize_draw
 from nictbw.app.workflows.sync import sync_nft_instances_from_chain
-from nictbw.app.workflows.users import register_admin, register_user, update_user
+from nictbw.app.workflows.users import (
+    SignUp,
+    register_admin,
+    register_user,
+    register_users,
+    update_user,
+)
 
 __all__ = [
     "Grant",
+    "SignUp",
     "bingo_cards_json",
     "bingo_cards_json_str",
     "create_and_issue_instance",
@@ -42,6 +49,7 @@ __all__ = [
     "issue_instances",
     "register_admin",
     "register_user",
+    "register_users",
     "run_bingo_prize_draw",
     "run_final_attendance_prize_draw",
     "run_prize_draw",
