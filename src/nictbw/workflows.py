@@ -28,6 +28,7 @@ from nictbw.app.workflows.passwords import verify_admin_password
 from nictbw.app.workflows.sealed import run_sealed_prize_draw, seal_prize_draw
 from nictbw.app.workflows.snapshots import snapshot_prize_draw
 from nictbw.app.workflows.sync import sync_nft_instances_from_chain
+from nictbw.app.workflows.sync_many import sync_many
 from nictbw.app.workflows.users import (
     SignUp,
     register_admin,
@@ -59,6 +60,7 @@ __all__ = [
     "select_top_prize_draw_results",
     "snapshot_prize_draw",
     "submit_winning_number",
+    "sync_many",
     "sync_nft_instances_from_chain",
     "update_user",
     "update_user_bingo_info",
