@@ -78,6 +78,15 @@ def chain_timestamp(value: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
+def _json_copy(value: Any) -> Any:
+    """A deep copy of JSON data (objects, arrays, scalars), as a JSON round trip gives."""
+    if isinstance(value, dict):
+        return {key: _json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(item) for item in value]
+    return value
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -155,7 +164,7 @@ class FakeNFT:
                     "app": self.app,
                     "type": "ord",
                     "name": self.name,
-                    "subTypeData": json.loads(json.dumps(self.additional_info)),
+                    "subTypeData": _json_copy(self.additional_info),
                 }
             },
         }

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from attrs import define
 
@@ -39,20 +39,26 @@ from nictbw.domain.errors import ConflictError
 from nictbw.ports import UnitOfWork
 from nictbw.workflows import (
     Grant,
+    SignUp,
     create_nft_definition,
     create_prize_draw_type,
     issue_instances,
     register_admin,
-    register_user,
+    register_users,
     run_bingo_prize_draw,
     run_final_attendance_prize_draw,
     snapshot_prize_draw,
     submit_winning_number,
-    sync_nft_instances_from_chain,
+    sync_many,
     update_user_bingo_info,
 )
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+REGISTRATION_BLOCK: Final = 5_000
+"""Visitors signed up and stored per ``register_users`` call (progress advances per block)."""
+SYNC_BLOCK: Final = 2_000
+"""Wallet users reconciled per ``sync_many`` call (progress advances per block)."""
 
 
 class SimulationProgress(Protocol):
@@ -198,19 +204,21 @@ class _Simulation:
         wallets = set(self.rng.sample(range(count), round(count * self.settings.wallet_share)))
         self.progress.start_phase("registration", count)
         with self.uow_factory() as uow:
-            for number in range(count):
-                in_app_id = f"user-{number + 1:04d}"
-                user = register_user(
-                    uow,
-                    User(in_app_id=in_app_id, nickname=f"Visitor {number + 1}"),
-                    password=f"secret-{in_app_id}",
-                    email=f"{in_app_id}@example.org",
-                    chain=self.chain,
-                    clock=self.clock,
-                )
-                activity = 0.15 + 0.8 * self.rng.random()
-                self.visitors.append(_Visitor(user, activity, number in wallets))
-                self.progress.advance()
+            for first in range(0, count, REGISTRATION_BLOCK):
+                numbers = range(first, min(count, first + REGISTRATION_BLOCK))
+                signups = [
+                    SignUp(
+                        user=User(in_app_id=f"user-{n + 1:04d}", nickname=f"Visitor {n + 1}"),
+                        password=f"secret-user-{n + 1:04d}",
+                        email=f"user-{n + 1:04d}@example.org",
+                    )
+                    for n in numbers
+                ]
+                users = register_users(uow, signups, chain=self.chain, clock=self.clock)
+                for number, user in zip(numbers, users, strict=True):
+                    activity = 0.15 + 0.8 * self.rng.random()
+                    self.visitors.append(_Visitor(user, activity, number in wallets))
+                self.progress.advance(len(users))
             uow.commit()
         self.progress.end_phase()
 
@@ -288,17 +296,19 @@ class _Simulation:
             self._swap(wallets)
         self.progress.start_phase(f"sync {index + 1}", len(wallets))
         with self.uow_factory() as uow:
-            for visitor in wallets:
-                report = sync_nft_instances_from_chain(
+            for first in range(0, len(wallets), SYNC_BLOCK):
+                block = wallets[first : first + SYNC_BLOCK]
+                reports = sync_many(
                     uow,
-                    visitor.user,
+                    [visitor.user for visitor in block],
                     chain=self.chain,
                     rng=self.rng,
                     clock=self.clock,
                     trusted_apps=(self.chain.app, PARTNER_APP),
                 )
-                self.sync.add(report)
-                self.progress.advance()
+                for report in reports:
+                    self.sync.add(report)
+                self.progress.advance(len(block))
             uow.commit()
         self.progress.end_phase()
 

@@ -6,11 +6,11 @@ of statements per chunk of users instead of some twenty per user. Each chunk is 
 a few set-based queries; the users are then reconciled one after the other in memory,
 each seeing the decisions of the ones before it, and the chunk is written in bulk.
 
-The one thing the in-memory pass cannot see is another user's pending change: a user
-whose sync would read what an earlier user of the batch changes (an instance of that
-user, an origin both list, a definition that user creates) starts a new batch, which is
-read after the earlier one is written. That is rare (transfers between users synced the
-same night, a new partner definition), so a chunk is nearly always one batch.
+Later users of a batch read the earlier users' decisions from memory: instances marked
+transferred, definitions changed, serials taken. What that cannot replay starts a new
+batch, read after the earlier one is written: a user listed twice, an origin two users
+list, a definition an earlier user creates. That is rare (a new partner definition, a
+user listed twice), so a chunk is nearly always one batch.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class _Batch:
 
     planned: list[_Planned] = field(factory=list)
     touched_users: set[int] = field(factory=set)
+    """The batch's users (a user listed twice starts a new batch)."""
     listed_origins: set[str] = field(factory=set)
     new_prefixes: set[str] = field(factory=set)
 
@@ -149,19 +150,22 @@ def _sync_batch(
         holders_of[holder.nft_origin].append(holder)
 
     batch = _Batch()
+    overlay: dict[int, NFTInstance] = {}
+    """Instances as the batch's decisions so far left them (what a later user reads)."""
     for user_id, parsed in listed:
-        user_origins = {item.origin for item in parsed.items}
         user_prefixes = {item.prefix for item in parsed.items}
-        holders = [h for origin in sorted(user_origins) for h in holders_of.get(origin, ())]
-        holders.sort(key=lambda h: h.id or 0)
-        touched = {user_id} | {h.user_id for h in holders}
         if batch.planned and (
-            touched & batch.touched_users
-            or user_origins & batch.listed_origins
-            or user_prefixes & batch.new_prefixes
+            user_id in batch.touched_users
+            or not batch.listed_origins.isdisjoint(parsed.found_origins)
+            or not batch.new_prefixes.isdisjoint(user_prefixes)
         ):
             break
-        mine = mine_of.get(user_id, [])
+        user_origins = {item.origin for item in parsed.items}
+        holders = [
+            overlay.get(h.id or 0, h) for origin in user_origins for h in holders_of.get(origin, ())
+        ]
+        holders.sort(key=lambda h: h.id or 0)
+        mine = [overlay.get(i.id or 0, i) for i in mine_of.get(user_id, ())]
         decided = reconcile(
             parsed.items,
             user_id=user_id,
@@ -181,9 +185,12 @@ def _sync_batch(
                 definitions[prefix] = evolve(
                     definition, minted_count=definition.minted_count + count
                 )
+        for instance in (*decided.transferred_elsewhere, *decided.changed):
+            assert instance.id is not None
+            overlay[instance.id] = instance
         batch.planned.append(_Planned(user_id, parsed, decided, mine))
-        batch.touched_users |= touched
-        batch.listed_origins |= user_origins
+        batch.touched_users.add(user_id)
+        batch.listed_origins |= parsed.found_origins
         batch.new_prefixes |= set(decided.definitions_created)
     _write_batch(uow, batch, definitions, now, rng, reports)
     return len(batch.planned)
@@ -213,14 +220,19 @@ def _write_batch(
         for _, instance, is_new in plan.decided.gains:
             gains.append(Gain(instance, by_id[instance.definition_id], new=is_new))
             owners.append(plan.user_id)
+    # A user's sync changes other users' instances only by marking them transferred, and
+    # only those of users after it in the batch (an earlier user either listed the origin
+    # too, which starts a new batch, or already marked its own instance transferred).
+    # One sync per user writes those before the later user's bingo path reads its
+    # instances, so they are written first here too; each user's own changes come after.
+    elsewhere = {i.id: i for p in planned for i in p.decided.transferred_elsewhere}
+    if elsewhere:
+        uow.instances.update_many(list(elsewhere.values()))
     pipeline = IssuingPipeline(uow, [p.user_id for p in planned], now, rng)
     pipeline.prepare(gains, enforce_supply=True)
-    elsewhere = [i for p in planned for i in p.decided.transferred_elsewhere]
-    if elsewhere:
-        uow.instances.update_many(elsewhere)
-    changed = [i for p in planned for i in p.decided.changed]
+    changed = {i.id: i for p in planned for i in p.decided.changed}
     if changed:
-        uow.instances.update_many(changed)
+        uow.instances.update_many(list(changed.values()))
     pipeline.store_and_unlock()
 
     cardless: dict[int, list[int]] = defaultdict(list)
