@@ -78,6 +78,10 @@ def chain_timestamp(value: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
+_SHARED_INFOS: Final = 10_000
+"""At most this many distinct ``additional_info`` objects are kept for sharing."""
+
+
 def _json_copy(value: Any) -> Any:
     """A deep copy of JSON data (objects, arrays, scalars), as a JSON round trip gives."""
     if isinstance(value, dict):
@@ -206,6 +210,9 @@ class FakeChain(ChainPort):
         self._by_origin: dict[str, FakeNFT] = {}
         self._by_paymail: dict[str, str] = {}
         """Account username by paymail (mint looks its recipient up here)."""
+        self._infos: dict[str, dict[str, Any]] = {}
+        """Stored ``additional_info`` by JSON text: NFTs minted alike share one (never
+        changed: listings copy it), so a city-sized event does not hold a million dicts."""
         self._held: dict[str | None, dict[int, FakeNFT]] = {}
         """NFTs by holder, each by ``nft_id`` (insertion keeps ascending ``nft_id``)."""
         self._token_serial = 0
@@ -441,7 +448,13 @@ class FakeChain(ChainPort):
                 f"fake chain refused mint: {message}", status=400, body=error_body(message)
             )
         try:
-            info = json.loads(json.dumps(additional_info))
+            text = json.dumps(additional_info)
+            info = self._infos.get(text)
+            if info is None:
+                info = json.loads(text)
+                if len(self._infos) >= _SHARED_INFOS:
+                    self._infos.clear()
+                self._infos[text] = info
         except (TypeError, ValueError) as exc:
             message = f"additional_info is not JSON: {exc}"
             raise ChainError(

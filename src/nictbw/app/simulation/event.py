@@ -57,6 +57,9 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 REGISTRATION_BLOCK: Final = 5_000
 """Visitors signed up and stored per ``register_users`` call (progress advances per block)."""
+ISSUANCE_BLOCK: Final = 20_000
+"""Grants per ``issue_instances`` call: the bingo path of a call holds its users'
+instances and cards, so blocks keep memory bounded whatever the number of visitors."""
 SYNC_BLOCK: Final = 2_000
 """Wallet users reconciled per ``sync_many`` call (progress advances per block)."""
 
@@ -241,13 +244,17 @@ class _Simulation:
                         remaining[spec.prefix] = left - 1
                     plan.append((visitor, self.definitions[spec.prefix]))
                 self.progress.advance()
-            grants: list[Grant] = []
-            for visitor, definition in plan:
-                origin = None if visitor.wallet else self._mint(visitor.user, definition)
-                grants.append(Grant(user=visitor.user, definition=definition, nft_origin=origin))
-            issued = issue_instances(uow, grants, rng=self.rng, clock=self.clock)
+            issued = 0
+            for first in range(0, len(plan), ISSUANCE_BLOCK):
+                grants: list[Grant] = []
+                for visitor, definition in plan[first : first + ISSUANCE_BLOCK]:
+                    origin = None if visitor.wallet else self._mint(visitor.user, definition)
+                    grants.append(
+                        Grant(user=visitor.user, definition=definition, nft_origin=origin)
+                    )
+                issued += len(issue_instances(uow, grants, rng=self.rng, clock=self.clock))
             uow.commit()
-        self.issued_per_day.append(len(issued))
+        self.issued_per_day.append(issued)
         for visitor, definition in plan:
             if visitor.wallet:
                 self._mint(visitor.user, definition)
