@@ -17,6 +17,7 @@ from typing import Protocol, Self
 
 from nictbw.domain.entities import (
     Admin,
+    AuditEntry,
     BingoCard,
     DrawCandidate,
     NFTDefinition,
@@ -114,6 +115,10 @@ class AdminRepository(Protocol):
         ``old_hash`` (one atomic compare-and-set); whether it was replaced."""
         ...
 
+    def update(self, admin: Admin) -> None:
+        """Write every field of a stored admin (``ConflictError`` on a taken email)."""
+        ...
+
 
 class DefinitionRepository(Protocol):
     """Stored NFT definitions."""
@@ -132,6 +137,16 @@ class DefinitionRepository(Protocol):
 
     def list(self) -> builtins.list[NFTDefinition]:
         """Every definition, ascending id."""
+        ...
+
+    def catalogue(self) -> tuple[NFTDefinition, ...]:
+        """Every definition, ascending id, read at most once per transaction.
+
+        The answer is shared between calls and must not be mutated (use ``get`` for a
+        definition to change). Any write of a definition through this unit of work, a
+        commit and a rollback make the next call read again; one definition-repository
+        read per unit of work serves every per-user bingo path.
+        """
         ...
 
     def get_by_prefix(self, prefix: str) -> NFTDefinition | None:
@@ -208,6 +223,11 @@ class InstanceRepository(Protocol):
         """The members of ``candidates`` already used as ``unique_instance_id``."""
         ...
 
+    def existing_ids(self, ids: Collection[int]) -> set[int]:
+        """The members of ``ids`` that are stored instances (ids only, one query per
+        chunk): a check that builds no entity."""
+        ...
+
     def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
         """Draw candidates for every instance of the definition, ascending instance id."""
         ...
@@ -280,6 +300,10 @@ class DrawTypeRepository(Protocol):
 
     def get_by_internal_name(self, internal_name: str) -> PrizeDrawType | None:
         """Lookup by exact, case-sensitive internal name."""
+        ...
+
+    def update(self, draw_type: PrizeDrawType) -> None:
+        """Write every field of a stored draw type."""
         ...
 
 
@@ -384,6 +408,28 @@ class DrawSnapshotRepository(Protocol):
         ...
 
 
+class AuditLogRepository(Protocol):
+    """The append-only audit log: entries are added, never changed or removed."""
+
+    def append(self, entry: AuditEntry) -> AuditEntry:
+        """Store a new entry; assigns ``id`` (ascending in the order of appending)."""
+        ...
+
+    def list(
+        self,
+        *,
+        admin_id: int | None = None,
+        entity_type: str | None = None,
+        entity_id: int | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[AuditEntry]:
+        """The entries matching every filter given (``since``: ``at`` at or after it),
+        ascending id; with ``limit`` only the newest ``limit`` of them (still ascending)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """A transaction over every repository: commit explicitly, anything else rolls back."""
 
@@ -396,6 +442,7 @@ class UnitOfWork(Protocol):
     winning_numbers: WinningNumberRepository
     draw_results: DrawResultRepository
     draw_snapshots: DrawSnapshotRepository
+    audit: AuditLogRepository
 
     def __enter__(self) -> Self:
         """Begin the transaction."""
@@ -438,6 +485,7 @@ class UnitOfWork(Protocol):
 
 __all__ = [
     "AdminRepository",
+    "AuditLogRepository",
     "BingoCardRepository",
     "DefinitionRepository",
     "DrawResultRepository",

@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import StatementError
 
+from nictbw.adapters.sqlalchemy.audit import SqlAuditLogRepository
 from nictbw.adapters.sqlalchemy.errors import translate_error
 from nictbw.adapters.sqlalchemy.repositories import (
     DEFAULT_CHUNK_SIZE,
@@ -44,6 +45,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     winning_numbers: SqlWinningNumberRepository
     draw_results: SqlDrawResultRepository
     draw_snapshots: SqlDrawSnapshotRepository
+    audit: SqlAuditLogRepository
 
     def __init__(self, engine: Engine, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
         self.engine = engine
@@ -58,6 +60,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.winning_numbers = SqlWinningNumberRepository(source, chunk_size)
         self.draw_results = SqlDrawResultRepository(source, chunk_size)
         self.draw_snapshots = SqlDrawSnapshotRepository(source, chunk_size)
+        self.audit = SqlAuditLogRepository(source, chunk_size)
 
     @property
     def connection(self) -> Connection:
@@ -80,6 +83,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             connection.close()
             raise
         self._connection = connection
+        self.definitions.forget_catalogue()
         return self
 
     def __exit__(
@@ -101,6 +105,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         """Commit the transaction and begin a new one."""
         connection = self._active_connection()
+        self.definitions.forget_catalogue()
         try:
             _translated(connection.commit)
         except BaseException:
@@ -119,6 +124,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         try:
             yield
         except BaseException:
+            self.definitions.forget_catalogue()
             if nested.is_active:
                 nested.rollback()
             raise
@@ -133,6 +139,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     def rollback(self) -> None:
         """Discard every change since the last commit and begin a new transaction."""
         connection = self._active_connection()
+        self.definitions.forget_catalogue()
         connection.rollback()
         _translated(connection.begin)
 

@@ -71,6 +71,11 @@ def _stored_id(entity: object, kind: str) -> int:
     return check_id(entity_id, f"{kind} id")
 
 
+def user_id_of(user: User) -> int:
+    """The id of ``user``, checked to be a storable id, without reading storage."""
+    return _stored_id(user, "user")
+
+
 def stored_user(uow: UnitOfWork, user: User) -> User:
     """Re-read ``user`` by id; ``NotFoundError`` when it is not stored."""
     user_id = _stored_id(user, "user")
@@ -95,6 +100,18 @@ def stored_draw_type(uow: UnitOfWork, draw_type: PrizeDrawType) -> PrizeDrawType
     found = uow.draw_types.get(draw_type_id)
     if found is None:
         raise NotFoundError(f"draw type {draw_type_id} does not exist")
+    return found
+
+
+def open_draw_type(uow: UnitOfWork, draw_type: PrizeDrawType) -> PrizeDrawType:
+    """:func:`stored_draw_type`, refused with ``ValidationError`` when the type is retired
+    (a retired type takes no new winning number, draw, snapshot or seal)."""
+    found = stored_draw_type(uow, draw_type)
+    if found.retired_at is not None:
+        raise ValidationError(
+            f"draw type '{found.internal_name}' ({found.id}) was retired at "
+            f"{found.retired_at.isoformat()}; it takes no new draws"
+        )
     return found
 
 

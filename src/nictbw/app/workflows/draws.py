@@ -1,17 +1,26 @@
-"""Prize draws: single and batch evaluation, bingo-line and attendance draws, top-N (§4.10-4.14)."""
+"""Prize draws: single and batch evaluation, bingo-line and attendance draws, top-N (§4.10-4.14).
+
+Over 500 lines on purpose: every kind of draw run shares one setup (draw type, winning
+number, threshold, authority), one eligibility rule and one store-and-rank step, all here.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice, repeat
 from operator import attrgetter
 
+from attrs import frozen
+
+from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.common import (
     atomic,
     logger,
     now_from,
+    open_draw_type,
     registry_or_default,
     resolve_winning_number,
     stored_draw_type,
@@ -19,7 +28,10 @@ from nictbw.app.workflows.common import (
 )
 from nictbw.domain.engine import PrizeDrawEngine, resolve_threshold
 from nictbw.domain.entities import (
+    OUTCOME_LOSE,
+    OUTCOME_PENDING,
     OUTCOME_WIN,
+    Admin,
     DrawCandidate,
     NFTInstance,
     PrizeDrawEvaluation,
@@ -29,6 +41,7 @@ from nictbw.domain.entities import (
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.outcomes import DrawOutcome
+from nictbw.domain.permissions import Operation
 from nictbw.domain.ranking import (
     FROM_DRAW_TYPE,
     CapDefault,
@@ -58,7 +71,7 @@ class _DrawSetup:
         require_number: bool,
     ) -> None:
         self.now = now_from(clock)
-        self.draw_type = stored_draw_type(uow, draw_type)
+        self.draw_type = open_draw_type(uow, draw_type)
         self.winning_number = resolve_winning_number(uow, self.draw_type, winning_number, self.now)
         if self.winning_number is None and require_number:
             raise ValidationError(
@@ -168,11 +181,13 @@ def run_prize_draw(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> PrizeDrawEvaluation:
     """Evaluate one instance in ``draw_type`` and store the result (§4.10).
 
     Without a winning number in effect the stored result is ``pending``.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     stored = stored_instance(uow, instance)
     candidate = DrawCandidate.of(stored)
     _require_eligible(candidate, stored.unique_instance_id)
@@ -184,6 +199,33 @@ def run_prize_draw(
     return _evaluation(results[0], setup.threshold)
 
 
+@frozen
+class BatchDrawSummary:
+    """What a batch draw did, without its results: counts and the best ``top`` results.
+
+    ``top`` holds the best scored results in ranking order (similarity desc, instance id
+    asc; every result tying the last kept score too), at most ``top`` of them plus ties.
+    """
+
+    evaluated: int
+    wins: int
+    losses: int
+    pending: int
+    threshold: float | None
+    winning_number: PrizeDrawWinningNumber
+    top: list[PrizeDrawResult]
+
+
+def _batch_candidates(
+    uow: UnitOfWork, setup: _DrawSetup, instances: Iterable[NFTInstance] | None
+) -> Iterator[DrawCandidate]:
+    if instances is None:
+        return iter(
+            _eligible_only(uow.bingo_cards.completed_line_candidates(setup.now), "batch draw")
+        )
+    return _explicit_candidates(uow, instances)
+
+
 def run_prize_draw_batch(
     uow: UnitOfWork,
     draw_type: PrizeDrawType,
@@ -193,48 +235,107 @@ def run_prize_draw_batch(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> list[PrizeDrawEvaluation]:
     """Evaluate many instances and store the results set-based (§4.11).
 
-    ``instances=None`` takes every eligible instance on a completed bingo line.
+    ``instances=None`` takes every eligible instance on a completed bingo line. Given
+    ``instances`` are read as they come (any iterable, a generator too) and drawn as
+    given: their ids are checked stored, their status and origin are not read again.
+    Every evaluation is returned; a caller who only wants counts and the best results
+    calls ``run_prize_draw_batch_summary``, whose memory does not grow with the draw.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
     with collector_paused():
-        if instances is None:
-            candidates = _eligible_only(
-                uow.bingo_cards.completed_line_candidates(setup.now), "batch draw"
-            )
-        else:
-            candidates = _explicit_candidates(uow, instances)
         evaluations: list[PrizeDrawEvaluation] = []
         with atomic(uow):
-            for results in setup.evaluate(uow, candidates):
+            for results in setup.evaluate(uow, _batch_candidates(uow, setup, instances)):
                 evaluations.extend(_evaluation(r, setup.threshold) for r in results)
         return evaluations
 
 
-def _explicit_candidates(uow: UnitOfWork, instances: Iterable[NFTInstance]) -> list[DrawCandidate]:
-    ids: list[int] = []
+def run_prize_draw_batch_summary(
+    uow: UnitOfWork,
+    draw_type: PrizeDrawType,
+    *,
+    winning_number: PrizeDrawWinningNumber | None = None,
+    instances: Iterable[NFTInstance] | None = None,
+    threshold: float | None = None,
+    registry: AlgorithmRegistry | None = None,
+    clock: Clock | None = None,
+    top: int = 100,
+) -> BatchDrawSummary:
+    """``run_prize_draw_batch`` that returns a :class:`BatchDrawSummary` instead of every
+    evaluation: it stores the same results, in batches, and keeps only the counts and
+    the best ``top`` results, so memory is bounded by one batch and ``top`` whatever
+    the number of instances (a generator of ``instances`` is read as it goes)."""
+    checked_top = validate_limit(top, allow_none=False)
+    assert checked_top is not None
+    setup = _DrawSetup(
+        uow, draw_type, winning_number, threshold, registry, clock, require_number=True
+    )
+    counts = {OUTCOME_WIN: 0, OUTCOME_LOSE: 0, OUTCOME_PENDING: 0}
+    best: list[PrizeDrawResult] = []
+    evaluated = 0
+    with collector_paused(), atomic(uow):
+        for results in setup.evaluate(uow, _batch_candidates(uow, setup, instances)):
+            evaluated += len(results)
+            for outcome, count in Counter(map(_outcome, results)).items():
+                counts[outcome] = counts.get(outcome, 0) + count
+            best.extend(r for r in results if r.similarity_score is not None)
+            best = rank_with_cap(best, checked_top, None)
+    assert setup.winning_number is not None
+    return BatchDrawSummary(
+        evaluated=evaluated,
+        wins=counts[OUTCOME_WIN],
+        losses=counts[OUTCOME_LOSE],
+        pending=counts[OUTCOME_PENDING],
+        threshold=setup.threshold,
+        winning_number=setup.winning_number,
+        top=best,
+    )
+
+
+_outcome = attrgetter("outcome")
+EXPLICIT_CHUNK = BATCH_SIZE
+"""Given instances checked stored per chunk of this many (one id-only query per 1,000)."""
+
+
+def _explicit_candidates(
+    uow: UnitOfWork, instances: Iterable[NFTInstance]
+) -> Iterator[DrawCandidate]:
+    """The given instances as candidates, each once in first-seen order, read lazily:
+    per chunk the ids are checked stored (``NotFoundError``), then each is checked
+    eligible (``ValidationError``). Nothing is read again."""
     seen: set[int] = set()
-    for instance in instances:
-        instance_id = getattr(instance, "id", None)
-        if instance_id is None:
-            raise NotFoundError(f"instance {instance!r} is not stored")
-        if instance_id not in seen:
+    iterator = iter(instances)
+    while True:
+        chunk: list[NFTInstance] = []
+        for instance in iterator:
+            instance_id = getattr(instance, "id", None)
+            if instance_id is None:
+                raise NotFoundError(f"instance {instance!r} is not stored")
+            if isinstance(instance_id, bool) or not isinstance(instance_id, int):
+                raise ValidationError(f"instance id must be an int, got {instance_id!r}")
+            if instance_id in seen:
+                continue
             seen.add(instance_id)
-            ids.append(instance_id)
-    stored = uow.instances.get_many(ids)
-    candidates: list[DrawCandidate] = []
-    for instance_id in ids:
-        found = stored.get(instance_id)
-        if found is None:
-            raise NotFoundError(f"instance {instance_id} does not exist")
-        candidate = DrawCandidate.of(found)
-        _require_eligible(candidate, found.unique_instance_id)
-        candidates.append(candidate)
-    return candidates
+            chunk.append(instance)
+            if len(chunk) >= EXPLICIT_CHUNK:
+                break
+        if not chunk:
+            return
+        stored = uow.instances.existing_ids([i.id for i in chunk if i.id is not None])
+        for instance in chunk:
+            if instance.id not in stored:
+                raise NotFoundError(f"instance {instance.id} does not exist")
+        for instance in chunk:
+            candidate = DrawCandidate.of(instance)
+            _require_eligible(candidate, instance.unique_instance_id)
+            yield candidate
 
 
 def _ranked_draw(
@@ -286,6 +387,7 @@ def run_bingo_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> DrawOutcome:
     """Draw among every instance on a completed bingo line (§4.12); ranked, ties kept.
@@ -294,6 +396,7 @@ def run_bingo_prize_draw(
     keeps at most ``max_wins_per_user`` ranked results (default: the draw type's cap).
     The ``DrawOutcome`` is that ranking, with the counts, threshold and winning number used.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     checked_limit = validate_limit(limit, allow_none=True)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
@@ -314,6 +417,7 @@ def run_final_attendance_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> DrawOutcome:
     """Draw among every eligible instance of the attendance definition (§4.13).
@@ -321,6 +425,7 @@ def run_final_attendance_prize_draw(
     A user keeps at most ``max_wins_per_user`` ranked results (default: the type's cap).
     Returns the ranking as a ``DrawOutcome``, like ``run_bingo_prize_draw``.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     if attendance_definition_id is None:
         raise ValidationError("attendance_definition_id is required")
     if isinstance(attendance_definition_id, bool) or not isinstance(attendance_definition_id, int):

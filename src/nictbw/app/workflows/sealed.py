@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.catalogue import submit_winning_number
 from nictbw.app.workflows.common import atomic, now_from, stored_draw_type
@@ -23,6 +24,7 @@ from nictbw.domain.beacon import BeaconInfo, BeaconRound, verify_beacon
 from nictbw.domain.entities import (
     OUTCOME_PENDING,
     OUTCOME_WIN,
+    Admin,
     DrawCandidate,
     PrizeDrawResult,
     PrizeDrawSnapshot,
@@ -37,6 +39,7 @@ from nictbw.domain.errors import (
     ValidationError,
 )
 from nictbw.domain.outcomes import DrawOutcome
+from nictbw.domain.permissions import Operation
 from nictbw.domain.ranking import (
     FROM_DRAW_TYPE,
     CapDefault,
@@ -62,6 +65,7 @@ def seal_prize_draw(
     margin: timedelta | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> PrizeDrawSnapshot:
     """Snapshot the draw's candidates and commit to beacon round R; returns the snapshot.
 
@@ -71,6 +75,7 @@ def seal_prize_draw(
     snapshot's id, ``candidates_sha256``, ``beacon_round`` and ``beacon_round_at`` are
     the line an operator publishes before R.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     info = beacon.info()
     if margin is None:
         margin = timedelta(seconds=DEFAULT_MARGIN_PERIODS * info.period)
@@ -97,6 +102,7 @@ def run_sealed_prize_draw(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> DrawOutcome:
     """Run a sealed draw: round R's verified randomness decides; returns the ranking.
@@ -108,6 +114,7 @@ def run_sealed_prize_draw(
     as :func:`run_bingo_prize_draw` does (``limit``, ties, ``max_wins_per_user``). Run
     again, it reads the stored results back and changes nothing.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     sealed = _stored_sealed(uow, snapshot)
     draw_type = stored_draw_type(uow, _draw_type_ref(sealed))
     checked_limit = validate_limit(limit, allow_none=True)
