@@ -43,12 +43,20 @@ from nictbw.app.workflows.passwords import verify_admin_password
 from nictbw.app.workflows.sealed import run_sealed_prize_draw, seal_prize_draw
 from nictbw.app.workflows.snapshots import snapshot_prize_draw
 from nictbw.app.workflows.sync import sync_nft_instances_from_chain
-from nictbw.app.workflows.users import register_admin, register_user, update_user
+from nictbw.app.workflows.sync_many import sync_many
+from nictbw.app.workflows.users import (
+    SignUp,
+    register_admin,
+    register_user,
+    register_users,
+    update_user,
+)
 
 __all__ = [
     "BatchDrawSummary",
     "Grant",
     "Revocation",
+    "SignUp",
     "bingo_cards_json",
     "bingo_cards_json_many",
     "bingo_cards_json_str",
@@ -63,6 +71,7 @@ __all__ = [
     "read_audit_log",
     "register_admin",
     "register_user",
+    "register_users",
     "retire_prize_draw_type",
     "revoke_instance",
     "run_bingo_prize_draw",
@@ -75,6 +84,7 @@ __all__ = [
     "select_top_prize_draw_results",
     "snapshot_prize_draw",
     "submit_winning_number",
+    "sync_many",
     "sync_nft_instances_from_chain",
     "update_admin",
     "update_bingo_info_many",

@@ -13,7 +13,7 @@ draws, before the new instances have ids:
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
@@ -64,6 +64,10 @@ class BingoBatch:
         self._unborn: set[int] = set()
         self._cards_created = 0
         self.cells_unlocked = 0
+        self.cards_created_for: Counter[int] = Counter()
+        """Cards created per user (flushed ones included)."""
+        self.cells_unlocked_for: Counter[int] = Counter()
+        """Cells unlocked per user."""
         for cards in self._cards.values():
             for card in cards:
                 if expire_if_due(card, now):
@@ -120,6 +124,7 @@ class BingoBatch:
         self._cards[user_id].append(card)
         self._new.append(card)
         self._cards_created += 1
+        self.cards_created_for[user_id] += 1
         self._planned[key] = card
         self._unborn.add(id(card))
         return card
@@ -157,6 +162,7 @@ class BingoBatch:
                 if card is not planned:
                     self._mark(card)
         self.cells_unlocked += unlocked
+        self.cells_unlocked_for[instance.user_id] += unlocked
         return unlocked
 
     def flush(self) -> None:
