@@ -249,6 +249,20 @@ def unlock_held(card: BingoCard, held: Mapping[int, NFTInstance], now: datetime)
     return _unlock_matching(card, held, at)
 
 
+def unlocked_mask(card: BingoCard) -> int:
+    """The card's unlocked cells as a bitmask over idx (bit ``idx`` set when unlocked)."""
+    mask = 0
+    for cell in card.cells:
+        if cell.state == CELL_UNLOCKED:
+            mask |= 1 << cell.idx
+    return mask
+
+
+def newly_completed_lines(before: int, after: int) -> list[int]:
+    """The :data:`LINE_MASKS` complete in the unlocked mask ``after`` but not in ``before``."""
+    return [line for line in LINE_MASKS if after & line == line and before & line != line]
+
+
 def completed_line_instance_ids(cards: Iterable[BingoCard], now: datetime) -> list[int]:
     """Instance ids matched on completed lines of cards active or completed at ``now`` (§5.6).
 
@@ -285,6 +299,8 @@ __all__ = [
     "expire_if_due",
     "held_by_definition",
     "layout_card",
+    "newly_completed_lines",
     "unlock_for_instance",
     "unlock_held",
+    "unlocked_mask",
 ]

@@ -30,6 +30,8 @@ from nictbw.domain.entities import (
     User,
 )
 from nictbw.domain.errors import ConflictError, ValidationError
+from nictbw.domain.events import DomainEvent
+from nictbw.domain.idempotency import IdempotencyRecord
 from nictbw.domain.scoring import origin_key
 
 DEFINITION_STATUSES = frozenset(status.value for status in DefinitionStatus)
@@ -151,6 +153,11 @@ class InMemoryStore:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.next_cell_id = 1
+        self.events: dict[int, DomainEvent] = {}
+        """The outbox: events by id, in append order."""
+        self.next_event_id = 1
+        self.idempotency_keys: dict[tuple[str, str], IdempotencyRecord] = {}
+        """Idempotency keys by (workflow, key)."""
         self.users: Table[User] = Table(
             "users",
             copy=make_copier(User),

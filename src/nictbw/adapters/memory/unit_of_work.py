@@ -17,6 +17,10 @@ from nictbw.adapters.memory.repositories import (
     InMemoryUserRepository,
     InMemoryWinningNumberRepository,
 )
+from nictbw.adapters.memory.repositories.events import (
+    InMemoryEventRepository,
+    InMemoryIdempotencyKeyRepository,
+)
 from nictbw.adapters.memory.snapshots import InMemoryDrawSnapshotRepository
 from nictbw.adapters.memory.store import InMemoryStore
 from nictbw.adapters.memory.transaction import Transaction
@@ -45,6 +49,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.winning_numbers = InMemoryWinningNumberRepository(self._tx)
         self.draw_results = InMemoryDrawResultRepository(self._tx)
         self.draw_snapshots = InMemoryDrawSnapshotRepository(self._tx)
+        self.events = InMemoryEventRepository(self._tx)
+        self.idempotency_keys = InMemoryIdempotencyKeyRepository(self._tx)
 
     @property
     def store(self) -> InMemoryStore:

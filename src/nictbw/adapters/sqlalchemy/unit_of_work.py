@@ -22,6 +22,10 @@ from nictbw.adapters.sqlalchemy.repositories import (
     SqlUserRepository,
     SqlWinningNumberRepository,
 )
+from nictbw.adapters.sqlalchemy.repositories.events import (
+    SqlEventRepository,
+    SqlIdempotencyKeyRepository,
+)
 from nictbw.adapters.sqlalchemy.snapshots import SqlDrawSnapshotRepository
 from nictbw.ports.repositories import UnitOfWork
 
@@ -44,6 +48,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     winning_numbers: SqlWinningNumberRepository
     draw_results: SqlDrawResultRepository
     draw_snapshots: SqlDrawSnapshotRepository
+    events: SqlEventRepository
+    idempotency_keys: SqlIdempotencyKeyRepository
 
     def __init__(self, engine: Engine, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
         self.engine = engine
@@ -58,6 +64,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.winning_numbers = SqlWinningNumberRepository(source, chunk_size)
         self.draw_results = SqlDrawResultRepository(source, chunk_size)
         self.draw_snapshots = SqlDrawSnapshotRepository(source, chunk_size)
+        self.events = SqlEventRepository(source, chunk_size)
+        self.idempotency_keys = SqlIdempotencyKeyRepository(source, chunk_size)
 
     @property
     def connection(self) -> Connection:

@@ -14,7 +14,14 @@ from nictbw.app.workflows.common import (
     rng_or_none,
     stored_user,
 )
-from nictbw.domain.bingo import expire_if_due, held_by_definition, layout_card, unlock_held
+from nictbw.app.workflows.outbox import user_card_events
+from nictbw.domain.bingo import (
+    expire_if_due,
+    held_by_definition,
+    layout_card,
+    unlock_held,
+    unlocked_mask,
+)
 from nictbw.domain.entities import CARD_ACTIVE, BingoCard, User
 from nictbw.ports import Clock, UnitOfWork
 
@@ -64,12 +71,19 @@ def update_user_bingo_info(
         cells_unlocked += sum(1 for cell in card.cells if cell.is_unlocked)
         new_cards.append(card)
     changed: list[BingoCard] = []
+    expired: list[BingoCard] = []
+    before: dict[int, int] = {}
     for card in cards:
+        mask = unlocked_mask(card)
         touched = expire_if_due(card, now)
+        if touched:
+            expired.append(card)
         if card.state == CARD_ACTIVE:
             got = unlock_held(card, held, now)
             cells_unlocked += got
             touched = touched or got > 0
+            if got:
+                before[id(card)] = mask
         if touched:
             changed.append(card)
     if new_cards or changed:  # an up-to-date user costs no savepoint round trips
@@ -78,6 +92,9 @@ def update_user_bingo_info(
                 uow.bingo_cards.add_many(new_cards)
             if changed:
                 uow.bingo_cards.update_many(changed)
+            events = user_card_events(changed, before, new_cards, expired, now)
+            if events:
+                uow.events.append_many(events)
     return len(new_cards), cells_unlocked
 
 

@@ -1,0 +1,180 @@
+"""The outbox of domain events and the idempotency keys in the in-memory store."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from attrs import evolve
+
+from nictbw.adapters.memory.table import copy_json
+from nictbw.adapters.memory.transaction import Transaction
+from nictbw.domain.errors import ValidationError
+from nictbw.domain.events import DomainEvent
+from nictbw.domain.idempotency import IdempotencyRecord
+from nictbw.domain.timeutil import ensure_utc
+from nictbw.domain.values import check_int_range, check_lookup_key, check_lookup_keys
+from nictbw.ports.repositories import EventRepository, IdempotencyKeyRepository
+
+MAX_PAGE = 100_000
+"""The largest ``limit`` of one ``pending`` read."""
+
+
+def check_page(after_id: int | None, limit: int) -> None:
+    """Refuse a ``pending`` cursor or page size no backend could use."""
+    check_lookup_key(after_id, "after_id")
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise ValidationError(f"limit must be an int, got {limit!r}")
+    check_int_range(limit, "limit", minimum=1, maximum=MAX_PAGE)
+
+
+def _copy(event: DomainEvent) -> DomainEvent:
+    return evolve(event, payload=copy_json(event.payload))
+
+
+class InMemoryEventRepository(EventRepository):
+    """Domain events in the in-memory store, by id in append order."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def append(self, event: DomainEvent) -> DomainEvent:
+        """Store one event; returns it with its id."""
+        stored = self._store([event])
+        return stored[0]
+
+    def append_many(self, events: Sequence[DomainEvent]) -> None:
+        """Store many events in order."""
+        if events:
+            self._store(events)
+
+    def _store(self, events: Sequence[DomainEvent]) -> list[DomainEvent]:
+        store = self._tx.tables()
+        table = store.events
+        first = store.next_event_id
+        stored = [
+            evolve(event, id=first + offset, payload=dict(event.payload), delivered_at=None)
+            for offset, event in enumerate(events)
+        ]
+        with self._tx.statement() as journal:
+            for event in stored:
+                assert event.id is not None
+                table[event.id] = event
+            store.next_event_id = first + len(stored)
+
+            def undo() -> None:
+                for event in stored:
+                    assert event.id is not None
+                    table.pop(event.id, None)
+                store.next_event_id = first
+
+            journal.append(undo)
+        return stored
+
+    def pending(
+        self, *, after_id: int | None = None, limit: int = 100
+    ) -> builtins.list[DomainEvent]:
+        """Up to ``limit`` undelivered events with id above ``after_id``, ascending id."""
+        check_page(after_id, limit)
+        found: builtins.list[DomainEvent] = []
+        floor = after_id if after_id is not None else -1
+        for event_id, event in self._tx.tables().events.items():
+            if event_id > floor and event.delivered_at is None:
+                found.append(_copy(event))
+                if len(found) == limit:
+                    break
+        return found
+
+    def mark_delivered(self, ids: Collection[int], at: datetime) -> int:
+        """Mark these events delivered at ``at``; how many were newly marked."""
+        check_lookup_keys(ids, "event id")
+        moment = ensure_utc(at, "at")
+        table = self._tx.tables().events
+        changed: builtins.list[DomainEvent] = []
+        with self._tx.statement() as journal:
+            for event_id in set(ids):
+                event = table.get(event_id)
+                if event is None or event.delivered_at is not None:
+                    continue
+                table[event_id] = evolve(event, delivered_at=moment)
+                changed.append(event)
+
+            def undo() -> None:
+                for event in changed:
+                    assert event.id is not None
+                    table[event.id] = event
+
+            journal.append(undo)
+        return len(changed)
+
+
+class InMemoryIdempotencyKeyRepository(IdempotencyKeyRepository):
+    """Idempotency keys in the in-memory store, by (workflow, key)."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def claim_many(self, records: Sequence[IdempotencyRecord]) -> dict[str, IdempotencyRecord]:
+        """Store the free records; the stored ones among them by key."""
+        table = self._tx.tables().idempotency_keys
+        found: dict[str, IdempotencyRecord] = {}
+        added: builtins.list[tuple[str, str]] = []
+        with self._tx.statement() as journal:
+            for record in records:
+                check_lookup_key(record.key, "idempotency key")
+                slot = (record.workflow, record.key)
+                held = table.get(slot)
+                if held is not None:
+                    if slot not in added:
+                        found[record.key] = evolve(held, result=copy_json(held.result))
+                    continue
+                table[slot] = evolve(record, result=copy_json(record.result))
+                added.append(slot)
+
+            def undo() -> None:
+                for slot in added:
+                    table.pop(slot, None)
+
+            journal.append(undo)
+        return found
+
+    def complete_many(self, workflow: str, results: Mapping[str, dict[str, Any]]) -> None:
+        """Record the result references of claimed keys."""
+        table = self._tx.tables().idempotency_keys
+        before: builtins.list[IdempotencyRecord] = []
+        with self._tx.statement() as journal:
+            for key, result in results.items():
+                held = table.get((workflow, key))
+                if held is None:
+                    continue
+                before.append(held)
+                table[(workflow, key)] = evolve(held, result=copy_json(result))
+
+            def undo() -> None:
+                for record in before:
+                    table[(record.workflow, record.key)] = record
+
+            journal.append(undo)
+
+    def get(self, workflow: str, key: str) -> IdempotencyRecord | None:
+        """The stored record, or ``None``."""
+        check_lookup_key(key, "idempotency key")
+        held = self._tx.tables().idempotency_keys.get((workflow, key))
+        return None if held is None else evolve(held, result=copy_json(held.result))
+
+    def purge(self, older_than: datetime) -> int:
+        """Delete the keys stored before ``older_than``."""
+        moment = ensure_utc(older_than, "older_than")
+        assert moment is not None
+        table = self._tx.tables().idempotency_keys
+        with self._tx.statement() as journal:
+            gone = {slot: r for slot, r in table.items() if r.created_at < moment}
+            for slot in gone:
+                del table[slot]
+            journal.append(lambda: table.update(gone))
+        return len(gone)
+
+
+__all__ = ["InMemoryEventRepository", "InMemoryIdempotencyKeyRepository", "check_page"]

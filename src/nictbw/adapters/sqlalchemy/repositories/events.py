@@ -1,0 +1,179 @@
+"""The outbox (``domain_events``) and the idempotency keys (``idempotency_keys``)."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import RowMapping, bindparam, delete, select, update
+
+from nictbw.adapters.sqlalchemy.bulk import BulkStatements, chunked, distinct_keys
+from nictbw.adapters.sqlalchemy.repositories.base import SqlRepository
+from nictbw.adapters.sqlalchemy.tables import domain_events, idempotency_keys
+from nictbw.domain.errors import ValidationError
+from nictbw.domain.events import DomainEvent, EventType
+from nictbw.domain.idempotency import IdempotencyRecord
+from nictbw.domain.timeutil import ensure_utc
+from nictbw.domain.values import check_int_range, check_lookup_key
+from nictbw.ports.repositories import EventRepository, IdempotencyKeyRepository
+
+EVENT_COLUMNS: Final = ("type", "occurred_at", "user_id", "payload")
+KEY_COLUMNS: Final = ("workflow", "key", "fingerprint", "result", "created_at")
+MAX_PAGE: Final = 100_000
+"""The largest ``limit`` of one ``pending`` read."""
+
+
+def _event_from_row(row: RowMapping) -> DomainEvent:
+    return DomainEvent(
+        id=row["id"],
+        type=EventType(row["type"]),
+        occurred_at=row["occurred_at"],
+        user_id=row["user_id"],
+        payload=row["payload"],
+        delivered_at=row["delivered_at"],
+    )
+
+
+class SqlEventRepository(SqlRepository, EventRepository):
+    """Domain events in ``domain_events``; ids from the table's sequence."""
+
+    def append(self, event: DomainEvent) -> DomainEvent:
+        """Store one event; returns it with its id."""
+        values = {
+            "type": str(event.type),
+            "occurred_at": event.occurred_at,
+            "user_id": event.user_id,
+            "payload": event.payload,
+        }
+        event_id = self._insert_one(domain_events, values)
+        return DomainEvent(
+            id=event_id,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            user_id=event.user_id,
+            payload=event.payload,
+        )
+
+    def append_many(self, events: Sequence[DomainEvent]) -> None:
+        """Store many events in order: one multi-row insert per chunk, nothing returned."""
+        if not events:
+            return
+        rows = [(str(e.type), e.occurred_at, e.user_id, e.payload) for e in events]
+        self._bulk_insert(domain_events, EVENT_COLUMNS, rows)
+
+    def pending(
+        self, *, after_id: int | None = None, limit: int = 100
+    ) -> builtins.list[DomainEvent]:
+        """Up to ``limit`` undelivered events with id above ``after_id``, ascending id."""
+        check_lookup_key(after_id, "after_id")
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise ValidationError(f"limit must be an int, got {limit!r}")
+        check_int_range(limit, "limit", minimum=1, maximum=MAX_PAGE)
+        table = domain_events
+        statement = select(table).where(table.c.delivered_at.is_(None))
+        if after_id is not None:
+            statement = statement.where(table.c.id > after_id)
+        statement = statement.order_by(table.c.id).limit(limit)
+        return [_event_from_row(row) for row in self._rows(statement)]
+
+    def mark_delivered(self, ids: Collection[int], at: datetime) -> int:
+        """Mark these events delivered at ``at``: one update per chunk of ids."""
+        moment = ensure_utc(at, "at")
+        table = domain_events
+        statement = (
+            update(table)
+            .where(self._among(table.c.id), table.c.delivered_at.is_(None))
+            .values(delivered_at=bindparam("at", type_=table.c.delivered_at.type))
+        )
+        marked = 0
+        with self._atomic():
+            for chunk in chunked(distinct_keys(ids), self.chunk_size):
+                _, count = self._write(statement, {**self._keys(chunk), "at": moment})
+                marked += count
+        return marked
+
+
+def _record_from_row(row: RowMapping) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        workflow=row["workflow"],
+        key=row["key"],
+        fingerprint=row["fingerprint"],
+        created_at=row["created_at"],
+        result=row["result"],
+    )
+
+
+class SqlIdempotencyKeyRepository(SqlRepository, IdempotencyKeyRepository):
+    """Idempotency keys in ``idempotency_keys`` (primary key: workflow, key)."""
+
+    def claim_many(self, records: Sequence[IdempotencyRecord]) -> dict[str, IdempotencyRecord]:
+        """Insert the records with ``ON CONFLICT DO NOTHING`` (ascending key, so concurrent
+        claims lock keys in one order); read back those that were already stored."""
+        if not records:
+            return {}
+        workflows = {record.workflow for record in records}
+        if len(workflows) != 1:
+            raise ValidationError(f"claim_many takes records of one workflow, got {workflows}")
+        for record in records:
+            check_lookup_key(record.key, "idempotency key")
+        ordered = sorted(records, key=lambda record: record.key)
+        rows = [(r.workflow, r.key, r.fingerprint, r.result, r.created_at) for r in ordered]
+        with self._atomic():
+            returned = self._bulk_insert(
+                idempotency_keys,
+                KEY_COLUMNS,
+                rows,
+                returning=("key",),
+                conflict="ON CONFLICT (workflow, key) DO NOTHING",
+            )
+            claimed = {found[0] for found in returned}
+            taken = [r.key for r in ordered if r.key not in claimed]
+            return self._read_many(workflows.pop(), taken)
+
+    def _read_many(self, workflow: str, keys: Sequence[str]) -> dict[str, IdempotencyRecord]:
+        table = idempotency_keys
+        statement = select(table).where(table.c.workflow == workflow, self._among(table.c.key))
+        found: dict[str, IdempotencyRecord] = {}
+        for chunk in chunked(distinct_keys(keys), self.chunk_size):
+            for row in self._rows(statement, {**self._keys(chunk), "workflow": workflow}):
+                found[row["key"]] = _record_from_row(row)
+        return found
+
+    def complete_many(self, workflow: str, results: Mapping[str, dict[str, Any]]) -> None:
+        """Record result references with one ``executemany`` per chunk."""
+        if not results:
+            return
+        dialect = self._connection().dialect
+        bulk = BulkStatements.of(dialect, idempotency_keys, ("result",))
+        mark = bulk.placeholder
+        sql = (
+            f"UPDATE idempotency_keys SET result = {mark} WHERE workflow = {mark} AND key = {mark}"
+        )
+        params = [
+            (json.dumps(result, ensure_ascii=False), workflow, key)
+            for key, result in sorted(results.items())
+        ]
+        with self._atomic():
+            for chunk in chunked(params, self.chunk_size):
+                self._driver_write(sql, chunk, many=True)
+
+    def get(self, workflow: str, key: str) -> IdempotencyRecord | None:
+        """The stored record, or ``None``."""
+        check_lookup_key(key, "idempotency key")
+        table = idempotency_keys
+        statement = select(table).where(table.c.workflow == workflow, table.c.key == key)
+        row = self._one(statement)
+        return None if row is None else _record_from_row(row)
+
+    def purge(self, older_than: datetime) -> int:
+        """Delete the keys stored before ``older_than``."""
+        moment = ensure_utc(older_than, "older_than")
+        table = idempotency_keys
+        _, count = self._write(delete(table).where(table.c.created_at < moment))
+        return max(count, 0)
+
+
+__all__ = ["SqlEventRepository", "SqlIdempotencyKeyRepository"]
