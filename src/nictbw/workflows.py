@@ -23,7 +23,9 @@ from nictbw.app.workflows.draws import (
     select_top_prize_draw_results,
 )
 from nictbw.app.workflows.exports import export_draw, write_draw_export
+from nictbw.app.workflows.idempotency import purge_idempotency_keys
 from nictbw.app.workflows.issuance import Grant, create_and_issue_instance, issue_instances
+from nictbw.app.workflows.outbox import mark_events_delivered, pending_events, record_event
 from nictbw.app.workflows.passwords import verify_admin_password
 from nictbw.app.workflows.sealed import run_sealed_prize_draw, seal_prize_draw
 from nictbw.app.workflows.snapshots import snapshot_prize_draw
@@ -40,6 +42,10 @@ __all__ = [
     "export_draw",
     "get_prize_draw_type",
     "issue_instances",
+    "mark_events_delivered",
+    "pending_events",
+    "purge_idempotency_keys",
+    "record_event",
     "register_admin",
     "register_user",
     "run_bingo_prize_draw",

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice, repeat
 from operator import attrgetter
+from typing import Any
 
 from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.common import (
@@ -17,6 +18,16 @@ from nictbw.app.workflows.common import (
     stored_draw_type,
     stored_instance,
 )
+from nictbw.app.workflows.idempotency import (
+    ATTENDANCE_DRAW,
+    BINGO_DRAW,
+    check_key,
+    claim_key,
+    complete_keys,
+    keyed_call,
+    stored_ids,
+)
+from nictbw.app.workflows.outbox import append_draw_events, append_evaluation_events
 from nictbw.domain.engine import PrizeDrawEngine, resolve_threshold
 from nictbw.domain.entities import (
     OUTCOME_WIN,
@@ -181,7 +192,16 @@ def run_prize_draw(
     )
     with atomic(uow):
         results = next(setup.evaluate(uow, [candidate]))
+        _evaluation_events(uow, setup, results, "single evaluation")
     return _evaluation(results[0], setup.threshold)
+
+
+def _evaluation_events(
+    uow: UnitOfWork, setup: _DrawSetup, results: Sequence[PrizeDrawResult], kind: str
+) -> None:
+    assert setup.draw_type.id is not None
+    number_id = None if setup.winning_number is None else setup.winning_number.id
+    append_evaluation_events(uow, setup.draw_type.id, number_id, results, setup.now, kind)
 
 
 def run_prize_draw_batch(
@@ -212,6 +232,7 @@ def run_prize_draw_batch(
         with atomic(uow):
             for results in setup.evaluate(uow, candidates):
                 evaluations.extend(_evaluation(r, setup.threshold) for r in results)
+            _evaluation_events(uow, setup, [e.result for e in evaluations], "batch evaluation")
         return evaluations
 
 
@@ -255,8 +276,9 @@ def _ranked_draw(
     candidates = _eligible_only(pool, what)
     ranked: list[PrizeDrawResult] = []
     evaluated = 0
-    if candidates:
-        with atomic(uow):
+    assert setup.winning_number is not None and setup.draw_type.id is not None
+    with atomic(uow):
+        if candidates:
             for results in setup.evaluate(uow, candidates):
                 evaluated += len(results)
                 if setup.threshold is None:
@@ -265,16 +287,17 @@ def _ranked_draw(
                     ranked.extend(r for r in results if r.outcome == OUTCOME_WIN)
                 if limit is not None:
                     ranked = rank_with_cap(ranked, limit, cap)
-        ranked = rank_with_cap(ranked, limit, cap)
-    assert setup.winning_number is not None
-    return DrawOutcome(
-        ranked,
-        winning_number=setup.winning_number,
-        threshold=setup.threshold,
-        eligible=len(candidates),
-        ineligible=len(pool) - len(candidates),
-        evaluated=evaluated,
-    )
+            ranked = rank_with_cap(ranked, limit, cap)
+        outcome = DrawOutcome(
+            ranked,
+            winning_number=setup.winning_number,
+            threshold=setup.threshold,
+            eligible=len(candidates),
+            ineligible=len(pool) - len(candidates),
+            evaluated=evaluated,
+        )
+        append_draw_events(uow, setup.draw_type.id, outcome, setup.now, what)
+    return outcome
 
 
 def run_bingo_prize_draw(
@@ -287,21 +310,85 @@ def run_bingo_prize_draw(
     limit: int | None = None,
     clock: Clock | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
+    idempotency_key: str | None = None,
 ) -> DrawOutcome:
     """Draw among every instance on a completed bingo line (§4.12); ranked, ties kept.
 
     With a threshold in use only winning results are ranked; without one, all. A user
     keeps at most ``max_wins_per_user`` ranked results (default: the draw type's cap).
     The ``DrawOutcome`` is that ranking, with the counts, threshold and winning number used.
+    With ``idempotency_key`` a repeat with the same arguments returns the first run's
+    outcome and writes nothing; other arguments: ``ConflictError``.
     """
+    key = check_key(idempotency_key)
     checked_limit = validate_limit(limit, allow_none=True)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
     cap = resolve_cap(max_wins_per_user, setup.draw_type.max_wins_per_user)
-    with collector_paused():
+    arguments = _draw_arguments(setup, winning_number, threshold, checked_limit, cap)
+    with collector_paused(), keyed_call(uow, key):
+        replay = claim_key(uow, BINGO_DRAW, key, arguments, setup.now)
+        if replay is not None:
+            return _replayed_outcome(uow, setup, replay)
         pool = uow.bingo_cards.completed_line_candidates(setup.now)
-        return _ranked_draw(uow, setup, pool, checked_limit, "bingo draw", cap)
+        outcome = _ranked_draw(uow, setup, pool, checked_limit, "bingo draw", cap)
+        _complete_draw(uow, BINGO_DRAW, key, outcome)
+        return outcome
+
+
+def _draw_arguments(
+    setup: _DrawSetup,
+    winning_number: PrizeDrawWinningNumber | None,
+    threshold: float | None,
+    limit: int | None,
+    cap: int | None,
+    **more: Any,
+) -> dict[str, Any]:
+    return {
+        "draw_type_id": setup.draw_type.id,
+        "winning_number_id": getattr(winning_number, "id", None),
+        "threshold": threshold,
+        "limit": limit,
+        "max_wins_per_user": cap,
+        **more,
+    }
+
+
+def _complete_draw(uow: UnitOfWork, workflow: str, key: str | None, outcome: DrawOutcome) -> None:
+    if key is None:
+        return
+    reference = {
+        "winning_number_id": outcome.winning_number.id,
+        "threshold": outcome.threshold,
+        "eligible": outcome.eligible,
+        "ineligible": outcome.ineligible,
+        "evaluated": outcome.evaluated,
+        "ranked": [result.id for result in outcome],
+    }
+    complete_keys(uow, workflow, {key: reference})
+
+
+def _replayed_outcome(uow: UnitOfWork, setup: _DrawSetup, stored: dict[str, Any]) -> DrawOutcome:
+    """The outcome a keyed draw returned, read back: its number and its ranked results."""
+    (number_id,) = stored_ids([stored], "winning_number_id")
+    number = uow.winning_numbers.get(number_id)
+    ranked_ids = stored.get("ranked")
+    if number is None or not isinstance(ranked_ids, list):
+        raise NotFoundError(f"winning number {number_id} of a stored draw is gone")
+    assert setup.draw_type.id is not None
+    by_id = {r.id: r for r in uow.draw_results.list_for_draw_type(setup.draw_type.id, number_id)}
+    missing = [i for i in ranked_ids if i not in by_id]
+    if missing:
+        raise NotFoundError(f"results {missing[:10]} of a stored draw are gone")
+    return DrawOutcome(
+        [by_id[i] for i in ranked_ids],
+        winning_number=number,
+        threshold=stored.get("threshold"),
+        eligible=int(stored.get("eligible", 0)),
+        ineligible=int(stored.get("ineligible", 0)),
+        evaluated=int(stored.get("evaluated", 0)),
+    )
 
 
 def run_final_attendance_prize_draw(
@@ -315,12 +402,15 @@ def run_final_attendance_prize_draw(
     limit: int | None = None,
     clock: Clock | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
+    idempotency_key: str | None = None,
 ) -> DrawOutcome:
     """Draw among every eligible instance of the attendance definition (§4.13).
 
     A user keeps at most ``max_wins_per_user`` ranked results (default: the type's cap).
-    Returns the ranking as a ``DrawOutcome``, like ``run_bingo_prize_draw``.
+    Returns the ranking as a ``DrawOutcome``, like ``run_bingo_prize_draw`` (and, like
+    it, replays the first run's outcome for a repeated ``idempotency_key``).
     """
+    key = check_key(idempotency_key)
     if attendance_definition_id is None:
         raise ValidationError("attendance_definition_id is required")
     if isinstance(attendance_definition_id, bool) or not isinstance(attendance_definition_id, int):
@@ -334,9 +424,22 @@ def run_final_attendance_prize_draw(
     cap = resolve_cap(max_wins_per_user, setup.draw_type.max_wins_per_user)
     if uow.definitions.get(attendance_definition_id) is None:
         raise NotFoundError(f"definition {attendance_definition_id} does not exist")
-    with collector_paused():
+    arguments = _draw_arguments(
+        setup,
+        winning_number,
+        threshold,
+        checked_limit,
+        cap,
+        attendance_definition_id=attendance_definition_id,
+    )
+    with collector_paused(), keyed_call(uow, key):
+        replay = claim_key(uow, ATTENDANCE_DRAW, key, arguments, setup.now)
+        if replay is not None:
+            return _replayed_outcome(uow, setup, replay)
         pool = uow.instances.candidates_for_definition(attendance_definition_id)
-        return _ranked_draw(uow, setup, pool, checked_limit, "attendance draw", cap)
+        outcome = _ranked_draw(uow, setup, pool, checked_limit, "attendance draw", cap)
+        _complete_draw(uow, ATTENDANCE_DRAW, key, outcome)
+        return outcome
 
 
 def select_top_prize_draw_results(
