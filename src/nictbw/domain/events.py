@@ -20,7 +20,7 @@ from attrs import frozen
 
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.messages import shown
-from nictbw.domain.values import check_characters, check_id, to_storable_utc
+from nictbw.domain.values import check_characters, check_id, check_int_range, to_storable_utc
 
 
 class EventType(StrEnum):
@@ -48,6 +48,10 @@ SECRET_PAYLOAD_WORDS: Final = frozenset(
     {"password", "secret", "token", "hash", "private", "credential", "api_key"}
 )
 """A payload key containing one of these words is refused: events never carry a secret."""
+
+
+MAX_EVENT_PAGE: Final = 100_000
+"""The most events one ``pending`` read returns."""
 
 
 @frozen
@@ -122,10 +126,22 @@ def validate_event(
     return kind
 
 
+def validate_event_page(after_id: object, limit: object) -> None:
+    """A ``pending`` read's cursor (``None`` or an id) and page size (1 ..
+    :data:`MAX_EVENT_PAGE`); ``ValidationError`` naming the value otherwise."""
+    if after_id is not None:
+        check_id(after_id, "after_id")
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise ValidationError(f"limit must be an int, got {shown(limit)}")
+    check_int_range(limit, "limit", minimum=1, maximum=MAX_EVENT_PAGE)
+
+
 __all__ = [
+    "MAX_EVENT_PAGE",
     "MAX_EVENT_PAYLOAD_CHARS",
     "SECRET_PAYLOAD_WORDS",
     "DomainEvent",
     "EventType",
     "validate_event",
+    "validate_event_page",
 ]

@@ -26,7 +26,7 @@ from nictbw.domain.entities import (
     PrizeDrawResult,
     PrizeDrawSnapshot,
 )
-from nictbw.domain.events import DomainEvent, EventType, validate_event
+from nictbw.domain.events import DomainEvent, EventType, validate_event, validate_event_page
 from nictbw.domain.outcomes import DrawOutcome
 from nictbw.ports import Clock, UnitOfWork
 
@@ -60,6 +60,7 @@ def pending_events(
     uow: UnitOfWork, *, after_id: int | None = None, limit: int = 100
 ) -> list[DomainEvent]:
     """Up to ``limit`` undelivered events with id above ``after_id``, ascending id."""
+    validate_event_page(after_id, limit)
     return uow.events.pending(after_id=after_id, limit=limit)
 
 

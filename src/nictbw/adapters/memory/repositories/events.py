@@ -11,23 +11,11 @@ from attrs import evolve
 
 from nictbw.adapters.memory.table import copy_json
 from nictbw.adapters.memory.transaction import Transaction
-from nictbw.domain.errors import ValidationError
-from nictbw.domain.events import DomainEvent
+from nictbw.domain.events import DomainEvent, validate_event_page
 from nictbw.domain.idempotency import IdempotencyRecord
 from nictbw.domain.timeutil import ensure_utc
-from nictbw.domain.values import check_int_range, check_lookup_key, check_lookup_keys
+from nictbw.domain.values import check_lookup_key, check_lookup_keys
 from nictbw.ports.repositories import EventRepository, IdempotencyKeyRepository
-
-MAX_PAGE = 100_000
-"""The largest ``limit`` of one ``pending`` read."""
-
-
-def check_page(after_id: int | None, limit: int) -> None:
-    """Refuse a ``pending`` cursor or page size no backend could use."""
-    check_lookup_key(after_id, "after_id")
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise ValidationError(f"limit must be an int, got {limit!r}")
-    check_int_range(limit, "limit", minimum=1, maximum=MAX_PAGE)
 
 
 def _copy(event: DomainEvent) -> DomainEvent:
@@ -77,7 +65,7 @@ class InMemoryEventRepository(EventRepository):
         self, *, after_id: int | None = None, limit: int = 100
     ) -> builtins.list[DomainEvent]:
         """Up to ``limit`` undelivered events with id above ``after_id``, ascending id."""
-        check_page(after_id, limit)
+        validate_event_page(after_id, limit)
         found: builtins.list[DomainEvent] = []
         floor = after_id if after_id is not None else -1
         for event_id, event in self._tx.tables().events.items():
@@ -177,4 +165,4 @@ class InMemoryIdempotencyKeyRepository(IdempotencyKeyRepository):
         return len(gone)
 
 
-__all__ = ["InMemoryEventRepository", "InMemoryIdempotencyKeyRepository", "check_page"]
+__all__ = ["InMemoryEventRepository", "InMemoryIdempotencyKeyRepository"]

@@ -14,16 +14,14 @@ from nictbw.adapters.sqlalchemy.bulk import BulkStatements, chunked, distinct_ke
 from nictbw.adapters.sqlalchemy.repositories.base import SqlRepository
 from nictbw.adapters.sqlalchemy.tables import domain_events, idempotency_keys
 from nictbw.domain.errors import ValidationError
-from nictbw.domain.events import DomainEvent, EventType
+from nictbw.domain.events import DomainEvent, EventType, validate_event_page
 from nictbw.domain.idempotency import IdempotencyRecord
 from nictbw.domain.timeutil import ensure_utc
-from nictbw.domain.values import check_int_range, check_lookup_key
+from nictbw.domain.values import check_lookup_key
 from nictbw.ports.repositories import EventRepository, IdempotencyKeyRepository
 
 EVENT_COLUMNS: Final = ("type", "occurred_at", "user_id", "payload")
 KEY_COLUMNS: Final = ("workflow", "key", "fingerprint", "result", "created_at")
-MAX_PAGE: Final = 100_000
-"""The largest ``limit`` of one ``pending`` read."""
 
 
 def _event_from_row(row: RowMapping) -> DomainEvent:
@@ -68,10 +66,7 @@ class SqlEventRepository(SqlRepository, EventRepository):
         self, *, after_id: int | None = None, limit: int = 100
     ) -> builtins.list[DomainEvent]:
         """Up to ``limit`` undelivered events with id above ``after_id``, ascending id."""
-        check_lookup_key(after_id, "after_id")
-        if isinstance(limit, bool) or not isinstance(limit, int):
-            raise ValidationError(f"limit must be an int, got {limit!r}")
-        check_int_range(limit, "limit", minimum=1, maximum=MAX_PAGE)
+        validate_event_page(after_id, limit)
         table = domain_events
         statement = select(table).where(table.c.delivered_at.is_(None))
         if after_id is not None:
