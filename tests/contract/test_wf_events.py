@@ -96,7 +96,8 @@ def test_issuing_a_trigger_badge_records_issue_card_and_centre_unlock(world: Wor
         "instance_id": instance.id,
     }
     ids = [e.id for e in events]
-    assert ids == sorted(ids) and len(set(ids)) == 3
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 3
 
 
 def test_completing_a_line_records_its_cells_and_the_line(world: World) -> None:
@@ -226,7 +227,8 @@ def test_ids_increase_across_transactions(world: World) -> None:
         with world.factory() as uow:
             ids.append(record_event(uow, "DrawRun", payload={"n": n}, clock=world.clock).id)
             uow.commit()
-    assert ids == sorted(ids) and len(set(ids)) == 3
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 3
 
 
 @pytest.mark.parametrize(
