@@ -1,6 +1,7 @@
 """The ``nictbw`` command line (also ``python -m nictbw``), built with typer and rich.
 
 Commands: ``simulate``, ``db upgrade``, ``card show``, ``draw run|snapshot|top|export``,
+``events tail``,
 ``verify`` and ``fake-chain``, one module per command group; ``root`` holds the typer apps
 and the error boundary, ``session`` opens the database (and decides which command may
 change its schema), ``rendering`` draws the results, ``errors`` the exit codes. Every
@@ -12,7 +13,7 @@ a traceback unless ``--debug`` is given.
 
 # Importing a command module registers its commands; --help lists them in this order.
 # isort: off
-from nictbw.app.cli import simulate, verify, fake_chain, db, card, draw
+from nictbw.app.cli import simulate, verify, fake_chain, db, card, draw, events
 
 # isort: on
 from nictbw.app.cli.errors import CommandLineError
@@ -27,6 +28,7 @@ __all__ = [
     "card",
     "db",
     "draw",
+    "events",
     "fake_chain",
     "main",
     "simulate",
