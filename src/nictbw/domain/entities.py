@@ -4,7 +4,7 @@ Entities are mutable attrs classes built by keyword; ``id`` stays ``None`` until
 repository stores them. Value objects are frozen. Field rules are checked by the
 functions in :mod:`nictbw.domain.validation`, called by the workflows before they write.
 
-Longer than most modules on purpose: every entity, its status enum and the value objects
+Over 500 lines on purpose: every entity, its status enum and the value objects
 built from it sit side by side, so the whole data model of domain-rules.md §2 reads in one
 place.
 """

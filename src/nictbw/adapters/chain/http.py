@@ -11,6 +11,10 @@ answer larger than ``max_response_bytes`` is refused while it streams in; JSON n
 deeper than ``MAX_JSON_DEPTH`` is refused. Secrets (the password, the bearer token, a
 signed-up user's password, credentials a server echoes) never appear in a repr, a log line,
 an error message or ``ChainError.body``: see :mod:`nictbw.domain.redaction`.
+
+Over 500 lines on purpose: one client whose every call shares the same retry, re-login,
+deadline, size-cap and redaction path; the socket-level deadline lives in
+:mod:`nictbw.adapters.chain.deadline`.
 """
 
 from __future__ import annotations
@@ -29,11 +33,11 @@ from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 from urllib.parse import quote
 
-import httpcore
 import httpx
 from attrs import frozen
 
 from nictbw.adapters.chain.common import DEFAULT_APP, DEFAULT_IMAGE, default_image, read_upload
+from nictbw.adapters.chain.deadline import DeadlineError, deadline_transport
 from nictbw.domain.errors import ChainError, ValidationError
 from nictbw.domain.jsontext import loads_bounded
 from nictbw.domain.redaction import mask_url, redact
@@ -99,74 +103,6 @@ class _OversizeError(Exception):
     def __init__(self, size: int) -> None:
         super().__init__(size)
         self.size = size
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A socket whose every read and write also ends by the call's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream, client: HttpChainClient) -> None:
-        self._inner = inner
-        self._owner = client
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, self._owner._clamp(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, self._owner._clamp(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        timeout = self._owner._clamp(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(
-            self._inner.start_tls(ssl_context, server_hostname, timeout), self._owner
-        )
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's socket backend with the call's deadline on connecting, reading, writing."""
-
-    def __init__(self, inner: httpcore.NetworkBackend, client: HttpChainClient) -> None:
-        self._inner = inner
-        self._owner = client
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        timeout = self._owner._clamp(timeout, httpcore.ConnectTimeout)
-        stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _DeadlineStream(stream, self._owner)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Any = None
-    ) -> httpcore.NetworkStream:  # pragma: no cover - the client never uses a unix socket
-        timeout = self._owner._clamp(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(
-            self._inner.connect_unix_socket(path, timeout, socket_options), self._owner
-        )
-
-    def sleep(self, seconds: float) -> None:  # pragma: no cover - httpcore retries are off
-        self._inner.sleep(seconds)
-
-
-def _deadline_transport(client: HttpChainClient) -> httpx.HTTPTransport:
-    """httpx's own transport, its connection pool on the deadline-aware backend."""
-    transport = httpx.HTTPTransport()
-    pool = transport._pool
-    if isinstance(pool, httpcore.ConnectionPool):
-        pool._network_backend = _DeadlineBackend(pool._network_backend, client)
-    return transport
 
 
 class HttpChainClient(ChainPort):
@@ -247,7 +183,7 @@ class HttpChainClient(ChainPort):
         self._local = threading.local()
         self._jitter = random.Random()
         self._client = httpx.Client(
-            transport=transport if transport is not None else _deadline_transport(self),
+            transport=transport if transport is not None else deadline_transport(self),
             timeout=httpx.Timeout(
                 connect=self.timeout, read=self.timeout, write=self.timeout, pool=self.timeout
             ),
@@ -351,7 +287,7 @@ class HttpChainClient(ChainPort):
     def _transport_error(
         self, call: _Call, method: str, url: str, exc: Exception, *, sent: bool
     ) -> ChainError:
-        if isinstance(exc, httpx.TimeoutException | _DeadlineError):
+        if isinstance(exc, httpx.TimeoutException | DeadlineError):
             if time.monotonic() >= call.deadline:
                 cause = f"exceeded the call's deadline of {self.deadline:g}s"
             else:
@@ -369,7 +305,7 @@ class HttpChainClient(ChainPort):
         delay = self.backoff * 2 ** (attempt - 1)
         delay += delay * self._jitter.uniform(0, _JITTER)
         if time.monotonic() + delay >= call.deadline:
-            raise _DeadlineError
+            raise DeadlineError
         time.sleep(delay)
 
     def _read(self, response: httpx.Response, call: _Call) -> bytes:
@@ -385,7 +321,7 @@ class HttpChainClient(ChainPort):
                 raise _OversizeError(size)
             chunks.append(chunk)
             if time.monotonic() >= call.deadline:
-                raise _DeadlineError
+                raise DeadlineError
         return b"".join(chunks)
 
     def _send(
@@ -404,7 +340,7 @@ class HttpChainClient(ChainPort):
             sent = False
             try:
                 if started >= call.deadline:
-                    raise _DeadlineError
+                    raise DeadlineError
                 request = self._client.build_request(method, url, headers=headers, **kwargs)
                 sent = True
                 response = self._client.send(request, stream=True)
@@ -412,7 +348,7 @@ class HttpChainClient(ChainPort):
                     content = self._read(response, call)
                 finally:
                     response.close()
-            except (httpx.TransportError, _DeadlineError) as exc:
+            except (httpx.TransportError, DeadlineError) as exc:
                 # A request that never left can always be repeated; one that went out
                 # only when it is a GET.
                 never_sent = not sent or isinstance(
@@ -420,7 +356,7 @@ class HttpChainClient(ChainPort):
                 )
                 if (
                     last
-                    or isinstance(exc, _DeadlineError)
+                    or isinstance(exc, DeadlineError)
                     or time.monotonic() >= call.deadline
                     or not (never_sent or method == "GET")
                 ):
@@ -452,7 +388,7 @@ class HttpChainClient(ChainPort):
             )
             try:
                 self._pause(call, attempt)
-            except _DeadlineError as exc:
+            except DeadlineError as exc:
                 raise self._transport_error(call, method, url, exc, sent=True) from None
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
@@ -607,10 +543,6 @@ def _positive_seconds(value: object) -> bool:
         and math.isfinite(value)
         and value > 0
     )
-
-
-class _DeadlineError(Exception):
-    """The call's deadline passed between two socket operations."""
 
 
 __all__ = ["DEADLINE_FACTOR", "DEFAULT_MAX_RESPONSE_BYTES", "MAX_JSON_DEPTH", "HttpChainClient"]

@@ -4,6 +4,9 @@ A table enforces what a database table would, at the moment of the write: NOT NU
 CHECK, foreign keys, UNIQUE (a key that is ``None`` never collides, like SQL NULLs).
 Every write appends to a journal the operation that reverts it, so a unit of work can
 roll back by replaying the journal in reverse.
+
+Over 500 lines on purpose: the constraints, the indexes and the undo journal change the same
+rows in one step each; apart, every write would have to be kept in step across modules.
 """
 
 from __future__ import annotations

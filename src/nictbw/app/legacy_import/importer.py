@@ -6,6 +6,9 @@ already left out, and written with its ids through a
 :class:`~nictbw.ports.importing.RowImporter` inside one savepoint of the caller's unit of
 work: all or nothing, and the caller commits. Memory holds one chunk plus the ids of the
 rows left out (and the few definitions and draw types), never the whole source.
+
+Over 500 lines on purpose: one run over the source's tables in dependency order, each step
+reading what the earlier ones left out; split, that shared state would cross modules.
 """
 
 from __future__ import annotations
