@@ -6,7 +6,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice, repeat
 from operator import attrgetter
-from typing import Any
 
 from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.common import (
@@ -23,9 +22,10 @@ from nictbw.app.workflows.idempotency import (
     BINGO_DRAW,
     check_key,
     claim_key,
-    complete_keys,
+    complete_draw,
+    draw_arguments,
     keyed_call,
-    stored_ids,
+    replayed_outcome,
 )
 from nictbw.app.workflows.outbox import append_draw_events, append_evaluation_events
 from nictbw.domain.engine import PrizeDrawEngine, resolve_threshold
@@ -326,69 +326,15 @@ def run_bingo_prize_draw(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
     cap = resolve_cap(max_wins_per_user, setup.draw_type.max_wins_per_user)
-    arguments = _draw_arguments(setup, winning_number, threshold, checked_limit, cap)
+    arguments = draw_arguments(setup.draw_type, winning_number, threshold, checked_limit, cap)
     with collector_paused(), keyed_call(uow, key):
         replay = claim_key(uow, BINGO_DRAW, key, arguments, setup.now)
         if replay is not None:
-            return _replayed_outcome(uow, setup, replay)
+            return replayed_outcome(uow, setup.draw_type, replay)
         pool = uow.bingo_cards.completed_line_candidates(setup.now)
         outcome = _ranked_draw(uow, setup, pool, checked_limit, "bingo draw", cap)
-        _complete_draw(uow, BINGO_DRAW, key, outcome)
+        complete_draw(uow, BINGO_DRAW, key, outcome)
         return outcome
-
-
-def _draw_arguments(
-    setup: _DrawSetup,
-    winning_number: PrizeDrawWinningNumber | None,
-    threshold: float | None,
-    limit: int | None,
-    cap: int | None,
-    **more: Any,
-) -> dict[str, Any]:
-    return {
-        "draw_type_id": setup.draw_type.id,
-        "winning_number_id": getattr(winning_number, "id", None),
-        "threshold": threshold,
-        "limit": limit,
-        "max_wins_per_user": cap,
-        **more,
-    }
-
-
-def _complete_draw(uow: UnitOfWork, workflow: str, key: str | None, outcome: DrawOutcome) -> None:
-    if key is None:
-        return
-    reference = {
-        "winning_number_id": outcome.winning_number.id,
-        "threshold": outcome.threshold,
-        "eligible": outcome.eligible,
-        "ineligible": outcome.ineligible,
-        "evaluated": outcome.evaluated,
-        "ranked": [result.id for result in outcome],
-    }
-    complete_keys(uow, workflow, {key: reference})
-
-
-def _replayed_outcome(uow: UnitOfWork, setup: _DrawSetup, stored: dict[str, Any]) -> DrawOutcome:
-    """The outcome a keyed draw returned, read back: its number and its ranked results."""
-    (number_id,) = stored_ids([stored], "winning_number_id")
-    number = uow.winning_numbers.get(number_id)
-    ranked_ids = stored.get("ranked")
-    if number is None or not isinstance(ranked_ids, list):
-        raise NotFoundError(f"winning number {number_id} of a stored draw is gone")
-    assert setup.draw_type.id is not None
-    by_id = {r.id: r for r in uow.draw_results.list_for_draw_type(setup.draw_type.id, number_id)}
-    missing = [i for i in ranked_ids if i not in by_id]
-    if missing:
-        raise NotFoundError(f"results {missing[:10]} of a stored draw are gone")
-    return DrawOutcome(
-        [by_id[i] for i in ranked_ids],
-        winning_number=number,
-        threshold=stored.get("threshold"),
-        eligible=int(stored.get("eligible", 0)),
-        ineligible=int(stored.get("ineligible", 0)),
-        evaluated=int(stored.get("evaluated", 0)),
-    )
 
 
 def run_final_attendance_prize_draw(
@@ -424,8 +370,8 @@ def run_final_attendance_prize_draw(
     cap = resolve_cap(max_wins_per_user, setup.draw_type.max_wins_per_user)
     if uow.definitions.get(attendance_definition_id) is None:
         raise NotFoundError(f"definition {attendance_definition_id} does not exist")
-    arguments = _draw_arguments(
-        setup,
+    arguments = draw_arguments(
+        setup.draw_type,
         winning_number,
         threshold,
         checked_limit,
@@ -435,10 +381,10 @@ def run_final_attendance_prize_draw(
     with collector_paused(), keyed_call(uow, key):
         replay = claim_key(uow, ATTENDANCE_DRAW, key, arguments, setup.now)
         if replay is not None:
-            return _replayed_outcome(uow, setup, replay)
+            return replayed_outcome(uow, setup.draw_type, replay)
         pool = uow.instances.candidates_for_definition(attendance_definition_id)
         outcome = _ranked_draw(uow, setup, pool, checked_limit, "attendance draw", cap)
-        _complete_draw(uow, ATTENDANCE_DRAW, key, outcome)
+        complete_draw(uow, ATTENDANCE_DRAW, key, outcome)
         return outcome
 
 

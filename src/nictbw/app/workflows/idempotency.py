@@ -15,13 +15,15 @@ from datetime import datetime
 from typing import Any, Final
 
 from nictbw.app.workflows.common import atomic
-from nictbw.domain.errors import ValidationError
+from nictbw.domain.entities import PrizeDrawType, PrizeDrawWinningNumber
+from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.idempotency import (
     IdempotencyRecord,
     arguments_fingerprint,
     check_replay,
     validate_idempotency_key,
 )
+from nictbw.domain.outcomes import DrawOutcome
 from nictbw.domain.validation import validate_aware
 from nictbw.ports import UnitOfWork
 
@@ -110,6 +112,65 @@ def purge_idempotency_keys(uow: UnitOfWork, older_than: datetime) -> int:
         return uow.idempotency_keys.purge(moment)
 
 
+def draw_arguments(
+    draw_type: PrizeDrawType,
+    winning_number: PrizeDrawWinningNumber | None,
+    threshold: float | None,
+    limit: int | None,
+    cap: int | None,
+    **more: Any,
+) -> dict[str, Any]:
+    """What a ranked draw's fingerprint covers: the draw type, the winning number given
+    (``None``: the one in effect), threshold, limit, cap and ``more``."""
+    return {
+        "draw_type_id": draw_type.id,
+        "winning_number_id": getattr(winning_number, "id", None),
+        "threshold": threshold,
+        "limit": limit,
+        "max_wins_per_user": cap,
+        **more,
+    }
+
+
+def complete_draw(uow: UnitOfWork, workflow: str, key: str | None, outcome: DrawOutcome) -> None:
+    """Record a keyed draw's outcome: its number, figures and ranked result ids."""
+    if key is None:
+        return
+    reference = {
+        "winning_number_id": outcome.winning_number.id,
+        "threshold": outcome.threshold,
+        "eligible": outcome.eligible,
+        "ineligible": outcome.ineligible,
+        "evaluated": outcome.evaluated,
+        "ranked": [result.id for result in outcome],
+    }
+    complete_keys(uow, workflow, {key: reference})
+
+
+def replayed_outcome(
+    uow: UnitOfWork, draw_type: PrizeDrawType, stored: dict[str, Any]
+) -> DrawOutcome:
+    """The outcome a keyed draw returned, read back: its number and its ranked results."""
+    (number_id,) = stored_ids([stored], "winning_number_id")
+    number = uow.winning_numbers.get(number_id)
+    ranked_ids = stored.get("ranked")
+    if number is None or not isinstance(ranked_ids, list):
+        raise NotFoundError(f"winning number {number_id} of a stored draw is gone")
+    assert draw_type.id is not None
+    by_id = {r.id: r for r in uow.draw_results.list_for_draw_type(draw_type.id, number_id)}
+    missing = [i for i in ranked_ids if i not in by_id]
+    if missing:
+        raise NotFoundError(f"results {missing[:10]} of a stored draw are gone")
+    return DrawOutcome(
+        [by_id[i] for i in ranked_ids],
+        winning_number=number,
+        threshold=stored.get("threshold"),
+        eligible=int(stored.get("eligible", 0)),
+        ineligible=int(stored.get("ineligible", 0)),
+        evaluated=int(stored.get("evaluated", 0)),
+    )
+
+
 def stored_ids(results: Sequence[dict[str, Any]], name: str) -> list[int]:
     """The ``name`` ids of stored results (a malformed one is a ``ValidationError``)."""
     ids: list[int] = []
@@ -130,10 +191,13 @@ __all__ = [
     "check_key",
     "claim_key",
     "claim_keys",
+    "complete_draw",
     "complete_keys",
+    "draw_arguments",
     "fingerprint",
     "keyed_call",
     "public_arguments",
     "purge_idempotency_keys",
+    "replayed_outcome",
     "stored_ids",
 ]
