@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
+from datetime import datetime
 from operator import attrgetter
 
 from nictbw.adapters.memory.table import ForeignKey, Index, Table, UniqueKey, make_copier
@@ -154,7 +155,9 @@ class InMemoryStore:
         self.lock = threading.RLock()
         self.next_cell_id = 1
         self.events: dict[int, DomainEvent] = {}
-        """The outbox: events by id, in append order."""
+        """The outbox: events by id, in append order (stored with ``id`` unset)."""
+        self.delivered_events: dict[int, datetime] = {}
+        """When each delivered event was marked delivered, by id."""
         self.next_event_id = 1
         self.idempotency_keys: dict[tuple[str, str], IdempotencyRecord] = {}
         """Idempotency keys by (workflow, key)."""

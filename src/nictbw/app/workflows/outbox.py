@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from nictbw.app.workflows._bingo_path import BingoBatch
@@ -30,6 +31,7 @@ from nictbw.domain.events import DomainEvent, EventType, validate_event, validat
 from nictbw.domain.outcomes import DrawOutcome
 from nictbw.ports import Clock, UnitOfWork
 
+_idx = attrgetter("idx")
 _ISSUED = EventType.BADGE_ISSUED
 _TRANSFERRED = EventType.BADGE_TRANSFERRED
 _CREATED = EventType.CARD_CREATED
@@ -106,13 +108,14 @@ def card_events(
         before = 0
     if before is None:
         return events
+    cells = card.cells
     after = 0
-    for cell in sorted(card.cells, key=lambda c: c.idx):
-        if cell.state != CELL_UNLOCKED:
-            continue
-        bit = 1 << cell.idx
-        after |= bit
-        if not before & bit:
+    for cell in cells:
+        if cell.state == CELL_UNLOCKED:
+            after |= 1 << cell.idx
+    fresh = after & ~before
+    if fresh:
+        for cell in sorted((c for c in cells if fresh >> c.idx & 1), key=_idx):
             events.append(
                 _event(
                     _UNLOCKED,

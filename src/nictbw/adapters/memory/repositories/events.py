@@ -30,47 +30,45 @@ class InMemoryEventRepository(EventRepository):
 
     def append(self, event: DomainEvent) -> DomainEvent:
         """Store one event; returns it with its id."""
-        stored = self._store([event])
-        return stored[0]
+        first = self._store([event])
+        return evolve(event, id=first, payload=copy_json(event.payload))
 
     def append_many(self, events: Sequence[DomainEvent]) -> None:
-        """Store many events in order."""
+        """Store many events in order (kept as given: their payloads become the store's)."""
         if events:
             self._store(events)
 
-    def _store(self, events: Sequence[DomainEvent]) -> list[DomainEvent]:
+    def _store(self, events: Sequence[DomainEvent]) -> int:
+        """Store ``events`` under consecutive ids (without copying them: an event is
+        frozen, its id and delivery are kept beside it); the first id."""
         store = self._tx.tables()
         table = store.events
         first = store.next_event_id
-        stored = [
-            evolve(event, id=first + offset, payload=dict(event.payload), delivered_at=None)
-            for offset, event in enumerate(events)
-        ]
+        end = first + len(events)
         with self._tx.statement() as journal:
-            for event in stored:
-                assert event.id is not None
-                table[event.id] = event
-            store.next_event_id = first + len(stored)
+            table.update(zip(range(first, end), events, strict=True))
+            store.next_event_id = end
 
             def undo() -> None:
-                for event in stored:
-                    assert event.id is not None
-                    table.pop(event.id, None)
+                for event_id in range(first, end):
+                    table.pop(event_id, None)
                 store.next_event_id = first
 
             journal.append(undo)
-        return stored
+        return first
 
     def pending(
         self, *, after_id: int | None = None, limit: int = 100
     ) -> builtins.list[DomainEvent]:
         """Up to ``limit`` undelivered events with id above ``after_id``, ascending id."""
         validate_event_page(after_id, limit)
+        store = self._tx.tables()
+        delivered = store.delivered_events
         found: builtins.list[DomainEvent] = []
-        floor = after_id if after_id is not None else -1
-        for event_id, event in self._tx.tables().events.items():
-            if event_id > floor and event.delivered_at is None:
-                found.append(_copy(event))
+        floor = after_id if after_id is not None else 0
+        for event_id, event in store.events.items():
+            if event_id > floor and event_id not in delivered:
+                found.append(evolve(event, id=event_id, payload=copy_json(event.payload)))
                 if len(found) == limit:
                     break
         return found
@@ -79,23 +77,19 @@ class InMemoryEventRepository(EventRepository):
         """Mark these events delivered at ``at``; how many were newly marked."""
         check_lookup_keys(ids, "event id")
         moment = ensure_utc(at, "at")
-        table = self._tx.tables().events
-        changed: builtins.list[DomainEvent] = []
+        assert moment is not None
+        store = self._tx.tables()
+        delivered = store.delivered_events
+        marked = [i for i in set(ids) if i in store.events and i not in delivered]
         with self._tx.statement() as journal:
-            for event_id in set(ids):
-                event = table.get(event_id)
-                if event is None or event.delivered_at is not None:
-                    continue
-                table[event_id] = evolve(event, delivered_at=moment)
-                changed.append(event)
+            delivered.update(dict.fromkeys(marked, moment))
 
             def undo() -> None:
-                for event in changed:
-                    assert event.id is not None
-                    table[event.id] = event
+                for event_id in marked:
+                    delivered.pop(event_id, None)
 
             journal.append(undo)
-        return len(changed)
+        return len(marked)
 
 
 class InMemoryIdempotencyKeyRepository(IdempotencyKeyRepository):
