@@ -53,6 +53,11 @@ bulk appends use ``BulkStatements`` on ``domain_events`` (its cache is keyed by 
 name and columns), so they always get these plain-text statements."""
 _ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
 """The payload text of ``JSONText`` (non-ASCII kept literally, default separators)."""
+_PG_APPEND: Final = (
+    "INSERT INTO domain_events (type, occurred_at, user_id, payload) "
+    "SELECT e->>0, (e->>1)::timestamptz, (e->>2)::integer, (e->3)::text "
+    "FROM json_array_elements(%s::json) AS e"
+)
 KEY_COLUMNS: Final = ("workflow", "key", "fingerprint", "result", "created_at")
 
 
@@ -93,6 +98,9 @@ class SqlEventRepository(SqlRepository, EventRepository):
         if not events:
             return
         encode = _ENCODE
+        if self._connection().dialect.name == "postgresql":
+            self._append_postgresql(events)
+            return
         rows = [(e.type.value, e.occurred_at, e.user_id, encode(e.payload)) for e in events]
         bulk = BulkStatements.of(self._connection().dialect, _EVENT_ROWS, EVENT_COLUMNS)
         size = bulk.rows_per_statement(self.chunk_size * EVENT_CHUNK_FACTOR)
@@ -100,6 +108,32 @@ class SqlEventRepository(SqlRepository, EventRepository):
         with self._atomic(always=len(chunks) > 1):
             for chunk in chunks:
                 self._driver_write(bulk.insert(len(chunk)), bulk.parameters(chunk))
+
+    def _append_postgresql(self, events: Sequence[DomainEvent]) -> None:
+        """One ``INSERT ... SELECT`` over a single JSON document per chunk.
+
+        Text arrays (``unnest``) make the driver quote every JSON payload and timestamp
+        element by element in Python; one document of ``[type, time, user, payload]``
+        rows is built with plain string joins and split by the server instead. The
+        payload keeps its exact text (``json`` values are stored verbatim).
+        """
+        encode = _ENCODE
+        times: dict[datetime, str] = {}
+        parts: builtins.list[str] = []
+        for event in events:
+            at = event.occurred_at
+            text = times.get(at)
+            if text is None:
+                utc = ensure_utc(at, "occurred_at")
+                assert utc is not None
+                text = times[at] = utc.isoformat()
+            user = "null" if event.user_id is None else str(int(event.user_id))
+            parts.append(f'["{event.type.value}","{text}",{user},{encode(event.payload)}]')
+        size = self.chunk_size * EVENT_CHUNK_FACTOR
+        chunks = [parts[i : i + size] for i in range(0, len(parts), size)]
+        with self._atomic(always=len(chunks) > 1):
+            for chunk in chunks:
+                self._driver_write(_PG_APPEND, ["[" + ",".join(chunk) + "]"])
 
     def pending(
         self, *, after_id: int | None = None, limit: int = 100
