@@ -70,15 +70,15 @@ def test_a_new_world_has_no_events(world: World) -> None:
     assert _pending(world) == []
 
 
-def test_issuing_a_trigger_badge_records_issue_card_and_centre_unlock(world: World) -> None:
+def test_issuing_a_trigger_badge_records_the_issue_and_the_card(world: World) -> None:
     (alice,) = add_users(world, "alice")
     with world.factory() as uow:
         instance = issue(uow, world, alice, TRIGGER)
         card = card_centred_on(uow, alice, world.d(TRIGGER))
         uow.commit()
     events = _pending(world)
-    assert _types(events) == ["BadgeIssued", "CardCreated", "CellUnlocked"]
-    issued, created, unlocked = events
+    assert _types(events) == ["BadgeIssued", "CardCreated"]
+    issued, created = events
     assert all(e.user_id == alice.id for e in events)
     assert all(e.occurred_at == world.clock.now() for e in events)
     assert issued.payload == {
@@ -87,17 +87,34 @@ def test_issuing_a_trigger_badge_records_issue_card_and_centre_unlock(world: Wor
         "serial_number": 0,
         "unique_instance_id": instance.unique_instance_id,
     }
-    assert created.payload["card_id"] == card.id
-    assert created.payload["center_definition_id"] == world.d(TRIGGER).id
-    assert unlocked.payload == {
+    assert created.payload == {
         "card_id": card.id,
-        "idx": CENTER_IDX,
-        "definition_id": world.d(TRIGGER).id,
-        "instance_id": instance.id,
+        "center_definition_id": world.d(TRIGGER).id,
+        "expiry": None,
+        "unlocked": [CENTER_IDX],
     }
     ids = [e.id for e in events]
     assert ids == sorted(ids)
-    assert len(set(ids)) == 3
+    assert len(set(ids)) == 2
+
+
+def test_a_card_laid_out_over_held_badges_lists_them_as_unlocked(world: World) -> None:
+    (alice,) = add_users(world, "alice")
+    with world.factory() as uow:
+        for n, prefix in enumerate(("C01", "C02", "C03")):
+            issue(uow, world, alice, prefix, seed=n)
+        uow.commit()
+    _drain(world)
+    with world.factory() as uow:
+        issue(uow, world, alice, TRIGGER)
+        card = card_centred_on(uow, alice, world.d(TRIGGER))
+        uow.commit()
+    events = _pending(world)
+    created = next(e for e in events if e.type == EventType.CARD_CREATED)
+    held = sorted(c.idx for c in card.cells if c.is_unlocked)
+    assert created.payload["unlocked"] == held
+    assert len(held) > 1  # the centre and the held candidates on the card
+    assert EventType.CELL_UNLOCKED not in {e.type for e in events}
 
 
 def test_completing_a_line_records_its_cells_and_the_line(world: World) -> None:
@@ -149,7 +166,7 @@ def test_a_rolled_back_workflow_leaves_no_event(world: World) -> None:
     _drain(world)
     with world.factory() as uow:
         issue(uow, world, alice, TRIGGER)
-        assert len(pending_events(uow)) == 3  # visible inside the transaction
+        assert len(pending_events(uow)) == 2  # visible inside the transaction
         uow.rollback()
         assert pending_events(uow) == []
     assert _pending(world) == []

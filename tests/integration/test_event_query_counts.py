@@ -1,7 +1,7 @@
 """The outbox is set-based: appending a workflow's events costs one statement per chunk.
 
-Issuing 10 or 1,000 badges (each giving its user a card, hence an issue, a card and a
-centre-cell event) appends every event with a single ``INSERT INTO domain_events``;
+Issuing 10 or 1,000 badges (each giving its user a card, hence an issue and a card
+event) appends every event with a single ``INSERT INTO domain_events``;
 marking them delivered is one ``UPDATE`` per chunk of ids; a bingo draw appends its run
 and its winners with one statement.
 """
@@ -59,10 +59,10 @@ def test_issuing_appends_all_events_with_one_statement(store: SqlUowFactory, siz
     assert _event_statements(log, "INSERT") == 1
     with store() as uow:
         events = pending_events(uow, limit=10 * size)
-        assert len(events) == 3 * size  # issued, card created, centre unlocked
+        assert len(events) == 2 * size  # issued, card created
         with count_statements(store.engine) as log:
             marked = mark_events_delivered(uow, [e.id for e in events if e.id is not None])
         uow.commit()
-    assert marked == 3 * size
-    chunks = -(-3 * size // DEFAULT_CHUNK_SIZE)
+    assert marked == 2 * size
+    chunks = -(-2 * size // DEFAULT_CHUNK_SIZE)
     assert _event_statements(log, "UPDATE") == chunks

@@ -88,11 +88,22 @@ def _event(
 def card_events(
     card: BingoCard, before: int | None, now: datetime, *, created: bool
 ) -> list[DomainEvent]:
-    """``CardCreated`` (when ``created``), then ``CellUnlocked`` per cell unlocked since the
-    mask ``before`` and ``LineCompleted`` per line completed since (0 for a new card)."""
-    events: list[DomainEvent] = []
+    """The events of one card a workflow created or changed.
+
+    A created card gives one ``CardCreated`` whose ``unlocked`` lists the cells it was
+    laid out with already unlocked (no ``CellUnlocked`` for those); a changed card gives
+    ``CellUnlocked`` per cell unlocked since the mask ``before``. Then ``LineCompleted``
+    per line completed since (since nothing, for a new card).
+    """
+    cells = card.cells
+    after = 0
+    for cell in cells:
+        if cell.state == CELL_UNLOCKED:
+            after |= 1 << cell.idx
     user_id, card_id = card.user_id, card.id
+    events: list[DomainEvent] = []
     if created:
+        before = 0
         events.append(
             _event(
                 _CREATED,
@@ -102,33 +113,29 @@ def card_events(
                     "card_id": card_id,
                     "center_definition_id": card.center_definition_id,
                     "expiry": None if card.expiry is None else card.expiry.isoformat(),
+                    "unlocked": [idx for idx in range(9) if after >> idx & 1],
                 },
             )
         )
-        before = 0
-    if before is None:
+    elif before is None:
         return events
-    cells = card.cells
-    after = 0
-    for cell in cells:
-        if cell.state == CELL_UNLOCKED:
-            after |= 1 << cell.idx
-    fresh = after & ~before
-    if fresh:
-        for cell in sorted((c for c in cells if fresh >> c.idx & 1), key=_idx):
-            events.append(
-                _event(
-                    _UNLOCKED,
-                    now,
-                    user_id,
-                    {
-                        "card_id": card_id,
-                        "idx": cell.idx,
-                        "definition_id": cell.target_definition_id,
-                        "instance_id": cell.matched_nft_instance_id,
-                    },
+    else:
+        fresh = after & ~before
+        if fresh:
+            for cell in sorted((c for c in cells if fresh >> c.idx & 1), key=_idx):
+                events.append(
+                    _event(
+                        _UNLOCKED,
+                        now,
+                        user_id,
+                        {
+                            "card_id": card_id,
+                            "idx": cell.idx,
+                            "definition_id": cell.target_definition_id,
+                            "instance_id": cell.matched_nft_instance_id,
+                        },
+                    )
                 )
-            )
     for line in newly_completed_lines(before, after):
         events.append(
             _event(
