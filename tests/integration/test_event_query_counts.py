@@ -2,8 +2,7 @@
 
 Issuing 10 or 1,000 badges (each giving its user a card, hence an issue and a card
 event) appends every event with a single ``INSERT INTO domain_events``;
-marking them delivered is one ``UPDATE`` per chunk of ids; a bingo draw appends its run
-and its winners with one statement.
+marking them delivered is one ``UPDATE`` per chunk of ids.
 """
 
 from __future__ import annotations
