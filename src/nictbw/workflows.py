@@ -6,7 +6,9 @@ unit of work unchanged when it raises, and never commits: the caller commits.
 
 from nictbw.app.workflows.cards import (
     bingo_cards_json,
+    bingo_cards_json_many,
     bingo_cards_json_str,
+    update_bingo_info_many,
     update_user_bingo_info,
 )
 from nictbw.app.workflows.catalogue import (
@@ -16,10 +18,12 @@ from nictbw.app.workflows.catalogue import (
     submit_winning_number,
 )
 from nictbw.app.workflows.draws import (
+    BatchDrawSummary,
     run_bingo_prize_draw,
     run_final_attendance_prize_draw,
     run_prize_draw,
     run_prize_draw_batch,
+    run_prize_draw_batch_summary,
     select_top_prize_draw_results,
 )
 from nictbw.app.workflows.exports import export_draw, write_draw_export
@@ -33,8 +37,10 @@ from nictbw.app.workflows.sync import sync_nft_instances_from_chain
 from nictbw.app.workflows.users import register_admin, register_user, update_user
 
 __all__ = [
+    "BatchDrawSummary",
     "Grant",
     "bingo_cards_json",
+    "bingo_cards_json_many",
     "bingo_cards_json_str",
     "create_and_issue_instance",
     "create_nft_definition",
@@ -52,12 +58,14 @@ __all__ = [
     "run_final_attendance_prize_draw",
     "run_prize_draw",
     "run_prize_draw_batch",
+    "run_prize_draw_batch_summary",
     "run_sealed_prize_draw",
     "seal_prize_draw",
     "select_top_prize_draw_results",
     "snapshot_prize_draw",
     "submit_winning_number",
     "sync_nft_instances_from_chain",
+    "update_bingo_info_many",
     "update_user",
     "update_user_bingo_info",
     "verify_admin_password",

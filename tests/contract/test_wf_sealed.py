@@ -3,6 +3,8 @@ the round; and the per-user winner cap. On every backend."""
 
 from __future__ import annotations
 
+import copy
+import inspect
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 from nictbw.adapters.beacon import FakeBeacon
 from nictbw.adapters.clock import FixedClock
 from nictbw.domain.beacon import verify_beacon
+from nictbw.domain.engine import outcome_for
 from nictbw.domain.entities import (
     OUTCOME_PENDING,
     PrizeDrawResult,
@@ -25,9 +28,27 @@ from nictbw.domain.errors import (
     NotFoundError,
     ValidationError,
 )
+from nictbw.domain.export import (
+    UNSEALED_WARNING,
+    VerifyPolicy,
+    candidate_rows_digest,
+    rank_candidates,
+    verify_document,
+)
+from nictbw.domain.export.sealed import (
+    ARITHMETIC_TOPICS,
+    SEALED_TOPICS,
+    TOPIC_CANDIDATES,
+    TOPIC_PUBLIC_KEY,
+    TOPIC_RANKING,
+    TOPIC_ROUND_TIME,
+    TOPIC_WINNING_VALUE,
+)
+from nictbw.domain.scoring import DEFAULT_SCORING_REGISTRY, normalize_winning_value
 from nictbw.domain.sealing import SEALED_DRAW_VERSION, sealed_winning_value
 from nictbw.workflows import (
     create_prize_draw_type,
+    export_draw,
     run_bingo_prize_draw,
     run_final_attendance_prize_draw,
     run_sealed_prize_draw,
@@ -411,3 +432,156 @@ def test_draws_refuse_a_bad_cap_override(world: World) -> None:
                 max_wins_per_user=bad,
             )
     assert snapshot(world.factory) == before
+
+
+# --- sealed exports, verified offline ---------------------------------------------------------
+
+
+def _sealed_export(
+    world: World, draw_type: PrizeDrawType, beacon: FakeBeacon, **kwargs: Any
+) -> dict[str, Any]:
+    sealed = _seal(world, draw_type, beacon)
+    world.clock.set(sealed.beacon_round_at + timedelta(seconds=1))
+    _run(world, sealed, beacon)
+    world.clock.advance(timedelta(minutes=1))
+    with world.factory() as uow:
+        return export_draw(uow, draw_type.internal_name, clock=world.clock, **kwargs)
+
+
+def _trust(beacon: FakeBeacon) -> VerifyPolicy:
+    return VerifyPolicy(public_key=beacon.info().public_key)
+
+
+def test_a_sealed_export_verifies_offline_topic_by_topic(
+    bingo: tuple[World, PrizeDrawType, FakeBeacon],
+) -> None:
+    world, draw_type, beacon = bingo
+    document = _sealed_export(world, draw_type, beacon)
+    assert document["format"] == "nictbw.draw-export/3"
+    block = document["sealed"]
+    assert block["beacon"]["public_key"] == beacon.info().public_key
+    assert block["snapshot_id"] == document["snapshot"]["id"]
+    report = verify_document(copy.deepcopy(document), policy=_trust(beacon))
+    assert report.problems == ()
+    assert report.sealed
+    assert report.warnings == ()
+    assert [f.topic for f in report.findings] == [*SEALED_TOPICS, *ARITHMETIC_TOPICS]
+    assert all(f.ok for f in report.findings)
+    assert report.snapshot_digest == document["snapshot"]["candidate_set_sha256"]
+
+
+def test_a_sealed_export_of_an_unknown_beacon_fails_unless_its_key_is_trusted(
+    bingo: tuple[World, PrizeDrawType, FakeBeacon],
+) -> None:
+    world, draw_type, beacon = bingo
+    document = _sealed_export(world, draw_type, beacon)
+    report = verify_document(copy.deepcopy(document))
+    assert {f.topic for f in report.findings if not f.ok} == {TOPIC_PUBLIC_KEY}
+    other = VerifyPolicy(public_key=FakeBeacon(world.clock, seed=99).info().public_key)
+    assert not verify_document(copy.deepcopy(document), policy=other).ok
+
+
+def test_expect_snapshot_compares_the_published_digest(
+    bingo: tuple[World, PrizeDrawType, FakeBeacon],
+) -> None:
+    world, draw_type, beacon = bingo
+    document = _sealed_export(world, draw_type, beacon)
+    digest = document["snapshot"]["candidate_set_sha256"]
+    trusted = VerifyPolicy(public_key=beacon.info().public_key, expect_snapshot=digest)
+    assert verify_document(copy.deepcopy(document), policy=trusted).ok
+    wrong = VerifyPolicy(public_key=beacon.info().public_key, expect_snapshot="0" * 64)
+    report = verify_document(copy.deepcopy(document), policy=wrong)
+    assert [f.topic for f in report.findings if not f.ok] == [TOPIC_CANDIDATES]
+
+
+def test_a_round_too_close_to_the_snapshot_fails_the_margin(
+    bingo: tuple[World, PrizeDrawType, FakeBeacon],
+) -> None:
+    world, draw_type, beacon = bingo
+    document = _sealed_export(world, draw_type, beacon)
+    strict = VerifyPolicy(public_key=beacon.info().public_key, min_margin=timedelta(hours=1))
+    report = verify_document(copy.deepcopy(document), policy=strict)
+    assert [f.topic for f in report.findings if not f.ok] == [TOPIC_ROUND_TIME]
+
+
+def _rescored(document: dict[str, Any], value: str) -> dict[str, Any]:
+    """The export an operator would forge to pass ``value`` off as the winning number:
+    every score, outcome, winner and digest recomputed for it."""
+    forged = copy.deepcopy(document)
+    algorithm = DEFAULT_SCORING_REGISTRY.get(forged["draw_type"]["algorithm_key"])
+    normalized = normalize_winning_value(value)
+    forged["winning_number"].update(value=value, normalized_value=normalized)
+    for row in forged["candidates"]:
+        scored = algorithm.evaluate(row["draw_number"], normalized)
+        row.update(
+            similarity=scored.score,
+            draw_top_digits=scored.draw_top_digits,
+            winning_top_digits=scored.winning_top_digits,
+            outcome=outcome_for(scored.score, forged["threshold"]),
+        )
+    forged["winners"] = rank_candidates(
+        forged["candidates"], forged["threshold"], forged["limit"], forged["max_wins_per_user"]
+    )
+    forged["candidate_rows_sha256"] = candidate_rows_digest(forged["candidates"])
+    return forged
+
+
+def test_grinding_a_sealed_draw_is_caught_by_verify(
+    bingo: tuple[World, PrizeDrawType, FakeBeacon],
+) -> None:
+    """The attack of issue 11: try values until a chosen candidate wins. The sealed
+    workflows take no value at all, and an export whose number was swapped for a chosen
+    one (every score, winner and digest recomputed to match) fails on the derivation."""
+    assert not [
+        name
+        for name in inspect.signature(run_sealed_prize_draw).parameters
+        if "number" in name or "value" in name
+    ]
+    assert not [
+        name
+        for name in inspect.signature(seal_prize_draw).parameters
+        if "number" in name or "value" in name
+    ]
+    world, draw_type, beacon = bingo
+    document = _sealed_export(world, draw_type, beacon)
+    policy = _trust(beacon)
+    target = max(document["candidates"], key=lambda c: c["instance_id"])
+    tries = 0
+    forged = document
+    for attempt in range(200):
+        tries += 1
+        forged = _rescored(document, f"try-{attempt}")
+        if forged["winners"][0]["instance_id"] == target["instance_id"]:
+            break
+    assert forged["winners"][0]["instance_id"] == target["instance_id"], tries
+    assert verify_document(copy.deepcopy(forged), policy=VerifyPolicy()).problems
+    # the forged export is consistent in everything but the derivation of its number
+    report = verify_document(copy.deepcopy(forged), policy=policy)
+    assert [f.topic for f in report.findings if not f.ok] == [TOPIC_WINNING_VALUE]
+    # the same forgery passes as an unsealed draw, with the warning that says so
+    unsealed = dict(forged, sealed=None)
+    plain = verify_document(copy.deepcopy(unsealed), policy=policy)
+    assert plain.ok
+    assert plain.warnings == (UNSEALED_WARNING,)
+
+
+def test_an_export_carries_and_recomputes_the_cap(world: World) -> None:
+    _user_on_a_line(world, "ana", 1)
+    _user_on_a_line(world, "ben", 2)
+    draw_type = _capped_type(world, 1)
+    beacon = _beacon(world.clock)
+    document = _sealed_export(world, draw_type, beacon)
+    assert document["max_wins_per_user"] == 1
+    users = [w["user"] for w in document["winners"]]
+    assert len(users) == len(set(users)) == 2
+    assert verify_document(copy.deepcopy(document), policy=_trust(beacon)).ok
+    uncapped = dict(copy.deepcopy(document), max_wins_per_user=None)
+    report = verify_document(uncapped, policy=_trust(beacon))
+    assert [f.topic for f in report.findings if not f.ok] == [TOPIC_RANKING]
+    with world.factory() as uow:
+        lifted = export_draw(
+            uow, draw_type.internal_name, clock=world.clock, max_wins_per_user=None
+        )
+    assert lifted["max_wins_per_user"] is None
+    assert len(lifted["winners"]) == 6
+    assert verify_document(lifted, policy=_trust(beacon)).ok

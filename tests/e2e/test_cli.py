@@ -25,10 +25,13 @@ from nictbw.app.cli import LINE_NAMES, app
 from nictbw.domain.entities import WINNING_LINES
 from nictbw.workflows import bingo_cards_json
 from tests.conftest import postgres_url_or_skip
+from tests.trust import fake_public_key
 
 SEED_ARGS = ["--users", "30", "--days", "2", "--seed", "4"]
 EVENT_ARGS = ["--users", "50", "--days", "3", "--seed", "4"]
 RUNNER = CliRunner()
+TRUST = ["--public-key", fake_public_key(4)]
+"""The simulated draws are sealed on the simulation's fake beacon (seed 4): trust its key."""
 
 
 def _clean_env() -> dict[str, str]:
@@ -422,7 +425,7 @@ def export_file(event_db: str, tmp_path: Path) -> Path:
 
 
 def test_exported_draw_verifies_ok(export_file: Path) -> None:
-    result = cli("verify", str(export_file))
+    result = cli("verify", *TRUST, str(export_file))
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("OK: bingo_line")
 
@@ -436,7 +439,7 @@ def test_export_and_verify_as_a_module(event_db: str, tmp_path: Path) -> None:
             timeout=120, check=False,
         )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    checked = run_module("verify", "out.json", cwd=tmp_path)
+    checked = run_module("verify", *TRUST, "out.json", cwd=tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.startswith("OK: final_attendance")
 
@@ -445,7 +448,7 @@ def test_export_to_a_file_with_output(event_db: str, tmp_path: Path) -> None:
     target = tmp_path / "o.json"
     result = cli("draw", "export", "-t", "bingo_line", "-o", str(target), "-d", event_db)
     assert result.exit_code == 0
-    assert cli("verify", str(target)).exit_code == 0
+    assert cli("verify", *TRUST, str(target)).exit_code == 0
 
 
 def _tamper(value: Any) -> Any:
@@ -523,10 +526,13 @@ def test_verify_prints_each_mismatch_and_a_failure_line(export_file: Path) -> No
         document["candidate_count"] += 2
 
     _edit(export_file, change)
-    result = cli("verify", str(export_file))
+    result = cli("verify", *TRUST, str(export_file))
     lines = result.stdout.strip().splitlines()
     assert result.exit_code == 1
-    assert [line.split(" ", 1)[0] for line in lines] == ["MISMATCH", "MISMATCH", "FAILED:"]
+    mismatches = [line for line in lines if line.startswith("MISMATCH candidates: ")]
+    assert len(mismatches) == 2
+    assert not [line for line in lines if line.startswith("MISMATCH") and line not in mismatches]
+    assert lines[-1].startswith("FAILED: 2 mismatch(es)")
 
 
 def test_verify_as_a_module_fails_on_a_tampered_export(export_file: Path, tmp_path: Path) -> None:
@@ -539,7 +545,7 @@ def test_verify_as_a_module_fails_on_a_tampered_export(export_file: Path, tmp_pa
 def test_an_untouched_copy_still_verifies(export_file: Path) -> None:
     document = json.loads(export_file.read_text(encoding="utf-8"))
     export_file.write_text(json.dumps(copy.deepcopy(document), indent=None), encoding="utf-8")
-    assert cli("verify", str(export_file)).exit_code == 0
+    assert cli("verify", *TRUST, str(export_file)).exit_code == 0
 
 
 # --- one-line errors ------------------------------------------------------------------------
@@ -684,9 +690,11 @@ def test_fake_chain_on_a_taken_port_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_verify_reports_the_snapshot_that_fixed_the_candidates(export_file: Path) -> None:
-    result = cli("verify", str(export_file))
+    result = cli("verify", *TRUST, str(export_file))
     assert result.exit_code == 0, result.output
-    assert "candidate set fixed by snapshot" in result.stdout
+    digest = json.loads(export_file.read_text(encoding="utf-8"))["snapshot"]["candidate_set_sha256"]
+    assert "OK candidates: " in result.stdout
+    assert f"snapshot digest: {digest}" in result.stdout
 
 
 @pytest.mark.parametrize("key", ["candidate_set_sha256", "candidate_count", "created_at"])

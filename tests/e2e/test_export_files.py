@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from nictbw.app.cli import app
 from nictbw.app.cli import rendering as cli
+from tests.trust import fake_public_key
 
 RUNNER = CliRunner()
 
@@ -64,14 +65,14 @@ def _one_error_line(stderr: str, *fragments: str) -> str:
     return lines[0]
 
 
-def test_export_to_a_file_writes_format_2_that_verifies(event_db: str, tmp_path: Path) -> None:
+def test_export_to_a_file_writes_format_3_that_verifies(event_db: str, tmp_path: Path) -> None:
     target = tmp_path / "draw.json"
     result = RUNNER.invoke(
         app, ["draw", "export", "-t", "bingo_line", "-o", str(target), "-d", event_db]
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(target.read_text(encoding="utf-8"))["format"] == "nictbw.draw-export/2"
-    checked = RUNNER.invoke(app, ["verify", str(target)])
+    assert json.loads(target.read_text(encoding="utf-8"))["format"] == "nictbw.draw-export/3"
+    checked = RUNNER.invoke(app, ["verify", "--public-key", fake_public_key(2), str(target)])
     assert checked.exit_code == 0, checked.output
     assert checked.stdout.startswith("OK: bingo_line")
 

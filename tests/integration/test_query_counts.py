@@ -35,12 +35,15 @@ from nictbw.domain.entities import CENTER_IDX, NFTDefinition, PrizeDrawType, Use
 from nictbw.ports import UnitOfWork
 from nictbw.workflows import (
     bingo_cards_json,
+    bingo_cards_json_many,
     issue_instances,
     run_bingo_prize_draw,
     run_prize_draw_batch,
+    run_prize_draw_batch_summary,
     run_sealed_prize_draw,
     seal_prize_draw,
     submit_winning_number,
+    update_bingo_info_many,
     update_user_bingo_info,
 )
 from tests.conftest import postgres_url_or_skip
@@ -131,6 +134,19 @@ def measure(factory: SqlUowFactory, action: Callable[[UnitOfWork], Any]) -> tupl
     return (len(log), len(log.data())), answer
 
 
+def measure_warm(
+    factory: SqlUowFactory, warm: Callable[[UnitOfWork], Any], action: Callable[[UnitOfWork], Any]
+) -> tuple[Counts, Any]:
+    """The statements ``action`` sends after ``warm`` ran in the same unit of work (so the
+    catalogue is already read and the user already up to date); rolled back afterwards."""
+    with factory() as uow:
+        warm(uow)
+        with count_statements(factory.engine) as log:
+            answer = action(uow)
+        uow.rollback()
+    return (len(log), len(log.data())), answer
+
+
 def card_grants(population: Population) -> list[tuple[User, NFTDefinition, str]]:
     """One timed trigger per user: a new card for every user."""
     world = population.world
@@ -156,6 +172,8 @@ def measure_population(factory: SqlUowFactory, size: int) -> dict[str, tuple[Cou
     world, draw_type, first = population.world, population.draw_type, population.users[0]
     collector = population.collector
     new_cards, unlocks = card_grants(population), unlock_grants(factory, population)
+    with factory() as uow:
+        drawn = [i for i in uow.instances.list() if i.nft_origin is not None]
     return {
         "issue_instances (a new card each)": measure(
             factory,
@@ -174,6 +192,20 @@ def measure_population(factory: SqlUowFactory, size: int) -> dict[str, tuple[Cou
         "run_prize_draw_batch(instances=None)": measure(
             factory, lambda uow: len(run_prize_draw_batch(uow, draw_type, clock=world.clock))
         ),
+        "run_prize_draw_batch(instances=...)": measure(
+            factory,
+            lambda uow: len(
+                run_prize_draw_batch(uow, draw_type, instances=iter(drawn), clock=world.clock)
+            ),
+        ),
+        "run_prize_draw_batch_summary": measure(
+            factory,
+            lambda uow: (
+                run_prize_draw_batch_summary(
+                    uow, draw_type, instances=iter(drawn), clock=world.clock, top=5
+                ).evaluated
+            ),
+        ),
         "bingo_cards_json": measure(
             factory, lambda uow: len(bingo_cards_json(uow, first, clock=world.clock))
         ),
@@ -183,6 +215,38 @@ def measure_population(factory: SqlUowFactory, size: int) -> dict[str, tuple[Cou
         "update_user_bingo_info": measure(
             factory,
             lambda uow: update_user_bingo_info(uow, first, rng=random.Random(5), clock=world.clock),
+        ),
+        "update_user_bingo_info (nothing to do)": measure_warm(
+            factory,
+            lambda uow: update_user_bingo_info(uow, first, rng=random.Random(5), clock=world.clock),
+            lambda uow: update_user_bingo_info(uow, first, rng=random.Random(5), clock=world.clock),
+        ),
+        "bingo_cards_json (catalogue read)": measure_warm(
+            factory,
+            lambda uow: bingo_cards_json(uow, collector, clock=world.clock),
+            lambda uow: len(bingo_cards_json(uow, first, clock=world.clock)),
+        ),
+        "update_bingo_info_many": measure(
+            factory,
+            lambda uow: update_bingo_info_many(
+                uow, population.users, rng=random.Random(5), clock=world.clock
+            ),
+        ),
+        "update_bingo_info_many (nothing to do)": measure_warm(
+            factory,
+            lambda uow: update_bingo_info_many(
+                uow, population.users, rng=random.Random(5), clock=world.clock
+            ),
+            lambda uow: update_bingo_info_many(
+                uow, population.users, rng=random.Random(5), clock=world.clock
+            ),
+        ),
+        "bingo_cards_json_many": measure(
+            factory,
+            lambda uow: sum(
+                len(cards)
+                for _, cards in bingo_cards_json_many(uow, population.users, clock=world.clock)
+            ),
         ),
         "run_bingo_prize_draw (capped)": measure(
             factory,
@@ -350,3 +414,54 @@ def test_a_draw_adds_one_upsert_per_further_chunk_of_results(
             assert evaluated == 100
     # 100 results: one chunk of 100, three chunks of 40 (two more upserts).
     assert chunks[40][1] == chunks[100][1] + 2, chunks
+
+
+def data_statements(counts: dict[int, dict[str, tuple[Counts, Any]]], name: str) -> int:
+    """The data statements of ``name`` (the same for every size, checked)."""
+    assert_same_count(counts, name)
+    return counts[SIZES[0]][name][0][1]
+
+
+def test_bingo_cards_json_sends_at_most_two_statements(counts: Any) -> None:
+    # The cards joined with their cells, then the catalogue of the unit of work.
+    assert data_statements(counts, "bingo_cards_json") == 2
+    assert data_statements(counts, "bingo_cards_json (two cards)") == 2
+    # Once the catalogue was read in the unit of work: the cards only.
+    assert data_statements(counts, "bingo_cards_json (catalogue read)") == 1
+    assert answers(counts, "bingo_cards_json (catalogue read)") == [1, 1]
+
+
+def test_update_user_bingo_info_with_nothing_to_do_sends_at_most_three_statements(
+    counts: Any, request: pytest.FixtureRequest
+) -> None:
+    # The lock (PostgreSQL only), the user's instances, its cards; nothing written.
+    postgres = "postgres" in request.node.callspec.id
+    found = data_statements(counts, "update_user_bingo_info (nothing to do)")
+    assert found == (3 if postgres else 2)
+    assert answers(counts, "update_user_bingo_info (nothing to do)") == [(0, 0), (0, 0)]
+
+
+def test_the_bulk_card_workflows_send_a_constant_number_of_statements(
+    counts: Any, request: pytest.FixtureRequest
+) -> None:
+    postgres = "postgres" in request.node.callspec.id
+    lock = 1 if postgres else 0
+    # Per chunk: the user check, the lock, the instances, the cards (the catalogue was
+    # read by the first call in this unit of work).
+    assert data_statements(counts, "update_bingo_info_many (nothing to do)") == 3 + lock
+    assert answers(counts, "update_bingo_info_many (nothing to do)") == [(0, 0), (0, 0)]
+    # ... plus the catalogue and the writes of the new cards (insert, cells, their ids).
+    assert data_statements(counts, "update_bingo_info_many") == 3 + lock + 1 + 3
+    created = [cards for cards, _cells in answers(counts, "update_bingo_info_many")]
+    assert created == list(SIZES)
+    # The user check and the cards with their cells per chunk; the catalogue once.
+    assert data_statements(counts, "bingo_cards_json_many") == 3
+    assert answers(counts, "bingo_cards_json_many") == list(SIZES)
+
+
+def test_a_batch_draw_of_given_instances_does_not_read_them_again(counts: Any) -> None:
+    # The draw type and its winning number, one id-only check per 1,000 instances, and
+    # one upsert per chunk of results: the instances given are not read again.
+    for name in ("run_prize_draw_batch(instances=...)", "run_prize_draw_batch_summary"):
+        assert data_statements(counts, name) == 4
+        assert answers(counts, name) == list(SIZES)

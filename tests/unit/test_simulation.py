@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from nictbw.adapters.beacon import FakeBeacon
+from nictbw.adapters.beacon.fake import fake_key_pair
+from nictbw.adapters.clock import FixedClock
 from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.app.simulation import (
     ATTENDANCE_DRAW,
@@ -17,10 +20,10 @@ from nictbw.app.simulation import (
     DatabaseNotEmptyError,
     SimulationSettings,
     run_simulation,
-    winning_value,
 )
 from nictbw.domain.entities import Admin
 from nictbw.domain.errors import ValidationError
+from nictbw.domain.sealing import sealed_winning_value
 from nictbw.ports import UnitOfWork
 from nictbw.workflows import register_admin
 
@@ -166,11 +169,38 @@ def test_attendance_winners_hold_the_final_day_badge(
     assert all(w["unique_id"].startswith("FINAL-DAY-") for w in winners)
 
 
-def test_winning_numbers_derive_from_the_seed(run: tuple[dict[str, Any], UowFactory]) -> None:
-    report, _ = run
-    assert report["draws"][BINGO_DRAW]["winning_number"] == winning_value(5, BINGO_DRAW)
-    assert winning_value(5, BINGO_DRAW) != winning_value(6, BINGO_DRAW)
-    assert winning_value(5, BINGO_DRAW) != winning_value(5, ATTENDANCE_DRAW)
+def test_draws_are_sealed_on_a_beacon_round_after_their_snapshot(
+    run: tuple[dict[str, Any], UowFactory],
+) -> None:
+    report, factory = run
+    with factory() as uow:
+        snapshots = {
+            t.internal_name: uow.draw_snapshots.list_for_draw_type(t.id or 0)
+            for t in uow.draw_types.list()
+        }
+    for name in (BINGO_DRAW, ATTENDANCE_DRAW):
+        draw = report["draws"][name]
+        beacon = draw["beacon"]
+        (taken,) = snapshots[name]
+        assert taken.is_sealed
+        assert taken.beacon_round == beacon["round"]
+        assert taken.created_at is not None
+        assert taken.beacon_round_at is not None
+        assert taken.beacon_round_at > taken.created_at
+        assert beacon["public_key"] == fake_key_pair(SMALL.seed)[1]
+        # the number is no choice of the simulation: it is the round's derivation
+        randomness = FakeBeacon(
+            FixedClock(taken.beacon_round_at),
+            seed=SMALL.seed,
+            genesis_time=int(taken.created_at.timestamp()),
+        ).get(beacon["round"])
+        assert draw["winning_number"] == sealed_winning_value(
+            beacon["chain_hash"], beacon["round"], randomness.randomness, taken.candidates_sha256
+        )
+    assert (
+        report["draws"][BINGO_DRAW]["winning_number"]
+        != (report["draws"][ATTENDANCE_DRAW]["winning_number"])
+    )
 
 
 def test_winning_numbers_stay_in_effect_after_the_event(

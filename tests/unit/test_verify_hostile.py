@@ -20,14 +20,37 @@ from nictbw.app.simulation import SimulationSettings, run_simulation
 from nictbw.domain.errors import MalformedExportError, ValidationError
 from nictbw.domain.export import (
     EXPORT_FORMAT_V1,
+    EXPORT_FORMAT_V2,
     read_export,
-    verify_document,
-    verify_export,
-    verify_export_file,
 )
+from nictbw.domain.export import verify_document as _verify_document
+from nictbw.domain.export import verify_export as _verify_export
+from nictbw.domain.export import verify_export_file as _verify_export_file
 from nictbw.workflows import export_draw
+from tests.trust import trusting
 
 AFTER_EVENT = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
+
+TRUST = trusting(5)
+"""The simulated draws are sealed on the simulation's fake beacon: trust its key."""
+
+
+def verify_document(data: Any, **options: Any) -> Any:
+    """``verify_document`` trusting the simulation's beacon unless told otherwise."""
+    options.setdefault("policy", TRUST)
+    return _verify_document(data, **options)
+
+
+def verify_export(data: Any, **options: Any) -> Any:
+    """``verify_export`` trusting the simulation's beacon unless told otherwise."""
+    options.setdefault("policy", TRUST)
+    return _verify_export(data, **options)
+
+
+def verify_export_file(data: Any, **options: Any) -> Any:
+    """``verify_export_file`` trusting the simulation's beacon unless told otherwise."""
+    options.setdefault("policy", TRUST)
+    return _verify_export_file(data, **options)
 
 
 @pytest.fixture(scope="module")
@@ -282,10 +305,36 @@ def test_a_duplicated_candidate_is_found_with_an_on_disk_sort(
     assert any("appears more than once" in p for p in report.problems)
 
 
+def _as_version_2(document: dict[str, Any]) -> dict[str, Any]:
+    """The same uncapped draw written in format 2 (a sealed block dropped: then unsealed)."""
+    assert document["max_wins_per_user"] is None
+    old = {k: v for k, v in document.items() if k not in ("sealed", "max_wins_per_user")}
+    old["format"] = EXPORT_FORMAT_V2
+    return old
+
+
+def test_format_2_files_are_still_read_and_verified(
+    document: dict[str, Any], tmp_path: Path
+) -> None:
+    old = _as_version_2(document)
+    assert verify_export(old) == []
+    report = verify_export_file(_write(tmp_path, old))
+    assert report.problems == ()
+    assert report.format == EXPORT_FORMAT_V2
+    assert not report.sealed
+
+
+def test_a_sealed_block_is_refused_in_a_format_2_file(document: dict[str, Any]) -> None:
+    old = _as_version_2(document)
+    old["sealed"] = None
+    with pytest.raises(MalformedExportError, match="unknown keys"):
+        verify_export(old)
+
+
 def _as_version_1(document: dict[str, Any]) -> dict[str, Any]:
     """The same draw written in format 1: one name for both digests."""
     old: dict[str, Any] = {}
-    for key, value in document.items():
+    for key, value in _as_version_2(document).items():
         if key == "candidate_rows_sha256":
             old["candidates_sha256"] = value
         elif key == "snapshot" and value is not None:

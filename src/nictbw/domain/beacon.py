@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
 from attrs import frozen
 
@@ -166,17 +167,31 @@ def round_message(scheme: str, round_number: int, previous_signature: str | None
     )
 
 
-@lru_cache(maxsize=1024)
-def _bls_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+def bls_ciphersuite() -> Any:
+    """py_ecc's ``G2Basic`` ciphersuite (the ``verify`` extra), imported on first use.
+
+    Importing py_ecc raises the interpreter's recursion limit a hundredfold; the limit in
+    force before is put back, so a deep structure still fails fast elsewhere.
+    """
+    limit = sys.getrecursionlimit()
     try:
-        from eth_typing import BLSPubkey, BLSSignature
         from py_ecc.bls.ciphersuites import G2Basic
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise BeaconError(
             "verifying beacon signatures needs py_ecc; install nictbw with the 'verify' extra"
         ) from exc
+    finally:
+        sys.setrecursionlimit(limit)
+    return G2Basic
+
+
+@lru_cache(maxsize=1024)
+def _bls_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    suite = bls_ciphersuite()
+    from eth_typing import BLSPubkey, BLSSignature
+
     try:
-        return bool(G2Basic.Verify(BLSPubkey(public_key), message, BLSSignature(signature)))
+        return bool(suite.Verify(BLSPubkey(public_key), message, BLSSignature(signature)))
     except Exception:  # py_ecc raises assorted errors on points off the curve
         return False
 
@@ -219,6 +234,7 @@ __all__ = [
     "SUPPORTED_SCHEMES",
     "BeaconInfo",
     "BeaconRound",
+    "bls_ciphersuite",
     "check_pinned_key",
     "round_message",
     "verify_beacon",

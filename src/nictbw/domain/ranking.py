@@ -7,12 +7,14 @@ order never uses ``evaluated_at`` or the outcome.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
-from typing import Final
+from collections.abc import Callable, Iterable, Iterator
+from typing import Final, TypeVar
 
 from nictbw.domain.entities import PrizeDrawResult
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.values import INT64_MAX, check_int_range
+
+T = TypeVar("T")
 
 
 def validate_limit(limit: object, *, allow_none: bool) -> int | None:
@@ -74,6 +76,38 @@ def rank_with_ties(
     return ordered[:end]
 
 
+def cut_ranking(
+    ordered: Iterable[T],
+    limit: int | None,
+    max_wins_per_user: int | None,
+    *,
+    score: Callable[[T], object],
+    user: Callable[[T], object],
+) -> Iterator[T]:
+    """The kept items of a ranking already in §7.6 order, streamed.
+
+    Skips an item whose user (``user(item)``) already holds ``max_wins_per_user`` kept
+    items (None: no cap); stops after the ``limit``-th kept item (None: never), except for
+    the following kept items whose ``score`` equals the ``limit``-th one (ties at the
+    cutoff). Memory grows with the users seen, not with the items.
+    """
+    kept = 0
+    cutoff: object = None
+    wins: dict[object, int] = {}
+    for item in ordered:
+        if limit is not None and kept >= limit and score(item) != cutoff:
+            return
+        if max_wins_per_user is not None:
+            held = wins.get(user(item), 0)
+            if held >= max_wins_per_user:
+                continue
+            wins[user(item)] = held + 1
+        kept += 1
+        if kept == limit:
+            cutoff = score(item)
+        yield item
+
+
 def rank_with_cap(
     results: Iterable[PrizeDrawResult],
     limit: int | None = None,
@@ -90,21 +124,16 @@ def rank_with_cap(
     cap = validate_cap(max_wins_per_user)
     if cap is None:
         return rank_with_ties(results, checked_limit)
-    kept: list[PrizeDrawResult] = []
-    wins: dict[int, int] = {}
-    cutoff: float | None = None
-    for result in sorted(results, key=ranking_key):
-        if checked_limit is not None and len(kept) >= checked_limit:
-            if cutoff is None:
-                cutoff = kept[-1].similarity_score
-            if result.similarity_score != cutoff:
-                break
-        held = wins.get(result.user_id, 0)
-        if held >= cap:
-            continue
-        wins[result.user_id] = held + 1
-        kept.append(result)
-    return kept
+    ordered = sorted(results, key=ranking_key)
+    return list(
+        cut_ranking(
+            ordered,
+            checked_limit,
+            cap,
+            score=lambda r: r.similarity_score,
+            user=lambda r: r.user_id,
+        )
+    )
 
 
 class CapDefault(enum.Enum):
@@ -144,6 +173,7 @@ def validate_cap(max_wins_per_user: object) -> int | None:
 __all__ = [
     "FROM_DRAW_TYPE",
     "CapDefault",
+    "cut_ranking",
     "rank_with_cap",
     "rank_with_ties",
     "ranking_key",

@@ -9,11 +9,11 @@ workflows touching many rows stay set-based on every adapter.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Protocol, Self
 
 from nictbw.domain.entities import (
     Admin,
@@ -27,8 +27,7 @@ from nictbw.domain.entities import (
     PrizeDrawWinningNumber,
     User,
 )
-from nictbw.domain.events import DomainEvent
-from nictbw.domain.idempotency import IdempotencyRecord
+from nictbw.ports.outbox import EventRepository, IdempotencyKeyRepository
 
 
 class UserRepository(Protocol):
@@ -124,6 +123,16 @@ class DefinitionRepository(Protocol):
         """Every definition, ascending id."""
         ...
 
+    def catalogue(self) -> tuple[NFTDefinition, ...]:
+        """Every definition, ascending id, read at most once per transaction.
+
+        The answer is shared between calls and must not be mutated (use ``get`` for a
+        definition to change). Any write of a definition through this unit of work, a
+        commit and a rollback make the next call read again; one definition-repository
+        read per unit of work serves every per-user bingo path.
+        """
+        ...
+
     def get_by_prefix(self, prefix: str) -> NFTDefinition | None:
         """Lookup by exact, case-sensitive prefix."""
         ...
@@ -196,6 +205,11 @@ class InstanceRepository(Protocol):
 
     def existing_unique_ids(self, candidates: Collection[str]) -> set[str]:
         """The members of ``candidates`` already used as ``unique_instance_id``."""
+        ...
+
+    def existing_ids(self, ids: Collection[int]) -> set[int]:
+        """The members of ``ids`` that are stored instances (ids only, one query per
+        chunk): a check that builds no entity."""
         ...
 
     def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
@@ -371,59 +385,6 @@ class DrawSnapshotRepository(Protocol):
 
     def list_for_draw_type(self, draw_type_id: int) -> builtins.list[PrizeDrawSnapshot]:
         """The draw type's snapshots, ascending id."""
-        ...
-
-
-class EventRepository(Protocol):
-    """The outbox of domain events, appended in the transaction of their change.
-
-    Ids increase with each append on one store (a rolled-back append may leave a gap).
-    Delivery is at least once: events stay pending until ``mark_delivered``.
-    """
-
-    def append(self, event: DomainEvent) -> DomainEvent:
-        """Store one event; returns it with its ``id``."""
-        ...
-
-    def append_many(self, events: Sequence[DomainEvent]) -> None:
-        """Store many events in order with one bulk statement per chunk (ids not returned)."""
-        ...
-
-    def pending(
-        self, *, after_id: int | None = None, limit: int = 100
-    ) -> builtins.list[DomainEvent]:
-        """Up to ``limit`` undelivered events with id above ``after_id``, ascending id."""
-        ...
-
-    def mark_delivered(self, ids: Collection[int], at: datetime) -> int:
-        """Mark these events delivered at ``at`` (already delivered ones keep their time);
-        how many were newly marked."""
-        ...
-
-
-class IdempotencyKeyRepository(Protocol):
-    """Stored idempotency keys, unique per (workflow, key)."""
-
-    def claim_many(self, records: Sequence[IdempotencyRecord]) -> dict[str, IdempotencyRecord]:
-        """Store each record whose (workflow, key) is free; the already stored ones among
-        them, keyed by key (records of one workflow).
-
-        A key being claimed by a concurrent transaction is waited for where the backend
-        can (PostgreSQL): once that one commits, its record is returned; if it rolls
-        back, the key is claimed here.
-        """
-        ...
-
-    def complete_many(self, workflow: str, results: Mapping[str, dict[str, Any]]) -> None:
-        """Record the result reference of claimed keys of ``workflow`` (one statement per chunk)."""
-        ...
-
-    def get(self, workflow: str, key: str) -> IdempotencyRecord | None:
-        """The stored record of ``key`` in ``workflow``, or ``None``."""
-        ...
-
-    def purge(self, older_than: datetime) -> int:
-        """Delete the keys stored before ``older_than``; how many were deleted."""
         ...
 
 

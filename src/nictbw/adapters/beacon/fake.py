@@ -20,6 +20,7 @@ from nictbw.domain.beacon import (
     SUPPORTED_SCHEMES,
     BeaconInfo,
     BeaconRound,
+    bls_ciphersuite,
     round_message,
 )
 from nictbw.domain.errors import BeaconError, BeaconRoundNotPublishedError, ValidationError
@@ -33,17 +34,14 @@ _CHAIN_TAG = b"nictbw fake beacon chain v1"
 @lru_cache(maxsize=32)
 def fake_key_pair(seed: int) -> tuple[int, str]:
     """The secret key and hex public key a ``FakeBeacon`` of ``seed`` signs with."""
-    from py_ecc.bls.ciphersuites import G2Basic
-
-    secret = G2Basic.KeyGen(hashlib.sha256(_KEY_TAG + str(seed).encode()).digest())
-    return secret, bytes(G2Basic.SkToPk(secret)).hex()
+    suite = bls_ciphersuite()
+    secret = suite.KeyGen(hashlib.sha256(_KEY_TAG + str(seed).encode()).digest())
+    return secret, bytes(suite.SkToPk(secret)).hex()
 
 
 @lru_cache(maxsize=4096)
 def _sign(secret: int, message: bytes) -> str:
-    from py_ecc.bls.ciphersuites import G2Basic
-
-    return bytes(G2Basic.Sign(secret, message)).hex()
+    return bytes(bls_ciphersuite().Sign(secret, message)).hex()
 
 
 def fake_chain_hash(public_key: str, period: int, genesis_time: int, scheme: str) -> str:

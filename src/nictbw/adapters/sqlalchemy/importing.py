@@ -143,6 +143,7 @@ class SqlRowImporter(RowImporter):
 
     def import_definitions(self, definitions: Sequence[NFTDefinition]) -> None:
         """Insert definitions with their ids and counters."""
+        self._uow.definitions.forget_catalogue()
         self._insert_entities(nft_definitions, definitions)
 
     def import_instances(self, instances: Sequence[NFTInstance]) -> None:

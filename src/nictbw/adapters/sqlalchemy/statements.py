@@ -8,7 +8,7 @@ per-id, per-key and per-user reads are therefore built once here.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     Column,
@@ -88,21 +88,43 @@ def select_by_origin_keys(dialect_name: str) -> Select[Any]:
     return select(nft_instances).where(condition).order_by(nft_instances.c.id)
 
 
+CARD_CELL_COLUMNS: Final = (
+    "id",
+    "idx",
+    "target_definition_id",
+    "definition_id",
+    "matched_nft_instance_id",
+    "state",
+    "unlocked_at",
+)
+"""The cell columns of :func:`card_query`, in order after the card's columns."""
+
+
 @functools.cache
-def card_queries(
-    column: str | None, dialect_name: str = "", among: bool = False
-) -> tuple[Select[Any], Select[Any]]:
-    """The cards (and their cells) whose ``column`` is the bound ``key`` (or among the bound
-    ``keys`` with ``among``; every card when ``column`` is None), in id and idx order."""
-    cards_query = select(bingo_cards).order_by(bingo_cards.c.id)
-    cells_query = select(bingo_cells).order_by(bingo_cells.c.bingo_card_id, bingo_cells.c.idx)
+def card_query(column: str | None, dialect_name: str = "", among: bool = False) -> Select[Any]:
+    """The cards whose ``column`` is the bound ``key`` (among the bound ``keys`` with
+    ``among``; every card when ``column`` is None), each joined with its cells: one row
+    per cell, in card id then idx order.
+
+    The card's columns come first (``bingo_cards`` order), then the cell's
+    (``CARD_CELL_COLUMNS`` order, labelled ``cell_<name>``); a card without cells gives
+    one row whose cell columns are NULL.
+    """
+    cards, cells = bingo_cards, bingo_cells
+    query = (
+        select(
+            *cards.c,
+            *(cells.c[name].label(f"cell_{name}") for name in CARD_CELL_COLUMNS),
+        )
+        .select_from(cards.outerjoin(cells, cells.c.bingo_card_id == cards.c.id))
+        .order_by(cards.c.id, cells.c.idx)
+    )
     if column is not None:
-        target = bingo_cards.c[column]
-        card_filter = among_keys(dialect_name, target) if among else target == bindparam("key")
-        cards_query = cards_query.where(card_filter)
-        matching = select(bingo_cards.c.id).where(card_filter)
-        cells_query = cells_query.where(bingo_cells.c.bingo_card_id.in_(matching))
-    return cards_query, cells_query
+        target = cards.c[column]
+        query = query.where(
+            among_keys(dialect_name, target) if among else target == bindparam("key")
+        )
+    return query
 
 
 @functools.cache
@@ -155,8 +177,9 @@ def completed_line_candidates() -> Select[Any]:
 
 
 __all__ = [
+    "CARD_CELL_COLUMNS",
     "among_keys",
-    "card_queries",
+    "card_query",
     "completed_line_candidates",
     "select_all",
     "select_among",

@@ -88,6 +88,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             connection.close()
             raise
         self._connection = connection
+        self.definitions.forget_catalogue()
         return self
 
     def __exit__(
@@ -109,6 +110,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         """Commit the transaction and begin a new one."""
         connection = self._active_connection()
+        self.definitions.forget_catalogue()
         try:
             _translated(connection.commit)
         except BaseException:
@@ -127,6 +129,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         try:
             yield
         except BaseException:
+            self.definitions.forget_catalogue()
             if nested.is_active:
                 nested.rollback()
             raise
@@ -141,6 +144,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     def rollback(self) -> None:
         """Discard every change since the last commit and begin a new transaction."""
         connection = self._active_connection()
+        self.definitions.forget_catalogue()
         connection.rollback()
         _translated(connection.begin)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.text import Text
 
+from nictbw.app.cli.beacon import configured_beacon
 from nictbw.app.cli.errors import CommandLineError
 from nictbw.app.cli.rendering import emit, print_json, slow_progress, winners_table
 from nictbw.app.cli.root import (
@@ -24,14 +26,18 @@ from nictbw.app.cli.root import (
 from nictbw.app.cli.session import Access, session
 from nictbw.app.files import atomic_write
 from nictbw.app.reporting import winner_rows
-from nictbw.domain.entities import PrizeDrawType
-from nictbw.domain.errors import NotFoundError
+from nictbw.app.workflows.sealed import METADATA_KEY as SEALED_METADATA_KEY
+from nictbw.domain.entities import PrizeDrawSnapshot, PrizeDrawType, PrizeDrawWinningNumber
+from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.outcomes import DrawOutcome
 from nictbw.domain.timeutil import iso
-from nictbw.ports import UnitOfWork
+from nictbw.ports import Clock, UnitOfWork
 from nictbw.workflows import (
     get_prize_draw_type,
     run_bingo_prize_draw,
     run_final_attendance_prize_draw,
+    run_sealed_prize_draw,
+    seal_prize_draw,
     select_top_prize_draw_results,
     snapshot_prize_draw,
     submit_winning_number,
@@ -45,6 +51,56 @@ def _draw_type(uow: UnitOfWork, name: str) -> PrizeDrawType:
         known = ", ".join(sorted(t.internal_name for t in uow.draw_types.list())) or "none"
         raise NotFoundError(f"draw type {name!r} does not exist (known: {known})")
     return draw_type
+
+
+def _sealed_snapshot(uow: UnitOfWork, kind: PrizeDrawType, snapshot_id: int) -> PrizeDrawSnapshot:
+    snapshot = uow.draw_snapshots.get(snapshot_id)
+    if snapshot is None:
+        raise NotFoundError(f"snapshot {snapshot_id} does not exist")
+    if snapshot.draw_type_id != kind.id:
+        raise ValidationError(
+            f"snapshot {snapshot_id} belongs to another draw type than {kind.internal_name!r}"
+        )
+    return snapshot
+
+
+def _operator_draw(
+    uow: UnitOfWork,
+    kind: PrizeDrawType,
+    number: PrizeDrawWinningNumber | None,
+    attendance: str | None,
+    threshold: float | None,
+    limit: int | None,
+    clock: Clock,
+) -> DrawOutcome:
+    """A draw whose winning number the operator gave (or the one in effect)."""
+    if attendance is None:
+        return run_bingo_prize_draw(
+            uow, kind, winning_number=number, threshold=threshold, limit=limit, clock=clock
+        )
+    definition = uow.definitions.get_by_prefix(attendance)
+    if definition is None or definition.id is None:
+        raise NotFoundError(f"definition {attendance!r} does not exist")
+    return run_final_attendance_prize_draw(
+        uow,
+        kind,
+        attendance_definition_id=definition.id,
+        winning_number=number,
+        threshold=threshold,
+        limit=limit,
+        clock=clock,
+    )
+
+
+BeaconUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--beacon-url",
+        metavar="URL",
+        help="drand relay (default: the beacon.base_url setting, $NICTBW_BEACON_BASE_URL).",
+        show_default=False,
+    ),
+]
 
 
 @draw_app.command("run")
@@ -70,34 +126,49 @@ def draw_run(
     threshold: Annotated[
         float | None, typer.Option(help="Threshold instead of the draw type's default.")
     ] = None,
+    sealed: Annotated[
+        int | None,
+        typer.Option(
+            "--sealed",
+            metavar="SNAPSHOT_ID",
+            min=1,
+            max=INT64_MAX,
+            help="Run the draw sealed by 'draw seal': its beacon round decides.",
+            show_default=False,
+        ),
+    ] = None,
+    beacon_url: BeaconUrlOption = None,
     database: DatabaseOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Run a draw, commit its results and print the winners."""
+    """Run a draw, commit its results and print the winners.
+
+    With --sealed the winning number is derived from the beacon round the snapshot
+    committed to (refused before that round is published); nobody chooses it.
+    """
     if bingo and attendance is not None:
         raise typer.BadParameter("--bingo and --attendance exclude each other")
-    with session(database, Access.WRITE) as (uow, clock):
+    if sealed is not None and (winning_number is not None or bingo or attendance is not None):
+        raise typer.BadParameter(
+            "--sealed runs the sealed snapshot's candidates with its derived number; it "
+            "excludes --winning-number, --bingo and --attendance"
+        )
+    if sealed is None and beacon_url is not None:
+        raise typer.BadParameter("--beacon-url is only used with --sealed")
+    with contextlib.ExitStack() as stack:
+        uow, clock = stack.enter_context(session(database, Access.WRITE))
         kind = _draw_type(uow, draw_type)
-        number = None
-        if winning_number is not None:
-            number = submit_winning_number(uow, kind, winning_number, clock=clock)
-        if attendance is not None:
-            definition = uow.definitions.get_by_prefix(attendance)
-            if definition is None or definition.id is None:
-                raise NotFoundError(f"definition {attendance!r} does not exist")
-            outcome = run_final_attendance_prize_draw(
-                uow,
-                kind,
-                attendance_definition_id=definition.id,
-                winning_number=number,
-                threshold=threshold,
-                limit=limit,
-                clock=clock,
+        if sealed is not None:
+            snapshot = _sealed_snapshot(uow, kind, sealed)
+            beacon = stack.enter_context(configured_beacon(beacon_url))
+            outcome = run_sealed_prize_draw(
+                uow, snapshot, beacon=beacon, threshold=threshold, limit=limit, clock=clock
             )
         else:
-            outcome = run_bingo_prize_draw(
-                uow, kind, winning_number=number, threshold=threshold, limit=limit, clock=clock
-            )
+            number = None
+            if winning_number is not None:
+                number = submit_winning_number(uow, kind, winning_number, clock=clock)
+            outcome = _operator_draw(uow, kind, number, attendance, threshold, limit, clock)
         rows = winner_rows(uow, outcome)
         uow.commit()
     summary = {
@@ -109,6 +180,10 @@ def draw_run(
         "ineligible": outcome.ineligible,
         "winners": rows,
     }
+    record = (outcome.winning_number.metadata or {}).get(SEALED_METADATA_KEY)
+    if sealed is not None and isinstance(record, dict):
+        summary["sealed_snapshot_id"] = sealed
+        summary["beacon_round"] = record.get("round")
     if json_output:
         print_json(summary)
         return
@@ -167,6 +242,84 @@ def draw_snapshot(
             f"{taken.candidate_count} candidates fixed at {summary['created_at']}, "
             f"digest {taken.candidates_sha256}"
         )
+    )
+
+
+@draw_app.command("seal")
+def draw_seal(
+    draw_type: DrawTypeOption,
+    attendance: Annotated[
+        str | None,
+        typer.Option(
+            "--attendance",
+            metavar="DEF_PREFIX",
+            help="Among the badges of this definition (default: badges on completed lines).",
+        ),
+    ] = None,
+    margin: Annotated[
+        float | None,
+        typer.Option(
+            "--margin",
+            metavar="SECONDS",
+            min=0.001,
+            max=365 * 86_400,
+            help="Least time until the committed round (default: two beacon periods).",
+            show_default=False,
+        ),
+    ] = None,
+    beacon_url: BeaconUrlOption = None,
+    database: DatabaseOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Seal a draw: fix its candidates and commit to a future beacon round.
+
+    Publish the printed line (snapshot, digest, round) before the round's time; then run
+    the draw with 'nictbw draw run --type T --sealed ID'.
+    """
+    with contextlib.ExitStack() as stack:
+        uow, clock = stack.enter_context(session(database, Access.WRITE))
+        kind = _draw_type(uow, draw_type)
+        definition_id = None
+        if attendance is not None:
+            definition = uow.definitions.get_by_prefix(attendance)
+            if definition is None or definition.id is None:
+                raise NotFoundError(f"definition {attendance!r} does not exist")
+            definition_id = definition.id
+        beacon = stack.enter_context(configured_beacon(beacon_url))
+        taken = seal_prize_draw(
+            uow,
+            kind,
+            beacon=beacon,
+            attendance_definition_id=definition_id,
+            margin=None if margin is None else timedelta(seconds=margin),
+            clock=clock,
+        )
+        uow.commit()
+    summary = {
+        "draw_type": kind.internal_name,
+        "snapshot_id": taken.id,
+        "scope": taken.scope,
+        "candidate_count": taken.candidate_count,
+        "candidates_sha256": taken.candidates_sha256,
+        "created_at": iso(taken.created_at),
+        "beacon_chain_hash": taken.beacon_chain_hash,
+        "beacon_round": taken.beacon_round,
+        "beacon_round_at": iso(taken.beacon_round_at),
+    }
+    if json_output:
+        print_json(summary)
+        return
+    emit(
+        Text(
+            f"sealed snapshot {taken.id} of {kind.internal_name} ({taken.scope}): "
+            f"{taken.candidate_count} candidates, digest {taken.candidates_sha256}; the "
+            f"winning number will come from round {taken.beacon_round} of beacon chain "
+            f"{taken.beacon_chain_hash}, published at {summary['beacon_round_at']}"
+        ),
+        Text(
+            f"publish this line before {summary['beacon_round_at']}, then run: nictbw draw "
+            f"run --type {kind.internal_name} --sealed {taken.id}"
+        ),
     )
 
 
@@ -245,4 +398,4 @@ def draw_export(
             ) from None
 
 
-__all__ = ["draw_export", "draw_run", "draw_snapshot", "draw_top"]
+__all__ = ["draw_export", "draw_run", "draw_seal", "draw_snapshot", "draw_top"]

@@ -123,7 +123,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.")
 card_app = typer.Typer(help="Bingo cards of a user.")
-draw_app = typer.Typer(help="Prize draws: run, rank and export.")
+draw_app = typer.Typer(help="Prize draws: seal, run, rank and export.")
 events_app = typer.Typer(help="Domain events of the outbox.")
 
 

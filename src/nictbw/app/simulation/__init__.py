@@ -8,8 +8,9 @@ issued in bulk with ``issue_instances``. A sample of users ("wallet users") has 
 badges issued first and minted afterwards, receives partner NFTs minted by another app
 and swaps a few NFTs on the last day; their chain sync runs every evening and adopts,
 creates and transfers instances. At the end ``update_user_bingo_info`` brings every
-card up to date, winning numbers derived from the seed are submitted, and the bingo-line
-and final-attendance draws run. Each phase (and each day) commits.
+card up to date, and the bingo-line and final-attendance draws are sealed on a
+``FakeBeacon`` seeded like the rest (candidates and a future round fixed first) and run
+with the winning numbers derived from that round. Each phase (and each day) commits.
 
 Everything random comes from one ``random.Random(seed)`` and a ``FixedClock`` advanced
 per day, so the report is identical for the same settings on every storage backend.
@@ -28,7 +29,6 @@ from nictbw.app.simulation.scenario import (
     ATTENDANCE_PREFIX,
     BINGO_DRAW,
     CATALOGUE,
-    winning_value,
 )
 from nictbw.app.simulation.settings import SIMULATION_START, SimulationSettings
 
@@ -44,5 +44,4 @@ __all__ = [
     "SimulationSettings",
     "UnitOfWorkFactory",
     "run_simulation",
-    "winning_value",
 ]

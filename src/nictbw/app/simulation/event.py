@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from attrs import define
 
+from nictbw.adapters.beacon import FakeBeacon
 from nictbw.adapters.chain import FakeChain
 from nictbw.adapters.clock import FixedClock
 from nictbw.app.simulation.report import SyncTotals, draw_report, event_report
@@ -30,7 +31,6 @@ from nictbw.app.simulation.scenario import (
     VISIT_WEIGHTS,
     VISITS_PER_DAY,
     BadgeSpec,
-    winning_value,
 )
 from nictbw.app.simulation.settings import SimulationSettings
 from nictbw.domain.chain_payload import additional_info_for
@@ -44,12 +44,10 @@ from nictbw.workflows import (
     issue_instances,
     register_admin,
     register_user,
-    run_bingo_prize_draw,
-    run_final_attendance_prize_draw,
-    snapshot_prize_draw,
-    submit_winning_number,
+    run_sealed_prize_draw,
+    seal_prize_draw,
     sync_nft_instances_from_chain,
-    update_user_bingo_info,
+    update_bingo_info_many,
 )
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
@@ -317,73 +315,55 @@ class _Simulation:
         self.clock.set(self.settings.start + timedelta(days=self.settings.days - 1, hours=12))
         self.progress.start_phase("bingo cards", len(self.visitors))
         with self.uow_factory() as uow:
-            for visitor in self.visitors:
-                created, unlocked = update_user_bingo_info(
-                    uow, visitor.user, rng=self.rng, clock=self.clock
-                )
-                self.bingo_update["cards_created"] += created
-                self.bingo_update["cells_unlocked"] += unlocked
-                self.progress.advance()
+            users = [visitor.user for visitor in self.visitors]
+            created, unlocked = update_bingo_info_many(uow, users, rng=self.rng, clock=self.clock)
+            self.bingo_update["cards_created"] += created
+            self.bingo_update["cells_unlocked"] += unlocked
+            self.progress.advance(len(users))
             uow.commit()
         self.progress.end_phase()
 
     def run_draws(self) -> None:
         day = self.settings.start + timedelta(days=self.settings.days - 1)
         self.progress.start_phase("draws", 2)
-        seed = self.settings.seed
         attendance_id = self.definitions[ATTENDANCE_PREFIX].id
         assert attendance_id is not None
-        self.clock.set(day + timedelta(hours=12, minutes=30))
+        sealed_at = day + timedelta(hours=12, minutes=30)
+        self.clock.set(sealed_at)
+        # A beacon on the simulation clock: its rounds, like the report, depend on the seed.
+        beacon = FakeBeacon(
+            self.clock, seed=self.settings.seed, genesis_time=int(sealed_at.timestamp())
+        )
         with self.uow_factory() as uow:
-            # The candidate sets are fixed before any winning number exists.
-            self.snapshots = {
-                BINGO_DRAW: snapshot_prize_draw(
-                    uow, self.draw_types[BINGO_DRAW], clock=self.clock
-                ).candidates_sha256,
-                ATTENDANCE_DRAW: snapshot_prize_draw(
+            # The candidate sets and a future beacon round are fixed before any number exists.
+            sealed = {
+                BINGO_DRAW: seal_prize_draw(
+                    uow, self.draw_types[BINGO_DRAW], beacon=beacon, clock=self.clock
+                ),
+                ATTENDANCE_DRAW: seal_prize_draw(
                     uow,
                     self.draw_types[ATTENDANCE_DRAW],
+                    beacon=beacon,
                     attendance_definition_id=attendance_id,
                     clock=self.clock,
-                ).candidates_sha256,
+                ),
             }
             uow.commit()
-        now = day + timedelta(hours=13)
-        self.clock.set(now)
+        self.snapshots = {name: taken.candidates_sha256 for name, taken in sealed.items()}
+        self.clock.set(day + timedelta(hours=13))
+        limits = {
+            BINGO_DRAW: self.settings.bingo_limit,
+            ATTENDANCE_DRAW: self.settings.attendance_limit,
+        }
         with self.uow_factory() as uow:
-            numbers = {
-                name: submit_winning_number(
-                    uow,
-                    draw_type,
-                    winning_value(seed, name),
-                    metadata={"source": "nictbw simulate", "seed": seed},
-                    effective_at=now,
-                    clock=self.clock,
+            for name in (BINGO_DRAW, ATTENDANCE_DRAW):
+                outcome = run_sealed_prize_draw(
+                    uow, sealed[name], beacon=beacon, limit=limits[name], clock=self.clock
                 )
-                for name, draw_type in self.draw_types.items()
-            }
-            uow.commit()
-            bingo = run_bingo_prize_draw(
-                uow,
-                self.draw_types[BINGO_DRAW],
-                winning_number=numbers[BINGO_DRAW],
-                limit=self.settings.bingo_limit,
-                clock=self.clock,
-            )
-            self.draws[BINGO_DRAW] = draw_report(uow, BINGO_DRAW, bingo, self.snapshots[BINGO_DRAW])
-            self.progress.advance()
-            attendance = run_final_attendance_prize_draw(
-                uow,
-                self.draw_types[ATTENDANCE_DRAW],
-                attendance_definition_id=attendance_id,
-                winning_number=numbers[ATTENDANCE_DRAW],
-                limit=self.settings.attendance_limit,
-                clock=self.clock,
-            )
-            self.draws[ATTENDANCE_DRAW] = draw_report(
-                uow, ATTENDANCE_DRAW, attendance, self.snapshots[ATTENDANCE_DRAW]
-            )
-            self.progress.advance()
+                self.draws[name] = draw_report(
+                    uow, name, outcome, self.snapshots[name], sealed=sealed[name]
+                )
+                self.progress.advance()
             uow.commit()
         self.progress.end_phase()
 

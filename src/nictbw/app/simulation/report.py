@@ -15,6 +15,7 @@ from nictbw.domain.entities import (
     CARD_COMPLETED,
     CARD_EXPIRED,
     INSTANCE_SUCCEEDED,
+    PrizeDrawSnapshot,
     SyncReport,
 )
 from nictbw.domain.outcomes import DrawOutcome
@@ -64,18 +65,32 @@ class SyncTotals:
 
 
 def draw_report(
-    uow: UnitOfWork, draw_type: str, outcome: DrawOutcome, snapshot_sha256: str
+    uow: UnitOfWork,
+    draw_type: str,
+    outcome: DrawOutcome,
+    snapshot_sha256: str,
+    *,
+    sealed: PrizeDrawSnapshot | None = None,
 ) -> dict[str, Any]:
-    """One draw of the event as the report shows it, rendered from its ``DrawOutcome``."""
-    return {
+    """One draw of the event as the report shows it, rendered from its ``DrawOutcome``;
+    a draw ``sealed`` by a snapshot also shows the beacon round its number came from."""
+    report: dict[str, Any] = {
         "draw_type": draw_type,
         "winning_number": outcome.winning_number.value,
         "threshold": outcome.threshold,
         "eligible": outcome.eligible,
         "ineligible": outcome.ineligible,
         "snapshot_sha256": snapshot_sha256,
-        "winners": winner_rows(uow, outcome),
     }
+    if sealed is not None:
+        report["beacon"] = {
+            "chain_hash": sealed.beacon_chain_hash,
+            "public_key": sealed.beacon_public_key,
+            "round": sealed.beacon_round,
+            "round_at": iso(sealed.beacon_round_at),
+        }
+    report["winners"] = winner_rows(uow, outcome)
+    return report
 
 
 def event_report(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Final
 
 from attrs import frozen
@@ -84,12 +83,6 @@ VISIT_WEIGHTS: Final = (15, 22, 22, 18, 13, 10)
 TRIGGER_CHANCE: Final = 0.35
 
 
-def winning_value(seed: int, draw_type: str) -> str:
-    """The winning value the simulation submits for ``draw_type``: derived from the seed."""
-    digest = hashlib.sha256(f"nictbw-simulation:{seed}:{draw_type}".encode()).hexdigest()
-    return digest[:24].upper()
-
-
 __all__ = [
     "ATTENDANCE",
     "ATTENDANCE_DRAW",
@@ -103,5 +96,4 @@ __all__ = [
     "TRIGGERS",
     "VENUES",
     "BadgeSpec",
-    "winning_value",
 ]

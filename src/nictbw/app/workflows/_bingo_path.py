@@ -44,7 +44,7 @@ class BingoBatch:
     ) -> None:
         self._uow = uow
         self._now = now
-        self._catalogue = list(catalogue) if catalogue is not None else uow.definitions.list()
+        self._catalogue = list(catalogue if catalogue is not None else uow.definitions.catalogue())
         self._definitions = {d.id: d for d in self._catalogue if d.id is not None}
         self._candidate_cache: dict[int, list[int]] = {}
         ids = sorted(set(user_ids))

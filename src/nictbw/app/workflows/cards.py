@@ -1,10 +1,19 @@
-"""Bingo cards of a user: bringing them up to date and rendering them (§4.6, §4.7)."""
+"""Bingo cards of a user: bringing them up to date and rendering them (§4.6, §4.7).
+
+Each per-user workflow has a bulk twin for jobs over every user: it reads the cards and
+instances of a chunk of users in one statement each, so its statement count grows with
+the number of chunks, not of users. The catalogue of definitions is read once per unit
+of work (``DefinitionRepository.catalogue``).
+"""
 
 from __future__ import annotations
 
 import json
 import random
-from typing import Any
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
 
 from nictbw.app.workflows._bingo_path import BingoBatch
 from nictbw.app.workflows.common import (
@@ -12,7 +21,7 @@ from nictbw.app.workflows.common import (
     lock_users,
     now_from,
     rng_or_none,
-    stored_user,
+    user_id_of,
 )
 from nictbw.app.workflows.outbox import user_card_events
 from nictbw.domain.bingo import (
@@ -22,8 +31,105 @@ from nictbw.domain.bingo import (
     unlock_held,
     unlocked_mask,
 )
-from nictbw.domain.entities import CARD_ACTIVE, BingoCard, User
+from nictbw.domain.entities import CARD_ACTIVE, BingoCard, NFTDefinition, NFTInstance, User
+from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.values import check_id
 from nictbw.ports import Clock, UnitOfWork
+
+DEFAULT_USER_CHUNK: Final = 1000
+"""Users per chunk of the bulk card workflows."""
+
+
+class _Catalogue:
+    """The unit of work's catalogue, by id, with a layout checker sharing its candidates."""
+
+    def __init__(self, uow: UnitOfWork, now: datetime) -> None:
+        self.definitions: Sequence[NFTDefinition] = uow.definitions.catalogue()
+        self.by_id: dict[int, NFTDefinition] = {
+            d.id: d for d in self.definitions if d.id is not None
+        }
+        self.checker = BingoBatch(uow, [], now, self.definitions)
+
+
+def _plan_user(
+    catalogue: _Catalogue,
+    user_id: int,
+    held: Mapping[int, NFTInstance],
+    cards: Sequence[BingoCard],
+    now: datetime,
+    rng: random.Random,
+    seen: _Seen,
+) -> tuple[list[BingoCard], list[BingoCard], int]:
+    """The cards a user lacks, laid out, and its stored cards that changed (expired or
+    unlocked); ``(new, changed, cells_unlocked)``. Nothing is written; what the events
+    need (cards noticed expired, unlocked masks before) goes to ``seen``."""
+    centres = {c.center_definition_id for c in cards}
+    by_id = catalogue.by_id
+    needed = [
+        by_id[definition_id]
+        for definition_id in sorted(held)
+        if by_id[definition_id].triggers_bingo_card and definition_id not in centres
+    ]
+    for definition in needed:
+        catalogue.checker.check_can_generate(definition)
+    new_cards: list[BingoCard] = []
+    cells_unlocked = 0
+    for definition in needed:
+        card = layout_card(
+            rng,
+            user_id=user_id,
+            center=definition,
+            definitions=catalogue.definitions,
+            held=held,
+            now=now,
+        )
+        cells_unlocked += sum(1 for cell in card.cells if cell.is_unlocked)
+        new_cards.append(card)
+    changed: list[BingoCard] = []
+    for card in cards:
+        mask = unlocked_mask(card)
+        touched = expire_if_due(card, now)
+        if touched:
+            seen.expired.append(card)
+        if card.state == CARD_ACTIVE:
+            got = unlock_held(card, held, now)
+            cells_unlocked += got
+            touched = touched or got > 0
+            if got:
+                seen.before[id(card)] = mask
+        if touched:
+            changed.append(card)
+    return new_cards, changed, cells_unlocked
+
+
+class _Seen:
+    """What the events of a card update need: cards noticed expired, and the unlocked
+    masks (by ``id(card)``) of cards before cells were unlocked on them."""
+
+    def __init__(self) -> None:
+        self.expired: list[BingoCard] = []
+        self.before: dict[int, int] = {}
+
+
+def _write(
+    uow: UnitOfWork,
+    new_cards: list[BingoCard],
+    changed: list[BingoCard],
+    seen: _Seen,
+    now: datetime,
+) -> None:
+    if new_cards:
+        uow.bingo_cards.add_many(new_cards)
+    if changed:
+        uow.bingo_cards.update_many(changed)
+    events = user_card_events(changed, seen.before, new_cards, seen.expired, now)
+    if events:
+        uow.events.append_many(events)
+
+
+def _require_user(uow: UnitOfWork, user_id: int) -> None:
+    if uow.users.get(user_id) is None:
+        raise NotFoundError(f"user {user_id} does not exist")
 
 
 def update_user_bingo_info(
@@ -36,66 +142,132 @@ def update_user_bingo_info(
     """Ensure the user has every card its trigger badges give and every cell it earned.
 
     Returns ``(cards_created, cells_unlocked)``; cells unlocked at generation count too.
-    ``(0, 0)`` when everything was up to date.
+    ``(0, 0)`` when everything was up to date. On SQL storage a user with nothing to do
+    costs the user lock (PostgreSQL only), its instances and its cards: at most three
+    statements, plus the catalogue once per unit of work.
     """
     rng = rng_or_none(rng)
-    stored = stored_user(uow, user)
-    assert stored.id is not None
+    user_id = user_id_of(user)
     now = now_from(clock)
-    lock_users(uow, [stored.id])
-    catalogue = uow.definitions.list()
-    by_id = {d.id: d for d in catalogue}
-    held = held_by_definition(uow.instances.list_for_user(stored.id))
-    checker = BingoBatch(uow, [], now, catalogue)
-    cards = uow.bingo_cards.list_for_user(stored.id)
-    centres = {c.center_definition_id for c in cards}
-    needed = [
-        by_id[definition_id]
-        for definition_id in sorted(held)
-        if by_id[definition_id].triggers_bingo_card and definition_id not in centres
-    ]
-    for definition in needed:
-        checker.check_can_generate(definition)
+    lock_users(uow, [user_id])
+    instances = uow.instances.list_for_user(user_id)
+    cards = uow.bingo_cards.list_for_user(user_id)
+    if not instances and not cards:
+        _require_user(uow, user_id)  # nothing stored for it: does it exist at all?
+        return 0, 0
+    catalogue = _Catalogue(uow, now)
     layout_rng = rng if rng is not None else random.Random()
-    new_cards: list[BingoCard] = []
-    cells_unlocked = 0
-    for definition in needed:
-        card = layout_card(
-            layout_rng,
-            user_id=stored.id,
-            center=definition,
-            definitions=catalogue,
-            held=held,
-            now=now,
-        )
-        cells_unlocked += sum(1 for cell in card.cells if cell.is_unlocked)
-        new_cards.append(card)
-    changed: list[BingoCard] = []
-    expired: list[BingoCard] = []
-    before: dict[int, int] = {}
-    for card in cards:
-        mask = unlocked_mask(card)
-        touched = expire_if_due(card, now)
-        if touched:
-            expired.append(card)
-        if card.state == CARD_ACTIVE:
-            got = unlock_held(card, held, now)
-            cells_unlocked += got
-            touched = touched or got > 0
-            if got:
-                before[id(card)] = mask
-        if touched:
-            changed.append(card)
+    seen = _Seen()
+    new_cards, changed, cells = _plan_user(
+        catalogue, user_id, held_by_definition(instances), cards, now, layout_rng, seen
+    )
     if new_cards or changed:  # an up-to-date user costs no savepoint round trips
         with atomic(uow):
-            if new_cards:
-                uow.bingo_cards.add_many(new_cards)
-            if changed:
-                uow.bingo_cards.update_many(changed)
-            events = user_card_events(changed, before, new_cards, expired, now)
-            if events:
-                uow.events.append_many(events)
-    return len(new_cards), cells_unlocked
+            _write(uow, new_cards, changed, seen, now)
+    return len(new_cards), cells
+
+
+def _checked_ids(users: Iterable[int | User]) -> list[int]:
+    """The distinct user ids, in first-seen order, each checked storable."""
+    seen: set[int] = set()
+    ordered: list[int] = []
+    for item in users:
+        user_id = user_id_of(item) if isinstance(item, User) else item
+        if isinstance(user_id, bool) or not isinstance(user_id, int):
+            raise ValidationError(f"user id must be an int, got {user_id!r}")
+        if user_id not in seen:
+            seen.add(user_id)
+            ordered.append(user_id)
+    for user_id in ordered:
+        check_id(user_id, "user id")
+    return ordered
+
+
+def _check_chunk(uow: UnitOfWork, chunk: Sequence[int]) -> None:
+    """``NotFoundError`` naming the first id of ``chunk`` that is not a stored user."""
+    found = uow.users.get_many(chunk)
+    for user_id in chunk:
+        if user_id not in found:
+            raise NotFoundError(f"user {user_id} does not exist")
+
+
+def _check_chunk_size(chunk: int) -> int:
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValidationError(f"chunk must be a positive int, got {chunk!r}")
+    return chunk
+
+
+def update_bingo_info_many(
+    uow: UnitOfWork,
+    user_ids: Iterable[int | User],
+    *,
+    chunk: int = DEFAULT_USER_CHUNK,
+    rng: random.Random | None = None,
+    clock: Clock | None = None,
+) -> tuple[int, int]:
+    """``update_user_bingo_info`` for many users (ids or stored users), in order.
+
+    Gives what calling it user by user in the same order gives (same ``rng`` use), with
+    a constant number of statements per ``chunk`` of users: the user check, the lock
+    (PostgreSQL), their instances, their cards, and the bulk writes of that chunk; the
+    catalogue is read once. Returns the totals ``(cards_created, cells_unlocked)``. All
+    or nothing: an unknown user or a card that cannot be laid out changes nothing.
+    """
+    rng = rng_or_none(rng)
+    size = _check_chunk_size(chunk)
+    ordered = _checked_ids(user_ids)
+    now = now_from(clock)
+    layout_rng = rng if rng is not None else random.Random()
+    created = unlocked = 0
+    catalogue: _Catalogue | None = None
+    with atomic(uow):
+        for start in range(0, len(ordered), size):
+            part = ordered[start : start + size]
+            _check_chunk(uow, part)
+            lock_users(uow, part)
+            instances: dict[int, list[NFTInstance]] = defaultdict(list)
+            for instance in uow.instances.list_for_users(part):
+                instances[instance.user_id].append(instance)
+            cards: dict[int, list[BingoCard]] = defaultdict(list)
+            for card in uow.bingo_cards.list_for_users(part):
+                cards[card.user_id].append(card)
+            if catalogue is None:
+                catalogue = _Catalogue(uow, now)
+            new_cards: list[BingoCard] = []
+            changed: list[BingoCard] = []
+            seen = _Seen()
+            for user_id in part:
+                if not instances.get(user_id) and not cards.get(user_id):
+                    continue
+                new, touched, cells = _plan_user(
+                    catalogue,
+                    user_id,
+                    held_by_definition(instances[user_id]),
+                    cards[user_id],
+                    now,
+                    layout_rng,
+                    seen,
+                )
+                new_cards.extend(new)
+                changed.extend(touched)
+                created += len(new)
+                unlocked += cells
+            _write(uow, new_cards, changed, seen, now)
+    return created, unlocked
+
+
+def _card_order(card: BingoCard) -> tuple[bool, datetime | None, int]:
+    return (card.issued_at is None, card.issued_at, card.id or 0)
+
+
+def _cards_json(
+    cards: list[BingoCard],
+    definitions: Mapping[int, NFTDefinition],
+    compact: bool,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    cards.sort(key=_card_order)
+    return [card.to_json(compact, now=now, definitions=definitions) for card in cards]
 
 
 def bingo_cards_json(
@@ -107,23 +279,60 @@ def bingo_cards_json(
 ) -> list[dict[str, Any]]:
     """The user's cards with cells as JSON-ready data, ordered by issue time then id (§4.7).
 
-    Read-only; three queries on SQL storage (cards, cells, definitions).
+    Read-only; on SQL storage at most two statements: the cards joined with their cells,
+    then the catalogue (once per unit of work) or, for a user without cards, whether the
+    user exists.
     """
-    stored = stored_user(uow, user)
-    assert stored.id is not None
+    user_id = user_id_of(user)
     now = now_from(clock)
-    cards = sorted(
-        uow.bingo_cards.list_for_user(stored.id),
-        key=lambda c: (c.issued_at is None, c.issued_at, c.id or 0),
-    )
-    wanted: set[int] = set()
-    for card in cards:
-        for cell in card.cells:
-            wanted.add(cell.target_definition_id)
-            if cell.definition_id is not None:
-                wanted.add(cell.definition_id)
-    definitions = uow.definitions.get_many(wanted) if wanted else {}
-    return [card.to_json(compact, now=now, definitions=definitions) for card in cards]
+    cards = uow.bingo_cards.list_for_user(user_id)
+    if not cards:
+        _require_user(uow, user_id)
+        return []
+    definitions = _Catalogue(uow, now).by_id
+    return _cards_json(cards, definitions, compact, now)
+
+
+def bingo_cards_json_many(
+    uow: UnitOfWork,
+    user_ids: Iterable[int | User],
+    *,
+    chunk: int = DEFAULT_USER_CHUNK,
+    compact: bool = False,
+    clock: Clock | None = None,
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """``(user id, bingo_cards_json of that user)`` for many users (ids or stored users),
+    in the order given, each user once.
+
+    Produced chunk by chunk (``chunk`` users), so memory holds one chunk of cards; per
+    chunk two statements (the user check and the cards with their cells), plus the
+    catalogue once. ``NotFoundError`` for an id that is not a stored user, raised when
+    its chunk is reached.
+    """
+    size = _check_chunk_size(chunk)
+    ordered = _checked_ids(user_ids)
+    now = now_from(clock)
+    return _cards_json_chunks(uow, ordered, size, compact, now)
+
+
+def _cards_json_chunks(
+    uow: UnitOfWork, ordered: list[int], size: int, compact: bool, now: datetime
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    definitions: Mapping[int, NFTDefinition] | None = None
+    for start in range(0, len(ordered), size):
+        part = ordered[start : start + size]
+        _check_chunk(uow, part)
+        cards: dict[int, list[BingoCard]] = defaultdict(list)
+        for card in uow.bingo_cards.list_for_users(part):
+            cards[card.user_id].append(card)
+        if definitions is None and cards:
+            definitions = _Catalogue(uow, now).by_id
+        for user_id in part:
+            found = cards.get(user_id)
+            if not found or definitions is None:
+                yield user_id, []
+            else:
+                yield user_id, _cards_json(found, definitions, compact, now)
 
 
 def bingo_cards_json_str(

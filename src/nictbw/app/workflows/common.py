@@ -71,6 +71,11 @@ def _stored_id(entity: object, kind: str) -> int:
     return check_id(entity_id, f"{kind} id")
 
 
+def user_id_of(user: User) -> int:
+    """The id of ``user``, checked to be a storable id, without reading storage."""
+    return _stored_id(user, "user")
+
+
 def stored_user(uow: UnitOfWork, user: User) -> User:
     """Re-read ``user`` by id; ``NotFoundError`` when it is not stored."""
     user_id = _stored_id(user, "user")

@@ -18,6 +18,7 @@ from typing import Any, Final, TextIO
 import attrs
 
 from nictbw.app.workflows.common import now_from
+from nictbw.app.workflows.sealed import METADATA_KEY
 from nictbw.domain.entities import (
     PrizeDrawResult,
     PrizeDrawSnapshot,
@@ -30,10 +31,11 @@ from nictbw.domain.export import (
     ExportTotals,
     JsonObject,
     ProgressCallback,
+    sealed_block,
     write_export,
 )
 from nictbw.domain.export.format import EXPORT_FORMAT
-from nictbw.domain.ranking import validate_limit
+from nictbw.domain.ranking import FROM_DRAW_TYPE, CapDefault, resolve_cap, validate_limit
 from nictbw.domain.scoring import normalize_winning_value
 from nictbw.domain.timeutil import iso
 from nictbw.ports import Clock, UnitOfWork
@@ -50,6 +52,7 @@ class _Plan:
     count: int
     limit: int | None
     now: datetime
+    cap: int | None = None
 
 
 def _pages(uow: UnitOfWork, plan: _Plan) -> Iterator[list[PrizeDrawResult]]:
@@ -73,6 +76,7 @@ def _plan(
     winning_number_id: int | None,
     limit: int | None,
     clock: Clock | None,
+    max_wins_per_user: int | CapDefault | None,
 ) -> _Plan:
     checked_limit = validate_limit(limit, allow_none=True)
     now = now_from(clock)
@@ -81,7 +85,8 @@ def _plan(
         known = ", ".join(sorted(t.internal_name for t in uow.draw_types.list())) or "none"
         raise NotFoundError(f"draw type {draw_type_name!r} does not exist (known: {known})")
     number = _winning_number(uow, draw_type.id, draw_type_name, winning_number_id, now)
-    plan = _Plan(draw_type, number, None, 0, checked_limit, now)
+    cap = resolve_cap(max_wins_per_user, draw_type.max_wins_per_user)
+    plan = _Plan(draw_type, number, None, 0, checked_limit, now, cap)
     thresholds: set[float | None] = set()
     count = 0
     for page in _pages(uow, plan):
@@ -140,6 +145,7 @@ def _header(plan: _Plan) -> JsonObject:
         },
         "threshold": plan.threshold,
         "limit": plan.limit,
+        "max_wins_per_user": plan.cap,
         "winning_number": {
             "id": number.id,
             "value": number.value,
@@ -163,6 +169,7 @@ def write_draw_export(
     limit: int | None = None,
     clock: Clock | None = None,
     progress: ProgressCallback | None = None,
+    max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> ExportTotals:
     """Write the export of one draw (``draw_type_name`` and one of its winning numbers) to
     ``out`` in constant memory; the totals written.
@@ -171,11 +178,28 @@ def write_draw_export(
     Unknown draw type or winning number -> ``NotFoundError``; a winning number of another
     draw type, no results, or results that used different thresholds ->
     ``ValidationError``, raised before anything is written. ``progress(done, total)`` is
-    called while candidates are written. Read-only.
+    called while candidates are written. The winners are ranked with the draw type's
+    ``max_wins_per_user`` unless overridden (None: no cap). A sealed draw's export
+    carries its snapshot and the beacon round its winning value was derived from.
+    Read-only.
     """
-    plan = _plan(uow, draw_type_name, winning_number_id, limit, clock)
-    snapshot = _snapshot_json(_snapshot_before(uow, plan.draw_type, plan.number))
-    return write_export(out, _header(plan), _candidates(uow, plan), snapshot, progress=progress)
+    plan = _plan(uow, draw_type_name, winning_number_id, limit, clock, max_wins_per_user)
+    record = (plan.number.metadata or {}).get(METADATA_KEY)
+    sealed = None
+    taken: PrizeDrawSnapshot | None
+    if isinstance(record, dict):
+        sealed = sealed_block(record)
+        taken = _sealed_snapshot(uow, plan, sealed["snapshot_id"])
+    else:
+        taken = _snapshot_before(uow, plan.draw_type, plan.number)
+    return write_export(
+        out,
+        _header(plan),
+        _candidates(uow, plan),
+        _snapshot_json(taken),
+        sealed=sealed,
+        progress=progress,
+    )
 
 
 def export_draw(
@@ -185,12 +209,19 @@ def export_draw(
     winning_number_id: int | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
+    max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> JsonObject:
     """The export document of one draw as a dict (see :func:`write_draw_export`, whose
     rules and errors apply; the document is held in memory). Read-only."""
     buffer = io.StringIO()
     write_draw_export(
-        uow, draw_type_name, buffer, winning_number_id=winning_number_id, limit=limit, clock=clock
+        uow,
+        draw_type_name,
+        buffer,
+        winning_number_id=winning_number_id,
+        limit=limit,
+        clock=clock,
+        max_wins_per_user=max_wins_per_user,
     )
     document: JsonObject = json.loads(buffer.getvalue())
     assert document["format"] == EXPORT_FORMAT
@@ -210,6 +241,17 @@ def _snapshot_before(
         and s.created_at < number.created_at
     ]
     return max(earlier, key=lambda s: (s.created_at, s.id or 0), default=None)
+
+
+def _sealed_snapshot(uow: UnitOfWork, plan: _Plan, snapshot_id: int) -> PrizeDrawSnapshot:
+    """The snapshot a sealed winning number names; it must be a sealed one of the draw type."""
+    found = uow.draw_snapshots.get(snapshot_id)
+    if found is None or found.draw_type_id != plan.draw_type.id or not found.is_sealed:
+        raise ValidationError(
+            f"winning number {plan.number.id} names snapshot {snapshot_id}, which is not a "
+            f"sealed snapshot of draw type {plan.draw_type.internal_name!r}"
+        )
+    return found
 
 
 def _snapshot_json(snapshot: PrizeDrawSnapshot | None) -> JsonObject | None:

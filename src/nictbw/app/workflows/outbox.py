@@ -315,6 +315,33 @@ def append_evaluation_events(
     uow.events.append_many(events)
 
 
+def append_wins(uow: UnitOfWork, results: Sequence[PrizeDrawResult], now: datetime) -> None:
+    """``PrizeWon`` for each winning result of one batch (one bulk call, none when no win)."""
+    events = [_won(r, now, None) for r in results if r.outcome == OUTCOME_WIN]
+    if events:
+        uow.events.append_many(events)
+
+
+def append_run(
+    uow: UnitOfWork,
+    draw_type_id: int,
+    winning_number_id: int | None,
+    evaluated: int,
+    wins: int,
+    now: datetime,
+    kind: str,
+) -> None:
+    """``DrawRun`` of an unranked evaluation whose wins were appended batch by batch."""
+    payload = {
+        "kind": kind,
+        "draw_type_id": draw_type_id,
+        "winning_number_id": winning_number_id,
+        "evaluated": evaluated,
+        "winners": wins,
+    }
+    uow.events.append(_event(EventType.DRAW_RUN, now, None, payload))
+
+
 def user_card_events(
     cards: Sequence[BingoCard],
     before: dict[int, int],
@@ -337,6 +364,8 @@ __all__ = [
     "append_draw_events",
     "append_evaluation_events",
     "append_issuing_events",
+    "append_run",
+    "append_wins",
     "card_events",
     "expired_events",
     "issued_events",

@@ -10,6 +10,7 @@ from nictbw.domain.export.format import (
     EXPORT_FORMAT,
     EXPORT_FORMAT_V1,
     EXPORT_FORMAT_V2,
+    EXPORT_FORMAT_V3,
     EXPORT_FORMATS,
     ROWS_DIGEST_KEY,
     SET_DIGEST_KEY,
@@ -32,7 +33,8 @@ from nictbw.domain.export.reader import (
     read_export,
     verify_export_file,
 )
-from nictbw.domain.export.verify import VerifyReport, verify_document, verify_export
+from nictbw.domain.export.sealed import UNSEALED_WARNING, VerifyPolicy, sealed_block
+from nictbw.domain.export.verify import Finding, VerifyReport, verify_document, verify_export
 from nictbw.domain.export.writer import ExportTotals, write_export
 
 __all__ = [
@@ -43,14 +45,18 @@ __all__ = [
     "EXPORT_FORMATS",
     "EXPORT_FORMAT_V1",
     "EXPORT_FORMAT_V2",
+    "EXPORT_FORMAT_V3",
     "ROWS_DIGEST_KEY",
     "SET_DIGEST_KEY",
+    "UNSEALED_WARNING",
     "WINNER_KEYS",
     "ExportTotals",
+    "Finding",
     "JsonObject",
     "ProgressCallback",
     "RowsDigest",
     "SetDigest",
+    "VerifyPolicy",
     "VerifyReport",
     "candidate_order",
     "candidate_rows_digest",
@@ -59,6 +65,7 @@ __all__ = [
     "ranked_with_ties",
     "ranking_order",
     "read_export",
+    "sealed_block",
     "verify_document",
     "verify_export",
     "verify_export_file",

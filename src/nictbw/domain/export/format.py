@@ -1,6 +1,10 @@
 """The draw export format: names, canonical JSON and the two digests.
 
-Two versions exist. ``nictbw.draw-export/2`` (written today) names its two digests apart:
+Three versions exist. ``nictbw.draw-export/3`` (written today) is version 2 plus the
+per-user winner cap (``max_wins_per_user``) and the ``sealed`` block of a draw whose
+winning value was derived from a beacon round (:mod:`nictbw.domain.export.sealed`;
+null for a draw whose number the operator submitted). ``nictbw.draw-export/2`` names its
+two digests apart:
 ``candidate_rows_sha256`` is the SHA-256 of the canonical JSON of the full candidate rows
 sorted by ``(instance_id, result_id)``, and the snapshot's ``candidate_set_sha256`` is
 :func:`nictbw.domain.snapshots.candidate_set_digest` of the ``(instance_id, user_id,
@@ -21,20 +25,25 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
+from nictbw.domain.ranking import cut_ranking
+
 EXPORT_FORMAT_V1: Final = "nictbw.draw-export/1"
 EXPORT_FORMAT_V2: Final = "nictbw.draw-export/2"
-EXPORT_FORMAT: Final = EXPORT_FORMAT_V2
+EXPORT_FORMAT_V3: Final = "nictbw.draw-export/3"
+EXPORT_FORMAT: Final = EXPORT_FORMAT_V3
 """The format written by the exporter."""
-EXPORT_FORMATS: Final = (EXPORT_FORMAT_V1, EXPORT_FORMAT_V2)
+EXPORT_FORMATS: Final = (EXPORT_FORMAT_V1, EXPORT_FORMAT_V2, EXPORT_FORMAT_V3)
 
 ROWS_DIGEST_KEY: Final = {
     EXPORT_FORMAT_V1: "candidates_sha256",
     EXPORT_FORMAT_V2: "candidate_rows_sha256",
+    EXPORT_FORMAT_V3: "candidate_rows_sha256",
 }
 """Top-level key of the digest over the full candidate rows, per format."""
 SET_DIGEST_KEY: Final = {
     EXPORT_FORMAT_V1: "candidates_sha256",
     EXPORT_FORMAT_V2: "candidate_set_sha256",
+    EXPORT_FORMAT_V3: "candidate_set_sha256",
 }
 """Snapshot key of the digest over the (instance, user, draw number) triples, per format."""
 
@@ -161,31 +170,41 @@ def can_win(candidate: Mapping[str, Any], threshold: float | None) -> bool:
 
 
 def ranked_with_ties(
-    ordered: Iterable[Mapping[str, Any]], limit: int | None
+    ordered: Iterable[Mapping[str, Any]],
+    limit: int | None,
+    max_wins_per_user: int | None = None,
 ) -> Iterator[JsonObject]:
     """Winner rows of candidates already in :func:`ranking_order`: the first ``limit``
     plus the ties at the cutoff (exact equality with the ``limit``-th similarity), ranked
-    from 1. ``limit`` None keeps all. Streams: memory does not grow with the input."""
-    cutoff: Any = None
-    for rank, row in enumerate(ordered, start=1):
-        if limit is not None and rank > limit and row["similarity"] != cutoff:
-            return
-        if limit is not None and rank == limit:
-            cutoff = row["similarity"]
+    from 1, a user's rows past ``max_wins_per_user`` skipped
+    (:func:`nictbw.domain.ranking.cut_ranking`). ``limit`` and ``max_wins_per_user`` None
+    keep all. Streams: memory does not grow with the candidates."""
+    kept = cut_ranking(
+        ordered,
+        limit,
+        max_wins_per_user,
+        score=lambda row: row["similarity"],
+        user=lambda row: row["user_id"],
+    )
+    for rank, row in enumerate(kept, start=1):
         yield winner_row(rank, row)
 
 
 def rank_candidates(
-    candidates: Iterable[Mapping[str, Any]], threshold: float | None, limit: int | None
+    candidates: Iterable[Mapping[str, Any]],
+    threshold: float | None,
+    limit: int | None,
+    max_wins_per_user: int | None = None,
 ) -> list[JsonObject]:
     """The winners of a draw held in memory: its ranking with ties (§7.6) as export rows.
 
     Candidates that can win are the scored ones, restricted to outcome ``win`` when
     there is a threshold; they are ordered by similarity descending, instance id and
-    result id, cut at ``limit`` with the ties at the cutoff kept.
+    result id, cut at ``limit`` with the ties at the cutoff kept, and a user keeps at
+    most ``max_wins_per_user`` of them.
     """
     pool = sorted((c for c in candidates if can_win(c, threshold)), key=ranking_order)
-    return list(ranked_with_ties(pool, limit))
+    return list(ranked_with_ties(pool, limit, max_wins_per_user))
 
 
 __all__ = [
@@ -194,6 +213,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "EXPORT_FORMAT_V1",
     "EXPORT_FORMAT_V2",
+    "EXPORT_FORMAT_V3",
     "ROWS_DIGEST_KEY",
     "SET_DIGEST_KEY",
     "WINNER_KEYS",

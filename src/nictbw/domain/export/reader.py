@@ -21,6 +21,7 @@ import ijson
 from nictbw.domain.errors import MalformedExportError, ValidationError
 from nictbw.domain.export.format import JsonObject, ProgressCallback
 from nictbw.domain.export.schema import check_candidate, check_format, check_winner, show
+from nictbw.domain.export.sealed import VerifyPolicy
 from nictbw.domain.export.spool import DEFAULT_RUN_SIZE, Spool
 from nictbw.domain.export.verify import (
     VerifyReport,
@@ -203,13 +204,15 @@ def verify_export_file(
     max_depth: int = DEFAULT_MAX_DEPTH,
     progress: ProgressCallback | None = None,
     run_size: int = DEFAULT_RUN_SIZE,
+    policy: VerifyPolicy | None = None,
 ) -> VerifyReport:
     """Verify an export file in bounded memory: parse, check every row, recompute.
 
     Unreadable -> ``ValidationError``; malformed (see :func:`read_export`, and any field
     of the wrong type) -> ``MalformedExportError``; otherwise the report, whose problems
     are empty when the draw checks out. ``progress(done, total)`` is called while
-    reading and recomputing (``total`` None until known).
+    reading and recomputing (``total`` None until known). ``policy`` holds what the
+    verifier trusts from outside the file (beacon key, margin, published digest).
     """
     candidates = candidate_sort(run_size)
     winners = Spool(run_size)
@@ -232,6 +235,7 @@ def verify_export_file(
             registry=registry,
             progress=progress,
             run_size=run_size,
+            policy=policy,
         )
     finally:
         candidates.close()

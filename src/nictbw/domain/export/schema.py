@@ -15,6 +15,7 @@ from typing import Any, Final
 from nictbw.domain.errors import MalformedExportError
 from nictbw.domain.export.format import (
     EXPORT_FORMAT_V1,
+    EXPORT_FORMAT_V3,
     EXPORT_FORMATS,
     ROWS_DIGEST_KEY,
     SET_DIGEST_KEY,
@@ -155,7 +156,7 @@ def check_winner(data: object, position: int) -> JsonObject:
 
 def header_kinds(fmt: str) -> dict[str, str]:
     """The top-level keys of format ``fmt`` and their kinds."""
-    return {
+    kinds = {
         "format": "str",
         "draw_type": "object",
         "threshold": "number?",
@@ -168,6 +169,10 @@ def header_kinds(fmt: str) -> dict[str, str]:
         ROWS_DIGEST_KEY[fmt]: "str",
         "snapshot": "object?",
     }
+    if fmt == EXPORT_FORMAT_V3:
+        kinds["max_wins_per_user"] = "int?"
+        kinds["sealed"] = "object?"
+    return kinds
 
 
 def check_format(data: object) -> str:

@@ -33,6 +33,7 @@ HEADER_KEYS = (
     "draw_type",
     "threshold",
     "limit",
+    "max_wins_per_user",
     "winning_number",
     "exported_at",
     "candidate_count",
@@ -60,12 +61,16 @@ def write_export(
     candidates: Iterable[JsonObject],
     snapshot: JsonObject | None,
     *,
+    sealed: JsonObject | None = None,
     progress: ProgressCallback | None = None,
     run_size: int = DEFAULT_RUN_SIZE,
 ) -> ExportTotals:
     """Write one export document (format ``EXPORT_FORMAT``) to ``out``.
 
-    ``header`` holds the keys of ``HEADER_KEYS``; ``candidates`` come in canonical order
+    ``header`` holds the keys of ``HEADER_KEYS``; ``sealed`` is the sealed block of a
+    draw whose value came from a beacon round (see :mod:`nictbw.domain.export.sealed`),
+    None otherwise; the winners are ranked with ``header["max_wins_per_user"]``;
+    ``candidates`` come in canonical order
     (ascending ``(instance_id, result_id)``, one per instance) and number
     ``header["candidate_count"]``; otherwise ``ValidationError`` (the text written so
     far is then incomplete: write to a temporary file).
@@ -105,7 +110,7 @@ def write_export(
         out.write("\n  ],\n" if count else "],\n")
         out.write('  "winners": [')
         winners = 0
-        for row in ranked_with_ties(ranking, header["limit"]):
+        for row in ranked_with_ties(ranking, header["limit"], header["max_wins_per_user"]):
             out.write("\n    " if winners == 0 else ",\n    ")
             out.write(_dumps(row, 2))
             winners += 1
@@ -114,7 +119,8 @@ def write_export(
         ranking.close()
     hexdigest = digest.hexdigest()
     out.write(f'  "{ROWS_DIGEST_KEY[EXPORT_FORMAT]}": "{hexdigest}",\n')
-    out.write(f'  "snapshot": {_dumps(snapshot, 1)}\n')
+    out.write(f'  "snapshot": {_dumps(snapshot, 1)},\n')
+    out.write(f'  "sealed": {_dumps(sealed, 1)}\n')
     out.write("}\n")
     if progress is not None:
         progress(count, expected)

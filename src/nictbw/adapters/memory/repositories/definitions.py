@@ -21,6 +21,10 @@ class InMemoryDefinitionRepository(MemoryRepository[NFTDefinition], DefinitionRe
     def _table(self, store: InMemoryStore) -> Table[NFTDefinition]:
         return store.definitions
 
+    def catalogue(self) -> tuple[NFTDefinition, ...]:
+        """Every definition, ascending id (copies; the store needs no cache)."""
+        return tuple(self.list())
+
     def get_by_prefix(self, prefix: str) -> NFTDefinition | None:
         """The definition with this exact prefix."""
         table = self._read()

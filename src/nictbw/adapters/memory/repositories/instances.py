@@ -69,6 +69,12 @@ class InMemoryInstanceRepository(MemoryRepository[NFTInstance], InstanceReposito
         owners = self._tx.tables().instances.owners("unique_instance_id")
         return {candidate for candidate in candidates if candidate in owners}
 
+    def existing_ids(self, ids: Collection[int]) -> set[int]:
+        """The members of ``ids`` that are stored instances."""
+        check_lookup_keys(ids, "instance id")
+        rows = self._tx.tables().instances.rows
+        return {instance_id for instance_id in ids if instance_id in rows}
+
     def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
         """Draw candidates of every instance of the definition, ascending id."""
         table = self._tx.tables().instances

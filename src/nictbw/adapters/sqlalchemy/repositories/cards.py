@@ -5,9 +5,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import RowMapping, Select, select
+from sqlalchemy import Select, select
 
 from nictbw.adapters.sqlalchemy.bulk import BulkStatements, chunked, distinct_keys
 from nictbw.adapters.sqlalchemy.mapping import (
@@ -17,23 +17,26 @@ from nictbw.adapters.sqlalchemy.mapping import (
     card_from_row,
     card_row,
     card_values,
-    cell_from_row,
     cell_row,
     cell_values,
 )
 from nictbw.adapters.sqlalchemy.repositories.base import Params, SqlRepository, require_new
-from nictbw.adapters.sqlalchemy.statements import card_queries, completed_line_candidates
+from nictbw.adapters.sqlalchemy.statements import card_query, completed_line_candidates
 from nictbw.adapters.sqlalchemy.tables import bingo_cards, bingo_cells
 from nictbw.domain.entities import BingoCard, BingoCell, DrawCandidate
 from nictbw.domain.timeutil import ensure_utc
+from nictbw.domain.values import check_lookup_keys
 from nictbw.ports.repositories import BingoCardRepository
+
+_CARD_WIDTH: Final = len(bingo_cards.c)
+"""Columns of a card in a row of ``statements.card_query``; the cell's follow."""
 
 
 class SqlBingoCardRepository(SqlRepository, BingoCardRepository):
     """Bingo cards in ``bingo_cards`` with their cells in ``bingo_cells``.
 
-    A card is read with its cells (two queries per read) and written with them, so it
-    does not use the one-table base.
+    A card is read joined with its cells (one statement per read) and written with them,
+    so it does not use the one-table base.
     """
 
     def add(self, card: BingoCard) -> BingoCard:
@@ -84,43 +87,56 @@ class SqlBingoCardRepository(SqlRepository, BingoCardRepository):
             for row in self._rows(query, self._keys(card_ids))
         }
 
-    def _load(
-        self, queries: tuple[Select[Any], Select[Any]], params: Params = None
-    ) -> builtins.list[BingoCard]:
-        """The cards of ``queries`` (see ``statements.card_queries``, bound with
-        ``params``), ascending id, with their cells in idx order: two queries."""
-        cards_query, cells_query = queries
-        card_rows: Sequence[RowMapping] = self._rows(cards_query, params)
-        if not card_rows:
-            return []
-        cells: dict[int, builtins.list[BingoCell]] = {row["id"]: [] for row in card_rows}
-        for row in self._rows(cells_query, params):
-            # Under READ COMMITTED the cells query may see a card committed after the
-            # cards query ran; such a card is not part of this answer.
-            bucket = cells.get(row["bingo_card_id"])
-            if bucket is not None:
-                bucket.append(cell_from_row(row))
-        return [card_from_row(row, cells[row["id"]]) for row in card_rows]
+    def _load(self, query: Select[Any], params: Params = None) -> builtins.list[BingoCard]:
+        """The cards of ``query`` (see ``statements.card_query``, bound with ``params``),
+        ascending id, with their cells in idx order: one statement."""
+        if isinstance(params, dict):
+            check_lookup_keys(params.values())
+        found: builtins.list[BingoCard] = []
+        current: int | None = None
+        cells: builtins.list[BingoCell] = []
+        width = _CARD_WIDTH
+        for row in self._stream(query, params):
+            card_id = row[0]
+            if card_id != current:
+                current = card_id
+                cells = []
+                found.append(card_from_row(row._mapping, cells))
+            cell_id = row[width]
+            if cell_id is not None:
+                cells.append(
+                    BingoCell(
+                        id=cell_id,
+                        bingo_card_id=card_id,
+                        idx=row[width + 1],
+                        target_definition_id=row[width + 2],
+                        definition_id=row[width + 3],
+                        matched_nft_instance_id=row[width + 4],
+                        state=row[width + 5],
+                        unlocked_at=row[width + 6],
+                    )
+                )
+        return found
 
     def get(self, card_id: int) -> BingoCard | None:
-        """The card with this id and its cells, or ``None``."""
-        found = self._load(card_queries("id"), {"key": card_id})
+        """The card with this id and its cells, or ``None``: one statement."""
+        found = self._load(card_query("id"), {"key": card_id})
         return found[0] if found else None
 
     def list(self) -> builtins.list[BingoCard]:
-        """Every card with its cells, ascending id."""
-        return self._load(card_queries(None))
+        """Every card with its cells, ascending id: one statement."""
+        return self._load(card_query(None))
 
     def list_for_user(self, user_id: int) -> builtins.list[BingoCard]:
-        """The user's cards with cells, ascending id."""
-        return self._load(card_queries("user_id"), {"key": user_id})
+        """The user's cards with cells, ascending id: one statement."""
+        return self._load(card_query("user_id"), {"key": user_id})
 
     def list_for_users(self, user_ids: Collection[int]) -> builtins.list[BingoCard]:
-        """The cards (with cells) of all these users: two queries per chunk of users."""
+        """The cards (with cells) of all these users: one statement per chunk of users."""
         found: builtins.list[BingoCard] = []
-        queries = card_queries("user_id", self._connection().dialect.name, among=True)
+        query = card_query("user_id", self._connection().dialect.name, among=True)
         for chunk in chunked(distinct_keys(user_ids), self.chunk_size):
-            found.extend(self._load(queries, self._keys(chunk)))
+            found.extend(self._load(query, self._keys(chunk)))
         found.sort(key=lambda card: card.id or 0)
         return found
 

@@ -9,7 +9,11 @@ from sqlalchemy import or_, select, update
 
 from nictbw.adapters.sqlalchemy.bulk import chunked, distinct_keys
 from nictbw.adapters.sqlalchemy.mapping import DEFINITIONS
-from nictbw.adapters.sqlalchemy.repositories.base import TableRepository
+from nictbw.adapters.sqlalchemy.repositories.base import (
+    DEFAULT_CHUNK_SIZE,
+    ConnectionSource,
+    TableRepository,
+)
 from nictbw.adapters.sqlalchemy.statements import select_among, select_by
 from nictbw.adapters.sqlalchemy.tables import nft_definitions
 from nictbw.domain.entities import NFTDefinition
@@ -26,6 +30,32 @@ class SqlDefinitionRepository(TableRepository[NFTDefinition], DefinitionReposito
     """
 
     mapper = DEFINITIONS
+
+    def __init__(self, connection: ConnectionSource, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+        super().__init__(connection, chunk_size)
+        self._catalogue: tuple[NFTDefinition, ...] | None = None
+
+    def forget_catalogue(self) -> None:
+        """Drop the cached :meth:`catalogue` (the unit of work calls it when a transaction
+        or a savepoint ends, and every write of a definition does)."""
+        self._catalogue = None
+
+    def catalogue(self) -> tuple[NFTDefinition, ...]:
+        """Every definition, ascending id: one query, then cached until a definition is
+        written through this repository or the transaction ends. Shared: do not mutate."""
+        if self._catalogue is None:
+            self._catalogue = tuple(self.list())
+        return self._catalogue
+
+    def add(self, entity: NFTDefinition) -> NFTDefinition:
+        """Store a new definition; assigns ``id``."""
+        self._catalogue = None
+        return super().add(entity)
+
+    def update(self, entity: NFTDefinition) -> None:
+        """Write every field of a stored definition except ``minted_count``."""
+        self._catalogue = None
+        super().update(entity)
 
     def _new_values(self, entity: NFTDefinition) -> dict[str, Any]:
         return self.mapper.values(entity) | {"minted_count": entity.minted_count}
@@ -51,6 +81,7 @@ class SqlDefinitionRepository(TableRepository[NFTDefinition], DefinitionReposito
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValidationError(f"serial count must be an int >= 0, got {count!r}")
         check_lookup_keys((definition_id, count), "reserve_serials argument")
+        self._catalogue = None
         table = nft_definitions
         statement = update(table).where(table.c.id == definition_id)
         if enforce_supply:

@@ -80,6 +80,15 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
             )
         return taken
 
+    def existing_ids(self, ids: Collection[int]) -> set[int]:
+        """The members of ``ids`` that are stored, one id-only query per chunk."""
+        column = nft_instances.c.id
+        found: set[int] = set()
+        statement = select(column).where(self._among(column))
+        for chunk in chunked(distinct_keys(ids), self.chunk_size):
+            found.update(row[0] for row in self._stream(statement, self._keys(chunk)))
+        return found
+
     def list_by_origin_keys(self, keys: Collection[str]) -> builtins.list[NFTInstance]:
         """Every instance whose ``lower(trim(nft_origin))`` is among ``keys``, one query
         per chunk, ascending id."""
