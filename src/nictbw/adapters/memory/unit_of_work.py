@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Self
 
+from nictbw.adapters.memory.audit import InMemoryAuditLogRepository
 from nictbw.adapters.memory.repositories import (
     InMemoryAdminRepository,
     InMemoryBingoCardRepository,
@@ -51,6 +52,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.draw_snapshots = InMemoryDrawSnapshotRepository(self._tx)
         self.events = InMemoryEventRepository(self._tx)
         self.idempotency_keys = InMemoryIdempotencyKeyRepository(self._tx)
+        self.audit = InMemoryAuditLogRepository(self._tx)
 
     @property
     def store(self) -> InMemoryStore:

@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import StatementError
 
+from nictbw.adapters.sqlalchemy.audit import SqlAuditLogRepository
 from nictbw.adapters.sqlalchemy.errors import translate_error
 from nictbw.adapters.sqlalchemy.repositories import (
     DEFAULT_CHUNK_SIZE,
@@ -50,6 +51,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     draw_snapshots: SqlDrawSnapshotRepository
     events: SqlEventRepository
     idempotency_keys: SqlIdempotencyKeyRepository
+    audit: SqlAuditLogRepository
 
     def __init__(self, engine: Engine, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
         self.engine = engine
@@ -66,6 +68,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.draw_snapshots = SqlDrawSnapshotRepository(source, chunk_size)
         self.events = SqlEventRepository(source, chunk_size)
         self.idempotency_keys = SqlIdempotencyKeyRepository(source, chunk_size)
+        self.audit = SqlAuditLogRepository(source, chunk_size)
 
     @property
     def connection(self) -> Connection:

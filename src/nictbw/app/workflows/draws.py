@@ -1,9 +1,8 @@
 """Prize draws: single and batch evaluation, bingo-line and attendance draws, top-N (§4.10-4.14).
 
-Over 500 lines on purpose: every draw workflow here shares the resolved setup
-(``_DrawSetup``), the batch evaluation and the ranking, and each appends its events and
-honours its idempotency key around them; split, the modules would import each other's
-private helpers.
+Over 500 lines on purpose: every kind of draw run shares one setup (draw type, winning
+number, threshold, authority), one eligibility rule and one store-and-rank step, all here.
+Each appends its events and honours its idempotency key around them.
 """
 
 from __future__ import annotations
@@ -16,11 +15,13 @@ from operator import attrgetter
 
 from attrs import frozen
 
+from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.common import (
     atomic,
     logger,
     now_from,
+    open_draw_type,
     registry_or_default,
     resolve_winning_number,
     stored_draw_type,
@@ -47,6 +48,7 @@ from nictbw.domain.entities import (
     OUTCOME_LOSE,
     OUTCOME_PENDING,
     OUTCOME_WIN,
+    Admin,
     DrawCandidate,
     NFTInstance,
     PrizeDrawEvaluation,
@@ -56,6 +58,7 @@ from nictbw.domain.entities import (
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.outcomes import DrawOutcome
+from nictbw.domain.permissions import Operation
 from nictbw.domain.ranking import (
     FROM_DRAW_TYPE,
     CapDefault,
@@ -85,7 +88,7 @@ class _DrawSetup:
         require_number: bool,
     ) -> None:
         self.now = now_from(clock)
-        self.draw_type = stored_draw_type(uow, draw_type)
+        self.draw_type = open_draw_type(uow, draw_type)
         self.winning_number = resolve_winning_number(uow, self.draw_type, winning_number, self.now)
         if self.winning_number is None and require_number:
             raise ValidationError(
@@ -195,11 +198,13 @@ def run_prize_draw(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> PrizeDrawEvaluation:
     """Evaluate one instance in ``draw_type`` and store the result (§4.10).
 
     Without a winning number in effect the stored result is ``pending``.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     stored = stored_instance(uow, instance)
     candidate = DrawCandidate.of(stored)
     _require_eligible(candidate, stored.unique_instance_id)
@@ -256,6 +261,7 @@ def run_prize_draw_batch(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> list[PrizeDrawEvaluation]:
     """Evaluate many instances and store the results set-based (§4.11).
 
@@ -265,6 +271,7 @@ def run_prize_draw_batch(
     Every evaluation is returned; a caller who only wants counts and the best results
     calls ``run_prize_draw_batch_summary``, whose memory does not grow with the draw.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
@@ -421,6 +428,7 @@ def run_bingo_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
     idempotency_key: str | None = None,
 ) -> DrawOutcome:
@@ -433,6 +441,7 @@ def run_bingo_prize_draw(
     outcome and writes nothing; other arguments: ``ConflictError``.
     """
     key = check_key(idempotency_key)
+    authorise(uow, admin, Operation.RUN_DRAWS)
     checked_limit = validate_limit(limit, allow_none=True)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
@@ -459,6 +468,7 @@ def run_final_attendance_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
     idempotency_key: str | None = None,
 ) -> DrawOutcome:
@@ -469,6 +479,7 @@ def run_final_attendance_prize_draw(
     it, replays the first run's outcome for a repeated ``idempotency_key``).
     """
     key = check_key(idempotency_key)
+    authorise(uow, admin, Operation.RUN_DRAWS)
     if attendance_definition_id is None:
         raise ValidationError("attendance_definition_id is required")
     if isinstance(attendance_definition_id, bool) or not isinstance(attendance_definition_id, int):

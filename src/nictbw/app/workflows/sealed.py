@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.catalogue import submit_winning_number
 from nictbw.app.workflows.common import atomic, now_from, stored_draw_type
@@ -24,6 +25,7 @@ from nictbw.domain.beacon import BeaconInfo, BeaconRound, verify_beacon
 from nictbw.domain.entities import (
     OUTCOME_PENDING,
     OUTCOME_WIN,
+    Admin,
     DrawCandidate,
     PrizeDrawResult,
     PrizeDrawSnapshot,
@@ -38,6 +40,7 @@ from nictbw.domain.errors import (
     ValidationError,
 )
 from nictbw.domain.outcomes import DrawOutcome
+from nictbw.domain.permissions import Operation
 from nictbw.domain.ranking import (
     FROM_DRAW_TYPE,
     CapDefault,
@@ -63,6 +66,7 @@ def seal_prize_draw(
     margin: timedelta | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> PrizeDrawSnapshot:
     """Snapshot the draw's candidates and commit to beacon round R; returns the snapshot.
 
@@ -72,6 +76,7 @@ def seal_prize_draw(
     snapshot's id, ``candidates_sha256``, ``beacon_round`` and ``beacon_round_at`` are
     the line an operator publishes before R.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     info = beacon.info()
     if margin is None:
         margin = timedelta(seconds=DEFAULT_MARGIN_PERIODS * info.period)
@@ -100,6 +105,7 @@ def run_sealed_prize_draw(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> DrawOutcome:
     """Run a sealed draw: round R's verified randomness decides; returns the ranking.
@@ -111,6 +117,7 @@ def run_sealed_prize_draw(
     as :func:`run_bingo_prize_draw` does (``limit``, ties, ``max_wins_per_user``). Run
     again, it reads the stored results back and changes nothing.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     sealed = _stored_sealed(uow, snapshot)
     draw_type = stored_draw_type(uow, _draw_type_ref(sealed))
     checked_limit = validate_limit(limit, allow_none=True)
