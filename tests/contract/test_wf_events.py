@@ -363,3 +363,20 @@ def test_events_never_carry_secrets(world: World) -> None:
     text = repr([e.payload for e in _pending(world)])
     for secret in ("secret", "password", "token"):
         assert secret not in text
+
+
+def test_revoking_a_badge_records_it_for_its_holder(world: World) -> None:
+    from nictbw.workflows import revoke_instance
+
+    (alice,) = add_users(world, "alice")
+    with world.factory() as uow:
+        instance = issue(uow, world, alice, "C01")
+        uow.commit()
+    _drain(world)
+    with world.factory() as uow:
+        revoke_instance(uow, instance, admin=world.admin, reason="fraud", clock=world.clock)
+        uow.commit()
+    revoked = [e for e in _pending(world) if e.type == EventType.BADGE_REVOKED]
+    assert len(revoked) == 1
+    assert revoked[0].user_id == alice.id
+    assert revoked[0].payload["instance_id"] == instance.id

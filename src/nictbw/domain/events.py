@@ -37,6 +37,8 @@ class EventType(StrEnum):
     DRAW_RUN = "DrawRun"
     PRIZE_WON = "PrizeWon"
     DEFINITION_CHANGED = "DefinitionChanged"
+    DRAW_TYPE_CHANGED = "DrawTypeChanged"
+    USER_ERASED = "UserErased"
 
 
 _EVENT_NAMES: Final = frozenset(kind.value for kind in EventType)

@@ -34,6 +34,8 @@ _EVENT_TYPES = (
     "DrawRun",
     "PrizeWon",
     "DefinitionChanged",
+    "DrawTypeChanged",
+    "UserErased",
 )
 
 
