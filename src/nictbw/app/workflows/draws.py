@@ -68,6 +68,7 @@ from nictbw.domain.ranking import (
     validate_limit,
 )
 from nictbw.domain.scoring import AlgorithmRegistry, ScoringAlgorithm
+from nictbw.domain.sealing import SEALED_METADATA_KEY
 from nictbw.ports import Clock, UnitOfWork
 
 BATCH_SIZE = 20_000
@@ -86,10 +87,21 @@ class _DrawSetup:
         clock: Clock | None,
         *,
         require_number: bool,
+        sealed_run: bool = False,
     ) -> None:
         self.now = now_from(clock)
         self.draw_type = open_draw_type(uow, draw_type)
         self.winning_number = resolve_winning_number(uow, self.draw_type, winning_number, self.now)
+        if (
+            not sealed_run
+            and self.winning_number is not None
+            and SEALED_METADATA_KEY in (self.winning_number.metadata or {})
+        ):
+            raise ValidationError(
+                f"winning number {self.winning_number.id} of draw type "
+                f"'{self.draw_type.internal_name}' was derived for a sealed draw: only "
+                "run_sealed_prize_draw evaluates its snapshot's candidates"
+            )
         if self.winning_number is None and require_number:
             raise ValidationError(
                 f"draw type '{self.draw_type.internal_name}' has no winning number in effect at "

@@ -49,12 +49,17 @@ from nictbw.domain.ranking import (
     validate_limit,
 )
 from nictbw.domain.scoring import AlgorithmRegistry, derive_draw_number
-from nictbw.domain.sealing import SEALED_DRAW_VERSION, sealed_winning_value, sealing_round
+from nictbw.domain.sealing import (
+    SEALED_DRAW_VERSION,
+    SEALED_METADATA_KEY,
+    sealed_winning_value,
+    sealing_round,
+)
 from nictbw.domain.snapshots import candidate_set_digest
 from nictbw.ports import Clock, RandomnessBeacon, UnitOfWork
 
 DEFAULT_MARGIN_PERIODS = 2
-METADATA_KEY = "sealed_draw"
+METADATA_KEY = SEALED_METADATA_KEY
 
 
 def seal_prize_draw(
@@ -136,7 +141,9 @@ def run_sealed_prize_draw(
     value = sealed_winning_value(
         info.chain_hash, beacon_round.round, beacon_round.randomness, sealed.candidates_sha256
     )
-    setup = _DrawSetup(uow, draw_type, None, threshold, registry, clock, require_number=False)
+    setup = _DrawSetup(
+        uow, draw_type, None, threshold, registry, clock, require_number=False, sealed_run=True
+    )
     existing = _existing_number(uow, draw_type, sealed)
     if existing is not None:
         if existing.value != value:
