@@ -30,6 +30,7 @@ from nictbw.app.workflows.draws import (
 )
 from nictbw.app.workflows.erase import erase_user
 from nictbw.app.workflows.exports import export_draw, write_draw_export
+from nictbw.app.workflows.idempotency import purge_idempotency_keys
 from nictbw.app.workflows.issuance import Grant, create_and_issue_instance, issue_instances
 from nictbw.app.workflows.lifecycle import (
     Revocation,
@@ -39,6 +40,7 @@ from nictbw.app.workflows.lifecycle import (
     update_nft_definition,
     update_prize_draw_type,
 )
+from nictbw.app.workflows.outbox import mark_events_delivered, pending_events, record_event
 from nictbw.app.workflows.passwords import verify_admin_password
 from nictbw.app.workflows.sealed import run_sealed_prize_draw, seal_prize_draw
 from nictbw.app.workflows.snapshots import snapshot_prize_draw
@@ -68,7 +70,11 @@ __all__ = [
     "export_draw",
     "get_prize_draw_type",
     "issue_instances",
+    "mark_events_delivered",
+    "pending_events",
+    "purge_idempotency_keys",
     "read_audit_log",
+    "record_event",
     "register_admin",
     "register_user",
     "register_users",

@@ -28,6 +28,7 @@ from nictbw.domain.entities import (
     PrizeDrawWinningNumber,
     User,
 )
+from nictbw.ports.outbox import EventRepository, IdempotencyKeyRepository
 
 
 class UserRepository(Protocol):
@@ -442,6 +443,8 @@ class UnitOfWork(Protocol):
     winning_numbers: WinningNumberRepository
     draw_results: DrawResultRepository
     draw_snapshots: DrawSnapshotRepository
+    events: EventRepository
+    idempotency_keys: IdempotencyKeyRepository
     audit: AuditLogRepository
 
     def __enter__(self) -> Self:
@@ -491,6 +494,8 @@ __all__ = [
     "DrawResultRepository",
     "DrawSnapshotRepository",
     "DrawTypeRepository",
+    "EventRepository",
+    "IdempotencyKeyRepository",
     "InstanceRepository",
     "UnitOfWork",
     "UserRepository",

@@ -6,12 +6,21 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from attrs import evolve, field, frozen
+from attrs import asdict, evolve, field, frozen
 
 from nictbw.app.workflows.common import atomic, now_from, reject_stored, stored_user
+from nictbw.app.workflows.idempotency import (
+    REGISTER_USER,
+    check_key,
+    claim_key,
+    complete_keys,
+    keyed_call,
+    public_arguments,
+    stored_ids,
+)
 from nictbw.app.workflows.passwords import hash_new_password
 from nictbw.domain.entities import Admin, User, normalize_email
-from nictbw.domain.errors import ChainError, ConflictError, ValidationError
+from nictbw.domain.errors import ChainError, ConflictError, NotFoundError, ValidationError
 from nictbw.domain.redaction import redact
 from nictbw.domain.validation import (
     check_text,
@@ -132,12 +141,16 @@ def register_user(
     profile_pic_filepath: str | None = None,
     chain: ChainPort,
     clock: Clock | None = None,
+    idempotency_key: str | None = None,
 ) -> User:
     """Sign ``user`` up on the chain and store it with its paymail and chain username (§4.1).
 
     Local uniqueness is checked before the chain is called, so a refused registration
-    leaves no orphan chain account behind.
+    leaves no orphan chain account behind. With ``idempotency_key`` a repeat with the same
+    arguments (the password aside) returns the stored user without calling the chain;
+    other arguments: ``ConflictError``.
     """
+    key = check_key(idempotency_key)
     checked = _check_signup(
         user,
         password=password,
@@ -146,6 +159,37 @@ def register_user(
         group=group,
         profile_pic_filepath=profile_pic_filepath,
     )
+    with keyed_call(uow, key):
+        arguments = {
+            "user": public_arguments(asdict(user)),
+            "email": checked.email,
+            "username": checked.username,
+            "group": group,
+            "profile_pic_filepath": profile_pic_filepath,
+        }
+        replay = claim_key(uow, REGISTER_USER, key, arguments, now_from(clock))
+        if replay is not None:
+            (user_id,) = stored_ids([replay], "user_id")
+            found = uow.users.get(user_id)
+            if found is None:
+                raise NotFoundError(f"user {user_id} of idempotency_key {key!r} is gone")
+            return found
+        _register(uow, user, checked, password, group, profile_pic_filepath, chain, clock)
+        if key is not None:
+            complete_keys(uow, REGISTER_USER, {key: {"user_id": user.id}})
+    return user
+
+
+def _register(
+    uow: UnitOfWork,
+    user: User,
+    checked: _Checked,
+    password: str,
+    group: str | None,
+    profile_pic_filepath: str | None,
+    chain: ChainPort,
+    clock: Clock | None,
+) -> None:
     _check_user_unique(uow, checked.candidate)
     answer = chain.signup_user(
         checked.username,
@@ -168,7 +212,6 @@ def register_user(
         user.created_at = user.created_at or now
         user.updated_at = user.updated_at or now
         uow.users.add(user)
-    return user
 
 
 def _check_users_unique(uow: UnitOfWork, candidates: Sequence[User]) -> None:

@@ -153,3 +153,22 @@ class Invariants:
             assert states[0][name] == states[-1][name], (
                 f"{name} differ between {self.sides[0].name} and {self.sides[-1].name}"
             )
+
+    @invariant()
+    def every_side_records_the_same_events(self) -> None:
+        """Where a reference composition runs beside the host, both outboxes hold the same
+        events in the same order (payloads too where ids agree: PostgreSQL sequences do
+        not rewind on rollback)."""
+        if len(self.sides) < 2:
+            return
+        outboxes: list[list[Any]] = []
+        for side in self.sides:
+            with side.factory() as uow:
+                events = uow.events.pending(limit=100_000)
+            if self.by_rank:
+                outboxes.append([(str(e.type), sorted(e.payload)) for e in events])
+            else:
+                outboxes.append([(str(e.type), e.user_id, e.payload) for e in events])
+        assert outboxes[0] == outboxes[-1], (
+            f"events differ between {self.sides[0].name} and {self.sides[-1].name}"
+        )
