@@ -448,6 +448,56 @@ class PrizeDrawResult:
     evaluated_at: datetime | None = None
 
 
+@frozen(kw_only=True)
+class DrawResultColumns:
+    """Results of one draw evaluation as columns: what every row shares once, the rest
+    one list per field, row ``i`` of every list belonging together.
+
+    The bulk path of a draw stores results from this form without one
+    :class:`PrizeDrawResult` per row; :meth:`result` gives the object view of a row.
+    ``similarity_scores`` and ``draw_top_digits`` are None when no row is scored.
+    """
+
+    draw_type_id: int
+    winning_number_id: int | None
+    winning_top_digits: str | None
+    threshold_used: float | None
+    evaluated_at: datetime | None
+    user_ids: list[int]
+    definition_ids: list[int]
+    nft_instance_ids: list[int]
+    draw_numbers: list[str]
+    similarity_scores: list[float] | None
+    draw_top_digits: list[str | None] | None
+    outcomes: list[str]
+
+    def __len__(self) -> int:
+        return len(self.nft_instance_ids)
+
+    def result(self, row: int, result_id: int | None = None) -> PrizeDrawResult:
+        """Row ``row`` as a :class:`PrizeDrawResult` with id ``result_id``."""
+        scores, digits = self.similarity_scores, self.draw_top_digits
+        return PrizeDrawResult(
+            id=result_id,
+            draw_type_id=self.draw_type_id,
+            winning_number_id=self.winning_number_id,
+            user_id=self.user_ids[row],
+            definition_id=self.definition_ids[row],
+            nft_instance_id=self.nft_instance_ids[row],
+            draw_number=self.draw_numbers[row],
+            similarity_score=None if scores is None else scores[row],
+            draw_top_digits=None if digits is None else digits[row],
+            winning_top_digits=self.winning_top_digits,
+            threshold_used=self.threshold_used,
+            outcome=self.outcomes[row],
+            evaluated_at=self.evaluated_at,
+        )
+
+    def results(self) -> list[PrizeDrawResult]:
+        """Every row as a :class:`PrizeDrawResult` (without ids), in row order."""
+        return [self.result(row) for row in range(len(self))]
+
+
 class SnapshotScope(StrEnum):
     """Which candidates a draw snapshot fixes."""
 

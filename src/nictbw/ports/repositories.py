@@ -19,6 +19,7 @@ from nictbw.domain.entities import (
     Admin,
     BingoCard,
     DrawCandidate,
+    DrawResultColumns,
     NFTDefinition,
     NFTInstance,
     PrizeDrawResult,
@@ -349,6 +350,12 @@ class DrawResultRepository(Protocol):
         An existing row keeps its ``id`` and ``draw_type_id``; every other field is
         overwritten. Each result's ``id`` is set to the stored row's id. Done with a
         constant number of bulk statements per chunk.
+        """
+        ...
+
+    def upsert_columns(self, columns: DrawResultColumns) -> builtins.list[int]:
+        """``upsert_many`` of the rows of ``columns`` without one object per row: the
+        same rows stored, the same statements; returns each row's stored id, in row order.
         """
         ...
 

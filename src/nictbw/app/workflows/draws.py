@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from itertools import islice, repeat
+from itertools import islice
 from operator import attrgetter
 
 from attrs import frozen
@@ -26,6 +27,7 @@ from nictbw.domain.entities import (
     OUTCOME_PENDING,
     OUTCOME_WIN,
     DrawCandidate,
+    DrawResultColumns,
     NFTInstance,
     PrizeDrawEvaluation,
     PrizeDrawResult,
@@ -82,16 +84,16 @@ class _DrawSetup:
 
     def evaluate(
         self, uow: UnitOfWork, candidates: Iterable[DrawCandidate]
-    ) -> Iterator[list[PrizeDrawResult]]:
+    ) -> Iterator[StoredBatch]:
         """Score ``candidates`` batch by batch, store each batch with one upsert, yield it.
 
-        The engine scores a batch column by column; each candidate then costs one
-        ``PrizeDrawResult``, built straight from the columns.
+        The engine scores a batch column by column and the batch is stored from those
+        columns (``upsert_columns``): no object is built per candidate here; a caller
+        builds :class:`PrizeDrawResult` objects only for the rows it keeps.
         """
         draw_type_id = self.draw_type.id
         assert draw_type_id is not None
         number_id = None if self.winning_number is None else self.winning_number.id
-        threshold, now = self.threshold, self.now
         iterator = iter(candidates)
         while batch := list(islice(iterator, BATCH_SIZE)):
             instance_ids = list(map(_instance_id, batch))
@@ -100,42 +102,64 @@ class _DrawSetup:
                 [c.nft_origin or "" for c in batch],
                 algorithm_key=self.algorithm.key,
                 winning_value=self.winning_value,
-                threshold=threshold,
+                threshold=self.threshold,
             )
-            count = len(batch)
-            scores = scored.scores if scored.scores is not None else repeat(None, count)
-            digits = scored.draw_top_digits
-            winning_digits = scored.winning_top_digits
-            results = [
-                PrizeDrawResult(
-                    draw_type_id=draw_type_id,
-                    winning_number_id=number_id,
-                    user_id=candidate.user_id,
-                    definition_id=candidate.definition_id,
-                    nft_instance_id=instance_id,
-                    draw_number=draw_number,
-                    similarity_score=score,
-                    draw_top_digits=draw_digits,
-                    winning_top_digits=winning_digits,
-                    threshold_used=threshold,
-                    outcome=outcome,
-                    evaluated_at=now,
-                )
-                for candidate, instance_id, draw_number, score, draw_digits, outcome in zip(
-                    batch,
-                    instance_ids,
-                    scored.draw_numbers,
-                    scores,
-                    digits if digits is not None else repeat(None, count),
-                    scored.outcomes,
-                    strict=True,
-                )
-            ]
-            uow.draw_results.upsert_many(results)
-            yield results
+            columns = DrawResultColumns(
+                draw_type_id=draw_type_id,
+                winning_number_id=number_id,
+                winning_top_digits=scored.winning_top_digits,
+                threshold_used=self.threshold,
+                evaluated_at=self.now,
+                user_ids=list(map(_user_id, batch)),
+                definition_ids=list(map(_definition_id, batch)),
+                nft_instance_ids=instance_ids,
+                draw_numbers=scored.draw_numbers,
+                similarity_scores=scored.scores,
+                draw_top_digits=scored.draw_top_digits,
+                outcomes=scored.outcomes,
+            )
+            ids = uow.draw_results.upsert_columns(columns)
+            yield StoredBatch(columns, ids)
+
+
+class StoredBatch:
+    """One stored batch of a draw: its result columns and each row's stored id."""
+
+    __slots__ = ("columns", "ids")
+
+    def __init__(self, columns: DrawResultColumns, ids: list[int]) -> None:
+        self.columns = columns
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def results(self, rows: Iterable[int] | None = None) -> list[PrizeDrawResult]:
+        """The results of ``rows`` (default: every row), with their ids, in that order."""
+        result, ids = self.columns.result, self.ids
+        chosen = range(len(ids)) if rows is None else rows
+        return [result(row, ids[row]) for row in chosen]
+
+    def rows_with_outcome(self, outcome: str) -> list[int]:
+        """The rows whose outcome is ``outcome``, in row order."""
+        return [row for row, value in enumerate(self.columns.outcomes) if value == outcome]
+
+    def best_rows(self, top: int) -> list[int]:
+        """The scored rows that can rank among the best ``top`` (ties kept): every row
+        scoring at least the ``top``-th best score of the batch, in row order."""
+        scores = self.columns.similarity_scores
+        if scores is None:
+            return []
+        scored = [row for row, score in enumerate(scores) if score is not None]
+        if len(scored) <= top:
+            return scored
+        cutoff = heapq.nlargest(top, (scores[row] for row in scored))[-1]
+        return [row for row in scored if scores[row] >= cutoff]
 
 
 _instance_id = attrgetter("instance_id")
+_user_id = attrgetter("user_id")
+_definition_id = attrgetter("definition_id")
 
 
 def _require_eligible(candidate: DrawCandidate, unique_id: str | None = None) -> None:
@@ -185,8 +209,8 @@ def run_prize_draw(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=False
     )
     with atomic(uow):
-        results = next(setup.evaluate(uow, [candidate]))
-    return _evaluation(results[0], setup.threshold)
+        batch = next(setup.evaluate(uow, [candidate]))
+    return _evaluation(batch.results()[0], setup.threshold)
 
 
 @frozen
@@ -240,8 +264,8 @@ def run_prize_draw_batch(
     with collector_paused():
         evaluations: list[PrizeDrawEvaluation] = []
         with atomic(uow):
-            for results in setup.evaluate(uow, _batch_candidates(uow, setup, instances)):
-                evaluations.extend(_evaluation(r, setup.threshold) for r in results)
+            for batch in setup.evaluate(uow, _batch_candidates(uow, setup, instances)):
+                evaluations.extend(_evaluation(r, setup.threshold) for r in batch.results())
         return evaluations
 
 
@@ -269,11 +293,11 @@ def run_prize_draw_batch_summary(
     best: list[PrizeDrawResult] = []
     evaluated = 0
     with collector_paused(), atomic(uow):
-        for results in setup.evaluate(uow, _batch_candidates(uow, setup, instances)):
-            evaluated += len(results)
-            for outcome, count in Counter(map(_outcome, results)).items():
+        for batch in setup.evaluate(uow, _batch_candidates(uow, setup, instances)):
+            evaluated += len(batch)
+            for outcome, count in Counter(batch.columns.outcomes).items():
                 counts[outcome] = counts.get(outcome, 0) + count
-            best.extend(r for r in results if r.similarity_score is not None)
+            best.extend(batch.results(batch.best_rows(checked_top)))
             best = rank_with_cap(best, checked_top, None)
     assert setup.winning_number is not None
     return BatchDrawSummary(
@@ -287,7 +311,6 @@ def run_prize_draw_batch_summary(
     )
 
 
-_outcome = attrgetter("outcome")
 EXPLICIT_CHUNK = BATCH_SIZE
 """Given instances checked stored per chunk of this many (one id-only query per 1,000)."""
 
@@ -346,12 +369,12 @@ def _ranked_draw(
     evaluated = 0
     if candidates:
         with atomic(uow):
-            for results in setup.evaluate(uow, candidates):
-                evaluated += len(results)
+            for batch in setup.evaluate(uow, candidates):
+                evaluated += len(batch)
                 if setup.threshold is None:
-                    ranked.extend(results)
+                    ranked.extend(batch.results())
                 else:
-                    ranked.extend(r for r in results if r.outcome == OUTCOME_WIN)
+                    ranked.extend(batch.results(batch.rows_with_outcome(OUTCOME_WIN)))
                 if limit is not None:
                     ranked = rank_with_cap(ranked, limit, cap)
         ranked = rank_with_cap(ranked, limit, cap)
