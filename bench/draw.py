@@ -14,6 +14,7 @@ hashing limit measured in the same process over the draw's own draw numbers.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import json
 import random
@@ -45,7 +46,9 @@ from scenario import (
 USER_BLOCK = 5_000
 
 
-def run_configuration(adapter: str, users: int, repeat: int, seed: int) -> dict[str, Any]:
+def run_configuration(
+    adapter: str, users: int, repeat: int, seed: int, profile: str | None = None
+) -> dict[str, Any]:
     """Build the event on ``adapter`` and time ``repeat`` bingo-line draws."""
     clock = FixedClock(EVENT_START)
     runs: list[dict[str, Any]] = []
@@ -83,9 +86,15 @@ def run_configuration(adapter: str, users: int, repeat: int, seed: int) -> dict[
                 uow.commit()
             gc.collect()
             wall, cpu = time.perf_counter(), time.process_time()
+            profiler = cProfile.Profile() if profile and run == 0 else None
+            if profiler is not None:
+                profiler.enable()
             with new_uow() as uow:
                 outcome = run_bingo_prize_draw(uow, draw_type, clock=clock, limit=100)
                 uow.commit()
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(f"{profile}-{adapter}.prof")
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             runs.append({"seconds": wall, "cpu_seconds": cpu, "eligible": outcome.eligible})
             if not draw_numbers:
@@ -105,11 +114,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--adapters", default="memory,sqlite")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", default=None, help="cProfile file prefix (first run)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         set_collector_pause(True)
-        result = run_configuration(args.adapters, args.users, args.repeat, args.seed)
+        result = run_configuration(args.adapters, args.users, args.repeat, args.seed, args.profile)
         print(json.dumps(result))
         return
     for adapter in args.adapters.split(","):
@@ -118,6 +128,7 @@ def main(argv: list[str]) -> None:
                 *(sys.executable, __file__, "--worker", "--adapters", adapter),
                 *("--users", str(args.users), "--repeat", str(args.repeat)),
                 *("--seed", str(args.seed)),
+                *(("--profile", args.profile) if args.profile else ()),
             ],
             check=True,
             capture_output=True,

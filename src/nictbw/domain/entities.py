@@ -11,9 +11,10 @@ place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
+from operator import itemgetter
 from typing import Any, ClassVar, Final, Protocol
 
 from attrs import define, field, frozen
@@ -615,6 +616,81 @@ class DrawCandidate:
     def is_draw_eligible(self) -> bool:
         """Eligible for draws: ``succeeded`` and holding an origin."""
         return self.status == INSTANCE_SUCCEEDED and self.nft_origin is not None
+
+
+@frozen
+class CandidateColumns:
+    """Draw candidates as columns (row ``i`` of every list is one instance): what a bulk
+    draw reads without one :class:`DrawCandidate` per instance."""
+
+    instance_ids: list[int]
+    user_ids: list[int]
+    definition_ids: list[int]
+    nft_origins: list[str | None]
+    statuses: list[str]
+
+    def __len__(self) -> int:
+        return len(self.instance_ids)
+
+    @classmethod
+    def of(cls, candidates: Iterable[DrawCandidate]) -> CandidateColumns:
+        """The columns of ``candidates``, in their order."""
+        rows = [
+            (c.instance_id, c.user_id, c.definition_id, c.nft_origin, c.status) for c in candidates
+        ]
+        return cls.of_rows(rows)
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[Sequence[Any]]) -> CandidateColumns:
+        """The columns of rows of (instance id, user id, definition id, origin, status)."""
+        if not rows:
+            return cls([], [], [], [], [])
+        ids, users, definitions, origins, statuses = map(list, zip(*rows, strict=True))
+        return cls(ids, users, definitions, origins, statuses)
+
+    def eligible_rows(self) -> list[int]:
+        """The rows eligible for draws (``succeeded`` and holding an origin), in order."""
+        return [
+            row
+            for row, (status, origin) in enumerate(
+                zip(self.statuses, self.nft_origins, strict=True)
+            )
+            if status == INSTANCE_SUCCEEDED and origin is not None
+        ]
+
+    def take(self, rows: Sequence[int]) -> CandidateColumns:
+        """The columns of ``rows`` only, in that order."""
+        pick = itemgetter(*rows) if len(rows) > 1 else None
+        if pick is None:
+            return CandidateColumns.of_rows(
+                [
+                    (
+                        self.instance_ids[r],
+                        self.user_ids[r],
+                        self.definition_ids[r],
+                        self.nft_origins[r],
+                        self.statuses[r],
+                    )
+                    for r in rows
+                ]
+            )
+        return CandidateColumns(
+            list(pick(self.instance_ids)),
+            list(pick(self.user_ids)),
+            list(pick(self.definition_ids)),
+            list(pick(self.nft_origins)),
+            list(pick(self.statuses)),
+        )
+
+    def slice(self, start: int, stop: int) -> CandidateColumns:
+        """Rows ``start`` to ``stop`` (exclusive)."""
+        return CandidateColumns(
+            self.instance_ids[start:stop],
+            self.user_ids[start:stop],
+            self.definition_ids[start:stop],
+            self.nft_origins[start:stop],
+            self.statuses[start:stop],
+        )
 
 
 @frozen

@@ -18,6 +18,7 @@ from typing import Protocol, Self
 from nictbw.domain.entities import (
     Admin,
     BingoCard,
+    CandidateColumns,
     DrawCandidate,
     DrawResultColumns,
     NFTDefinition,
@@ -264,6 +265,11 @@ class BingoCardRepository(Protocol):
         """Matched instances of cells on completed lines of cards active or completed at
         ``now`` (an active card past its expiry is expired), de-duplicated, ascending id.
         """
+        ...
+
+    def completed_line_candidate_columns(self, now: datetime) -> CandidateColumns:
+        """``completed_line_candidates`` as columns: the same rows in the same order,
+        without one object per instance."""
         ...
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
-from operator import attrgetter
 
 from attrs import frozen
 
@@ -26,6 +25,7 @@ from nictbw.domain.entities import (
     OUTCOME_LOSE,
     OUTCOME_PENDING,
     OUTCOME_WIN,
+    CandidateColumns,
     DrawCandidate,
     DrawResultColumns,
     NFTInstance,
@@ -83,9 +83,10 @@ class _DrawSetup:
         return None if self.winning_number is None else self.winning_number.value
 
     def evaluate(
-        self, uow: UnitOfWork, candidates: Iterable[DrawCandidate]
+        self, uow: UnitOfWork, candidates: Iterable[CandidateColumns]
     ) -> Iterator[StoredBatch]:
-        """Score ``candidates`` batch by batch, store each batch with one upsert, yield it.
+        """Score the candidate columns batch by batch (at most ``BATCH_SIZE`` rows), store
+        each batch with one upsert, yield it.
 
         The engine scores a batch column by column and the batch is stored from those
         columns (``upsert_columns``): no object is built per candidate here; a caller
@@ -94,32 +95,39 @@ class _DrawSetup:
         draw_type_id = self.draw_type.id
         assert draw_type_id is not None
         number_id = None if self.winning_number is None else self.winning_number.id
-        iterator = iter(candidates)
-        while batch := list(islice(iterator, BATCH_SIZE)):
-            instance_ids = list(map(_instance_id, batch))
-            scored = self.engine.evaluate_columns(
-                instance_ids,
-                [c.nft_origin or "" for c in batch],
-                algorithm_key=self.algorithm.key,
-                winning_value=self.winning_value,
-                threshold=self.threshold,
-            )
-            columns = DrawResultColumns(
-                draw_type_id=draw_type_id,
-                winning_number_id=number_id,
-                winning_top_digits=scored.winning_top_digits,
-                threshold_used=self.threshold,
-                evaluated_at=self.now,
-                user_ids=list(map(_user_id, batch)),
-                definition_ids=list(map(_definition_id, batch)),
-                nft_instance_ids=instance_ids,
-                draw_numbers=scored.draw_numbers,
-                similarity_scores=scored.scores,
-                draw_top_digits=scored.draw_top_digits,
-                outcomes=scored.outcomes,
-            )
-            ids = uow.draw_results.upsert_columns(columns)
-            yield StoredBatch(columns, ids)
+        for whole in candidates:
+            for start in range(0, len(whole), BATCH_SIZE):
+                batch = (
+                    whole if len(whole) <= BATCH_SIZE else whole.slice(start, start + BATCH_SIZE)
+                )
+                yield self._store(uow, batch, draw_type_id, number_id)
+
+    def _store(
+        self, uow: UnitOfWork, batch: CandidateColumns, draw_type_id: int, number_id: int | None
+    ) -> StoredBatch:
+        instance_ids = batch.instance_ids
+        scored = self.engine.evaluate_columns(
+            instance_ids,
+            [origin or "" for origin in batch.nft_origins],
+            algorithm_key=self.algorithm.key,
+            winning_value=self.winning_value,
+            threshold=self.threshold,
+        )
+        columns = DrawResultColumns(
+            draw_type_id=draw_type_id,
+            winning_number_id=number_id,
+            winning_top_digits=scored.winning_top_digits,
+            threshold_used=self.threshold,
+            evaluated_at=self.now,
+            user_ids=batch.user_ids,
+            definition_ids=batch.definition_ids,
+            nft_instance_ids=instance_ids,
+            draw_numbers=scored.draw_numbers,
+            similarity_scores=scored.scores,
+            draw_top_digits=scored.draw_top_digits,
+            outcomes=scored.outcomes,
+        )
+        return StoredBatch(columns, uow.draw_results.upsert_columns(columns))
 
 
 class StoredBatch:
@@ -157,9 +165,11 @@ class StoredBatch:
         return [row for row in scored if scores[row] >= cutoff]
 
 
-_instance_id = attrgetter("instance_id")
-_user_id = attrgetter("user_id")
-_definition_id = attrgetter("definition_id")
+def _column_batches(candidates: Iterable[DrawCandidate]) -> Iterator[CandidateColumns]:
+    """``candidates`` as column batches of at most ``BATCH_SIZE``, read lazily."""
+    iterator = iter(candidates)
+    while batch := list(islice(iterator, BATCH_SIZE)):
+        yield CandidateColumns.of(batch)
 
 
 def _require_eligible(candidate: DrawCandidate, unique_id: str | None = None) -> None:
@@ -171,12 +181,14 @@ def _require_eligible(candidate: DrawCandidate, unique_id: str | None = None) ->
         )
 
 
-def _eligible_only(candidates: Sequence[DrawCandidate], what: str) -> list[DrawCandidate]:
-    eligible = [c for c in candidates if c.is_draw_eligible]
-    if len(eligible) != len(candidates):
-        left_out = [c.instance_id for c in candidates if not c.is_draw_eligible]
-        logger.warning("%s: %d ineligible instance(s) left out: %s", what, len(left_out), left_out)
-    return eligible
+def _eligible_only(pool: CandidateColumns, what: str) -> CandidateColumns:
+    rows = pool.eligible_rows()
+    if len(rows) == len(pool):
+        return pool
+    keep = set(rows)
+    left_out = [pool.instance_ids[r] for r in range(len(pool)) if r not in keep]
+    logger.warning("%s: %d ineligible instance(s) left out: %s", what, len(left_out), left_out)
+    return pool.take(rows)
 
 
 def _evaluation(result: PrizeDrawResult, threshold: float | None) -> PrizeDrawEvaluation:
@@ -209,7 +221,7 @@ def run_prize_draw(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=False
     )
     with atomic(uow):
-        batch = next(setup.evaluate(uow, [candidate]))
+        batch = next(setup.evaluate(uow, [CandidateColumns.of([candidate])]))
     return _evaluation(batch.results()[0], setup.threshold)
 
 
@@ -232,12 +244,11 @@ class BatchDrawSummary:
 
 def _batch_candidates(
     uow: UnitOfWork, setup: _DrawSetup, instances: Iterable[NFTInstance] | None
-) -> Iterator[DrawCandidate]:
+) -> Iterable[CandidateColumns]:
     if instances is None:
-        return iter(
-            _eligible_only(uow.bingo_cards.completed_line_candidates(setup.now), "batch draw")
-        )
-    return _explicit_candidates(uow, instances)
+        pool = uow.bingo_cards.completed_line_candidate_columns(setup.now)
+        return [_eligible_only(pool, "batch draw")]
+    return _column_batches(_explicit_candidates(uow, instances))
 
 
 def run_prize_draw_batch(
@@ -352,7 +363,7 @@ def _explicit_candidates(
 def _ranked_draw(
     uow: UnitOfWork,
     setup: _DrawSetup,
-    pool: Sequence[DrawCandidate],
+    pool: CandidateColumns,
     limit: int | None,
     what: str,
     cap: int | None = None,
@@ -369,7 +380,7 @@ def _ranked_draw(
     evaluated = 0
     if candidates:
         with atomic(uow):
-            for batch in setup.evaluate(uow, candidates):
+            for batch in setup.evaluate(uow, [candidates]):
                 evaluated += len(batch)
                 if setup.threshold is None:
                     ranked.extend(batch.results())
@@ -412,7 +423,7 @@ def run_bingo_prize_draw(
     )
     cap = resolve_cap(max_wins_per_user, setup.draw_type.max_wins_per_user)
     with collector_paused():
-        pool = uow.bingo_cards.completed_line_candidates(setup.now)
+        pool = uow.bingo_cards.completed_line_candidate_columns(setup.now)
         return _ranked_draw(uow, setup, pool, checked_limit, "bingo draw", cap)
 
 
@@ -447,7 +458,9 @@ def run_final_attendance_prize_draw(
     if uow.definitions.get(attendance_definition_id) is None:
         raise NotFoundError(f"definition {attendance_definition_id} does not exist")
     with collector_paused():
-        pool = uow.instances.candidates_for_definition(attendance_definition_id)
+        pool = CandidateColumns.of(
+            uow.instances.candidates_for_definition(attendance_definition_id)
+        )
         return _ranked_draw(uow, setup, pool, checked_limit, "attendance draw", cap)
 
 

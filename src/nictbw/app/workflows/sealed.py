@@ -23,6 +23,7 @@ from nictbw.domain.beacon import BeaconInfo, BeaconRound, verify_beacon
 from nictbw.domain.entities import (
     OUTCOME_PENDING,
     OUTCOME_WIN,
+    CandidateColumns,
     DrawCandidate,
     PrizeDrawResult,
     PrizeDrawSnapshot,
@@ -155,7 +156,8 @@ def run_sealed_prize_draw(
             clock=clock,
         )
         setup.winning_number = number
-        return _ranked_draw(uow, setup, candidates, checked_limit, "sealed draw", cap)
+        pool = CandidateColumns.of(candidates)
+        return _ranked_draw(uow, setup, pool, checked_limit, "sealed draw", cap)
 
 
 def _stored_sealed(uow: UnitOfWork, snapshot: PrizeDrawSnapshot) -> PrizeDrawSnapshot:
