@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, ClassVar, Final, Protocol
 
@@ -496,7 +497,37 @@ class DrawResultColumns:
 
     def results(self) -> list[PrizeDrawResult]:
         """Every row as a :class:`PrizeDrawResult` (without ids), in row order."""
-        return [self.result(row) for row in range(len(self))]
+        count = len(self)
+        scores = self.similarity_scores
+        digits = self.draw_top_digits
+        draw_type_id, number_id = self.draw_type_id, self.winning_number_id
+        winning, threshold, at = self.winning_top_digits, self.threshold_used, self.evaluated_at
+        return [
+            PrizeDrawResult(
+                draw_type_id=draw_type_id,
+                winning_number_id=number_id,
+                user_id=user_id,
+                definition_id=definition_id,
+                nft_instance_id=instance_id,
+                draw_number=draw_number,
+                similarity_score=score,
+                draw_top_digits=digit,
+                winning_top_digits=winning,
+                threshold_used=threshold,
+                outcome=outcome,
+                evaluated_at=at,
+            )
+            for user_id, definition_id, instance_id, draw_number, score, digit, outcome in zip(
+                self.user_ids,
+                self.definition_ids,
+                self.nft_instance_ids,
+                self.draw_numbers,
+                repeat(None, count) if scores is None else scores,
+                repeat(None, count) if digits is None else digits,
+                self.outcomes,
+                strict=True,
+            )
+        ]
 
 
 class SnapshotScope(StrEnum):
