@@ -4,7 +4,8 @@
     python3 tasks.py simulate [ARGS...]   install nictbw (with its command line) and run a
                                            seeded event simulation on the embedded SQLite default
     python3 tasks.py test [PYTEST ARGS...] install nictbw with its dev tools and run every check:
-                                           ruff, mypy --strict, import-linter and the pytest suite
+                                           ruff, mypy --strict (nictbw and examples/host-service),
+                                           import-linter and the pytest suite
     python3 tasks.py bench [ARGS...]       run the benchmark suite under bench/
 
 Each creates (once) and reuses its own virtual environment in ``.venv``.
@@ -22,6 +23,12 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+EXAMPLE = Path("examples") / "host-service"
+EXAMPLE_MYPY_ARGS = (
+    str(EXAMPLE / "host_service"),
+    str(EXAMPLE / "tests"),
+)
+"""The example host service is type-checked on its own, as a stranger's project would be."""
 
 
 def run(*cmd: str | Path) -> None:
@@ -60,8 +67,9 @@ def main(argv: list[str]) -> None:
         run(PYTHON, "-m", "nictbw", "simulate", *rest)
     elif task == "test":
         ensure_env("dev")
-        run(BIN / "ruff", "check", "src", "tests", "bench", "tasks.py")
+        run(BIN / "ruff", "check", "src", "tests", "bench", "examples", "tasks.py")
         run(PYTHON, "-m", "mypy", "--strict", "src")
+        run(PYTHON, "-m", "mypy", "--strict", *EXAMPLE_MYPY_ARGS)
         run(BIN / "lint-imports")
         run(PYTHON, "-m", "pytest", *rest)
     else:

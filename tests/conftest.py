@@ -8,7 +8,6 @@ missing or unreachable PostgreSQL is a failure, never a skip.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,43 +16,12 @@ from typing import Any
 import pytest
 
 from nictbw.adapters.clock import FixedClock
+from tests.support.backends import BACKENDS, PG_ENV, make_uow_factory, postgres_url_or_skip
+from tests.support.profiles import register_profiles
 
-BACKENDS = ["memory", "sqlite", "postgres"]
-PG_ENV = "NICTBW_TEST_DATABASE_URL"
+__all__ = ["BACKENDS", "PG_ENV", "make_uow_factory", "postgres_url_or_skip"]
 
-
-def postgres_url_or_skip() -> str:
-    """The test PostgreSQL URL; skips (or fails under CI) when it is not configured."""
-    url = os.environ.get(PG_ENV)
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{PG_ENV} is not set but CI=true: the PostgreSQL suite must run in CI")
-        pytest.skip(
-            f"PostgreSQL cases need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
-        )
-    return url
-
-
-def make_uow_factory(backend: str, tmp_path: Path) -> Iterator[Callable[[], Any]]:
-    """Yield a fresh-unit-of-work factory on a clean store of ``backend``."""
-    if backend == "memory":
-        from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
-
-        store = InMemoryStore()
-        yield lambda: InMemoryUnitOfWork(store)
-    elif backend == "sqlite":
-        from tests.sql_backends import sqlite_uow_factory
-
-        with sqlite_uow_factory(tmp_path) as factory:
-            yield factory
-    elif backend == "postgres":
-        from tests.sql_backends import postgres_uow_factory
-
-        url = postgres_url_or_skip()
-        with postgres_uow_factory(url) as factory:
-            yield factory
-    else:  # pragma: no cover - guarded by the parametrisation
-        raise AssertionError(backend)
+register_profiles()
 
 
 @pytest.fixture(params=BACKENDS)

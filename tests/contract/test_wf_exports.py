@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 
 import pytest
 
+from nictbw.adapters.beacon import FakeBeacon
 from nictbw.app.workflows import exports
 from nictbw.domain.entities import PrizeDrawType
-from nictbw.domain.errors import NotFoundError
+from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.export import verify_document
 from nictbw.workflows import (
     export_draw,
     run_final_attendance_prize_draw,
+    run_prize_draw_batch,
+    run_sealed_prize_draw,
+    seal_prize_draw,
     submit_winning_number,
     write_draw_export,
 )
@@ -105,3 +110,79 @@ def test_an_export_refused_writes_nothing(drawn: tuple[World, PrizeDrawType, int
     with world.factory() as uow, pytest.raises(NotFoundError, match="does not exist"):
         write_draw_export(uow, "final", buffer, winning_number_id=12345, clock=world.clock)
     assert buffer.getvalue() == ""
+
+
+def test_an_operators_draw_is_not_bound_to_a_sealed_snapshot(uow_factory: UowFactory) -> None:
+    """A sealed snapshot fixes the candidates of its own sealed run only: a later draw on a
+    submitted number, over other candidates, exports without it and verifies."""
+    world = build_world(uow_factory)
+    attendance = world.d(ATTENDANCE)
+    with world.factory() as uow:
+        for position in range(3):
+            user = register(uow, world, f"early{position}")
+            issue(uow, world, user, ATTENDANCE, origin=f"early-{position}", seed=position)
+        draw_type = add_draw_type(uow, world, "final", threshold=0.3)
+        uow.commit()
+    genesis = int(world.clock.now().timestamp()) - 300
+    beacon = FakeBeacon(world.clock, seed=4, period=30, genesis_time=genesis)
+    with world.factory() as uow:
+        sealed = seal_prize_draw(
+            uow, draw_type, beacon=beacon, clock=world.clock, attendance_definition_id=attendance.id
+        )
+        uow.commit()
+    world.clock.advance(timedelta(minutes=5))
+    with world.factory() as uow:
+        late = register(uow, world, "late")
+        issue(uow, world, late, ATTENDANCE, origin="late-0", seed=9)
+        number = submit_winning_number(uow, draw_type, "Lucky-7", clock=world.clock)
+        run_final_attendance_prize_draw(
+            uow,
+            draw_type,
+            attendance_definition_id=attendance.id,
+            winning_number=number,
+            clock=world.clock,
+        )
+        uow.commit()
+    with world.factory() as uow:
+        document = export_draw(uow, "final", winning_number_id=number.id, clock=world.clock)
+    assert sealed.candidate_count == 3
+    assert document["candidate_count"] == 4
+    assert document["snapshot"] is None
+    report = verify_document(document)
+    assert report.ok, report.problems
+    assert not report.sealed
+
+
+def test_a_sealed_winning_number_is_refused_by_every_other_draw(uow_factory: UowFactory) -> None:
+    """Only the sealed run evaluates a sealed number: a batch draw on it would add candidates
+    outside the sealed set, so it is refused and changes nothing."""
+    world = build_world(uow_factory)
+    attendance = world.d(ATTENDANCE)
+    with world.factory() as uow:
+        for position in range(3):
+            user = register(uow, world, f"user{position}")
+            issue(uow, world, user, ATTENDANCE, origin=f"origin-{position}", seed=position)
+        draw_type = add_draw_type(uow, world, "final", threshold=0.3)
+        uow.commit()
+    genesis = int(world.clock.now().timestamp()) - 300
+    beacon = FakeBeacon(world.clock, seed=4, period=30, genesis_time=genesis)
+    with world.factory() as uow:
+        sealed = seal_prize_draw(
+            uow, draw_type, beacon=beacon, clock=world.clock, attendance_definition_id=attendance.id
+        )
+        uow.commit()
+    assert sealed.beacon_round_at is not None
+    world.clock.set(sealed.beacon_round_at + timedelta(seconds=1))
+    with world.factory() as uow:
+        run_sealed_prize_draw(uow, sealed, beacon=beacon, clock=world.clock)
+        uow.commit()
+    with world.factory() as uow:
+        before = len(uow.draw_results.list())
+        instances = uow.instances.list()
+        with pytest.raises(ValidationError, match="derived for a sealed draw"):
+            run_prize_draw_batch(uow, draw_type, instances=instances, clock=world.clock)
+        with pytest.raises(ValidationError, match="derived for a sealed draw"):
+            run_final_attendance_prize_draw(
+                uow, draw_type, attendance_definition_id=attendance.id, clock=world.clock
+            )
+        assert len(uow.draw_results.list()) == before

@@ -32,4 +32,30 @@ class FixedClock(Clock):
         self._at = self._at + delta
 
 
-__all__ = ["FixedClock", "SystemClock"]
+class SteppingClock(Clock):
+    """A clock that moves forward by ``step`` after every reading.
+
+    The first ``now()`` returns ``start``, the next ``start + step``, and so on, so every
+    timestamp a workflow stamps is distinct and ordered.
+    """
+
+    def __init__(self, start: datetime, step: timedelta = timedelta(seconds=1)) -> None:
+        if start.tzinfo is None:
+            raise ValidationError(f"SteppingClock needs an aware datetime, got {start.isoformat()}")
+        if step < timedelta(0):
+            raise ValidationError(f"SteppingClock step must not be negative, got {step}")
+        self._next = start.astimezone(UTC)
+        self.step = step
+
+    def now(self) -> datetime:
+        """The current reading; the clock then moves on by ``step``."""
+        current = self._next
+        self._next = current + self.step
+        return current
+
+    def peek(self) -> datetime:
+        """What the next ``now()`` returns, without moving the clock."""
+        return self._next
+
+
+__all__ = ["FixedClock", "SteppingClock", "SystemClock"]

@@ -15,6 +15,7 @@ from nictbw.domain.entities import (
     CARD_ACTIVE,
     CARD_COMPLETED,
     CARD_EXPIRED,
+    CELL_LOCKED,
     CELL_UNLOCKED,
     CENTER_IDX,
     INSTANCE_SUCCEEDED,
@@ -249,6 +250,40 @@ def unlock_held(card: BingoCard, held: Mapping[int, NFTInstance], now: datetime)
     return _unlock_matching(card, held, at)
 
 
+def release_instance(
+    card: BingoCard, instance_id: int, held: Mapping[int, NFTInstance], now: datetime
+) -> bool:
+    """Take back from ``card`` what a withdrawn (revoked) instance gave it.
+
+    Each cell matched by ``instance_id`` is matched instead to the user's held instance
+    of its target (``held`` as :func:`held_by_definition` gives it, without the withdrawn
+    instance), keeping its unlock time, or locked again when there is none. A completed
+    card that is no longer full becomes active again, and expired when past its expiry
+    at ``now``. So the card ends as a card laid out with ``held`` would be. Returns True
+    when the card changed.
+    """
+    at = _utc_now(now)
+    changed = False
+    for cell in card.cells:
+        if cell.matched_nft_instance_id != instance_id:
+            continue
+        replacement = _held_instance(held, cell.target_definition_id)
+        if replacement is not None and replacement.id != instance_id:
+            cell.matched_nft_instance_id = replacement.id
+            cell.definition_id = cell.target_definition_id
+        else:
+            cell.state = CELL_LOCKED
+            cell.definition_id = None
+            cell.matched_nft_instance_id = None
+            cell.unlocked_at = None
+        changed = True
+    if changed and card.state == CARD_COMPLETED and not card.is_full:
+        card.state = CARD_ACTIVE
+        card.completed_at = None
+        expire_if_due(card, at)
+    return changed
+
+
 def completed_line_instance_ids(cards: Iterable[BingoCard], now: datetime) -> list[int]:
     """Instance ids matched on completed lines of cards active or completed at ``now`` (§5.6).
 
@@ -285,6 +320,7 @@ __all__ = [
     "expire_if_due",
     "held_by_definition",
     "layout_card",
+    "release_instance",
     "unlock_for_instance",
     "unlock_held",
 ]

@@ -31,6 +31,7 @@ class InstanceStatus(StrEnum):
 
     SUCCEEDED = "succeeded"
     TRANSFERRED = "transferred"
+    REVOKED = "revoked"
 
 
 class DefinitionStatus(StrEnum):
@@ -66,6 +67,7 @@ class Outcome(StrEnum):
 # The statuses as the plain strings entities hold (what storage gives back).
 INSTANCE_SUCCEEDED: Final = InstanceStatus.SUCCEEDED.value
 INSTANCE_TRANSFERRED: Final = InstanceStatus.TRANSFERRED.value
+INSTANCE_REVOKED: Final = InstanceStatus.REVOKED.value
 CARD_ACTIVE: Final = CardState.ACTIVE.value
 CARD_COMPLETED: Final = CardState.COMPLETED.value
 CARD_EXPIRED: Final = CardState.EXPIRED.value
@@ -167,6 +169,8 @@ class NFTDefinition:
     created_by_admin_id: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    imported_extra: JsonDict | None = None
+    """Fields of a legacy definition nictbw has no column for (set by the legacy import)."""
 
     @property
     def remaining_supply(self) -> int | None:
@@ -399,6 +403,7 @@ class PrizeDrawType:
     """A kind of draw with its scoring algorithm and default threshold.
 
     ``max_wins_per_user`` caps how many ranked results one user can take (None: no cap).
+    ``retired_at`` is set once the type is retired: it then refuses new draws and seals.
     """
 
     id: int | None = None
@@ -410,6 +415,12 @@ class PrizeDrawType:
     max_wins_per_user: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    retired_at: datetime | None = None
+
+    @property
+    def is_retired(self) -> bool:
+        """True once the draw type is retired."""
+        return self.retired_at is not None
 
 
 @define(kw_only=True)
@@ -572,6 +583,24 @@ class PrizeDrawSnapshot:
     def is_sealed(self) -> bool:
         """True when the snapshot commits to a beacon round."""
         return self.beacon_round is not None
+
+
+@define(kw_only=True)
+class AuditEntry:
+    """One line of the append-only audit log: which admin did what to which entity, when.
+
+    ``before`` and ``after`` hold only the fields that changed (secrets redacted, see
+    :mod:`nictbw.domain.audit`); ``entity_id`` is None for an entity without one.
+    """
+
+    id: int | None = None
+    at: datetime
+    admin_id: int
+    action: str
+    entity_type: str
+    entity_id: int | None = None
+    before: JsonDict | None = None
+    after: JsonDict | None = None
 
 
 @frozen

@@ -21,6 +21,15 @@ class ConflictError(NictbwError):
     """A unique key is taken, supply is exhausted or a concurrent change won."""
 
 
+class ForbiddenError(NictbwError):
+    """An admin's role does not allow the operation (``operation``); nothing was changed."""
+
+    def __init__(self, message: str, *, admin_id: int | None, operation: str) -> None:
+        super().__init__(message)
+        self.admin_id = admin_id
+        self.operation = operation
+
+
 class ChainError(NictbwError):
     """The chain API failed, timed out, refused or answered something unusable.
 
@@ -60,6 +69,7 @@ __all__ = [
     "BeaconRoundNotPublishedError",
     "ChainError",
     "ConflictError",
+    "ForbiddenError",
     "MalformedExportError",
     "NictbwError",
     "NotFoundError",

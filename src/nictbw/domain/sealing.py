@@ -23,6 +23,8 @@ from nictbw.domain.beacon import BeaconInfo, hex_bytes
 from nictbw.domain.errors import BeaconError, ValidationError
 
 SEALED_DRAW_VERSION: Final = "nictbw/sealed-draw/v1"
+SEALED_METADATA_KEY: Final = "sealed_draw"
+"""The winning number's metadata key under which a sealed run records its beacon round."""
 _MAX_ROUND: Final = 2**63 - 1
 
 
@@ -63,6 +65,7 @@ def sealing_round(info: BeaconInfo, now: datetime, margin: timedelta) -> int:
 
 __all__ = [
     "SEALED_DRAW_VERSION",
+    "SEALED_METADATA_KEY",
     "sealed_draw_bytes",
     "sealed_winning_value",
     "sealing_round",

@@ -7,6 +7,7 @@ from nictbw.ports.clock import Clock
 from nictbw.ports.passwords import PasswordHasher
 from nictbw.ports.repositories import (
     AdminRepository,
+    AuditLogRepository,
     BingoCardRepository,
     DefinitionRepository,
     DrawResultRepository,
@@ -20,6 +21,7 @@ from nictbw.ports.repositories import (
 
 __all__ = [
     "AdminRepository",
+    "AuditLogRepository",
     "BingoCardRepository",
     "ChainPort",
     "Clock",

@@ -9,8 +9,8 @@ leaves the id sequences past the highest id stored once :meth:`finish` runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Protocol
 
 from nictbw.domain.entities import (
     Admin,
@@ -22,6 +22,9 @@ from nictbw.domain.entities import (
     PrizeDrawWinningNumber,
     User,
 )
+
+COLUMN_KINDS: Final = ("users", "instances", "results")
+"""The kinds :meth:`RowImporter.import_columns` takes."""
 
 
 class RowImporter(Protocol):
@@ -67,9 +70,19 @@ class RowImporter(Protocol):
         """Store results with their ids."""
         ...
 
+    def import_columns(self, kind: str, columns: Mapping[str, Sequence[Any]]) -> None:
+        """Store rows of ``kind`` (one of :data:`COLUMN_KINDS`) given column by column.
+
+        ``columns`` maps every field name of the kind's entity to its values, one per row,
+        all of the same length, rows in ascending id order; values are what the entity
+        would hold (aware datetimes, dicts for JSON fields). The bulk path of an import
+        that checked its rows column by column instead of building entities.
+        """
+        ...
+
     def finish(self) -> None:
         """Move every id sequence past the highest id now stored."""
         ...
 
 
-__all__ = ["RowImporter"]
+__all__ = ["COLUMN_KINDS", "RowImporter"]

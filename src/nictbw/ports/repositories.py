@@ -17,6 +17,7 @@ from typing import Protocol, Self
 
 from nictbw.domain.entities import (
     Admin,
+    AuditEntry,
     BingoCard,
     CandidateColumns,
     DrawCandidate,
@@ -102,6 +103,10 @@ class AdminRepository(Protocol):
     ) -> bool:
         """Set the admin's ``password_hash`` to ``new_hash`` only if it still is
         ``old_hash`` (one atomic compare-and-set); whether it was replaced."""
+        ...
+
+    def update(self, admin: Admin) -> None:
+        """Write every field of a stored admin (``ConflictError`` on a taken email)."""
         ...
 
 
@@ -292,6 +297,10 @@ class DrawTypeRepository(Protocol):
         """Lookup by exact, case-sensitive internal name."""
         ...
 
+    def update(self, draw_type: PrizeDrawType) -> None:
+        """Write every field of a stored draw type."""
+        ...
+
 
 class WinningNumberRepository(Protocol):
     """Stored winning numbers."""
@@ -400,6 +409,28 @@ class DrawSnapshotRepository(Protocol):
         ...
 
 
+class AuditLogRepository(Protocol):
+    """The append-only audit log: entries are added, never changed or removed."""
+
+    def append(self, entry: AuditEntry) -> AuditEntry:
+        """Store a new entry; assigns ``id`` (ascending in the order of appending)."""
+        ...
+
+    def list(
+        self,
+        *,
+        admin_id: int | None = None,
+        entity_type: str | None = None,
+        entity_id: int | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[AuditEntry]:
+        """The entries matching every filter given (``since``: ``at`` at or after it),
+        ascending id; with ``limit`` only the newest ``limit`` of them (still ascending)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """A transaction over every repository: commit explicitly, anything else rolls back."""
 
@@ -412,6 +443,7 @@ class UnitOfWork(Protocol):
     winning_numbers: WinningNumberRepository
     draw_results: DrawResultRepository
     draw_snapshots: DrawSnapshotRepository
+    audit: AuditLogRepository
 
     def __enter__(self) -> Self:
         """Begin the transaction."""
@@ -454,6 +486,7 @@ class UnitOfWork(Protocol):
 
 __all__ = [
     "AdminRepository",
+    "AuditLogRepository",
     "BingoCardRepository",
     "DefinitionRepository",
     "DrawResultRepository",

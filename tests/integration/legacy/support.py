@@ -39,6 +39,19 @@ from nictbw.domain.scoring import sha256_hex_proximity
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
+DEFINITION_EXTRA_FIELDS = (
+    "template_id",
+    "condition_id",
+    "distributes_coupons",
+    "bingo_period_id",
+    "bingo_is_center",
+    "bingo_force_include",
+    "can_be_center",
+    "allow_bingo_duplicates",
+    "bingo_group_id",
+)
+"""Legacy definition columns nictbw has no field for: kept in ``imported_extra``."""
+
 
 def _ts(name: str, nullable: bool = True) -> Column[Any]:
     return Column(name, DateTime(timezone=True), nullable=nullable)

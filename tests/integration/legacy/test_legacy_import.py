@@ -16,7 +16,7 @@ from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.app.legacy_import import UNKNOWN_WINNING_VALUE, import_legacy, run_import_legacy
 from nictbw.domain import ConflictError, User, ValidationError
 from tests.integration.legacy.conftest import LegacySourceDb
-from tests.integration.legacy.support import file_sha256
+from tests.integration.legacy.support import DEFINITION_EXTRA_FIELDS, file_sha256
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -160,6 +160,8 @@ def _assert_imported_rows(legacy: LegacySourceDb, uow_factory: Callable[[], Any]
         for row in data.kept("definitions"):
             definition = definitions[row["id"]]
             _same(definition, row, DEFINITION_FIELDS)
+            extra = {key: row[key] for key in DEFINITION_EXTRA_FIELDS if row[key] is not None}
+            assert definition.imported_extra == (extra or None)
             assert definition.minted_count == max(row["minted_count"], counts.get(row["id"], 0))
         instances = {i.id: i for i in uow.instances.list()}
         assert sorted(instances) == [row["id"] for row in data.kept("instances")]
@@ -253,8 +255,13 @@ def test_report_counts_skips_and_cross_checks(
     assert minted[2].legacy_minted_count == 5
     assert minted[2].imported_minted_count == 5
     assert minted[3].imported_minted_count == 1
-    assert report.definition_extras[2]["template_id"] == 7
     assert json.loads(json.dumps(report.to_dict()))["imported"] == dict(report.imported)
+    with uow_factory() as uow:
+        extra = uow.definitions.get(2).imported_extra
+    assert extra["template_id"] == 7
+    assert extra["bingo_period_id"] == 3
+    assert extra["bingo_group_id"] == 2
+    assert extra["distributes_coupons"] is True
 
 
 def test_second_import_is_refused_and_changes_nothing(
@@ -369,3 +376,65 @@ def test_a_missing_file_is_refused(tmp_path: Any) -> None:
     ):
         import_legacy(f"sqlite:///{tmp_path / 'nope.db'}", uow)
     assert not (tmp_path / "nope.db").exists()
+
+
+_LISTED = (
+    "users",
+    "admins",
+    "definitions",
+    "instances",
+    "bingo_cards",
+    "draw_types",
+    "winning_numbers",
+    "draw_results",
+)
+
+
+def _stored(uow_factory: Callable[[], Any]) -> dict[str, list[Any]]:
+    with uow_factory() as uow:
+        return {name: getattr(uow, name).list() for name in _LISTED}
+
+
+@pytest.mark.parametrize("target", ["memory", "sqlite", "postgres"])
+@pytest.mark.parametrize("chunk_size", [2, 5_000])
+def test_column_path_stores_what_the_row_path_stores(
+    legacy: LegacySourceDb,
+    tmp_path: Any,
+    target: str,
+    chunk_size: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from nictbw.adapters.memory.importing import InMemoryRowImporter
+    from nictbw.adapters.sqlalchemy.importing import SqlRowImporter
+    from tests.conftest import make_uow_factory
+
+    bulk_kinds: list[str] = []
+    for cls in (InMemoryRowImporter, SqlRowImporter):
+        original = cls.import_columns
+
+        def spy(self: Any, kind: str, columns: Any, _original: Any = original) -> None:
+            bulk_kinds.append(kind)
+            _original(self, kind, columns)
+
+        monkeypatch.setattr(cls, "import_columns", spy)
+    reports = {}
+    stored = {}
+    for bulk in (True, False):
+        folder = tmp_path / str(bulk)
+        folder.mkdir()
+        factories = make_uow_factory(target, folder)
+        factory = next(factories)
+        with factory() as uow:
+            reports[bulk] = import_legacy(
+                legacy.url, uow, clock=FixedClock(NOW), chunk_size=chunk_size, bulk=bulk
+            )
+            uow.commit()
+        stored[bulk] = _stored(factory)
+        factories.close()
+        if bulk and chunk_size == 2:  # the clean pairs of rows went column by column
+            assert {"users", "instances", "results"} <= set(bulk_kinds)
+        if not bulk:
+            assert bulk_kinds == []
+        bulk_kinds.clear()
+    assert reports[True] == reports[False]
+    assert stored[True] == stored[False]

@@ -28,7 +28,7 @@ from sqlalchemy import (
     inspect,
     select,
 )
-from sqlalchemy.engine import URL, RowMapping, make_url
+from sqlalchemy.engine import URL, Row, RowMapping, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -217,6 +217,15 @@ class LegacySource:
         finally:
             result.close()
 
+    def _row_chunks(self, statement: Select[Any]) -> Iterator[Sequence[Row[Any]]]:
+        """Chunks of plain rows: tuples (``row._fields`` names the columns, ``row._mapping``
+        reads them by name), which the column-wise path of the importer transposes."""
+        result = self._conn.execution_options(yield_per=self.chunk_size).execute(statement)
+        try:
+            yield from result.partitions()
+        finally:
+            result.close()
+
     def _scalar(self, statement: Select[Any]) -> Any:
         return self._conn.execute(statement).scalar()
 
@@ -251,10 +260,10 @@ class LegacySource:
             for row in self._conn.execute(statement)
         }
 
-    def users(self) -> Iterator[Sequence[RowMapping]]:
-        """Every user, ascending id."""
+    def users(self) -> Iterator[Sequence[Row[Any]]]:
+        """Every user, ascending id (plain rows)."""
         users = self.tables.users
-        return self._chunks(select(*self._canonical(users)).order_by(users.c.id))
+        return self._row_chunks(select(*self._canonical(users)).order_by(users.c.id))
 
     def admins(self) -> Iterator[Sequence[RowMapping]]:
         """Every admin, ascending id."""
@@ -285,8 +294,9 @@ class LegacySource:
             if row[0] is not None
         }
 
-    def instances(self) -> Iterator[Sequence[RowMapping]]:
-        """Every instance, ascending id, with ``user_found`` and ``definition_found``."""
+    def instances(self) -> Iterator[Sequence[Row[Any]]]:
+        """Every instance, ascending id, with ``user_found`` and ``definition_found``
+        (plain rows)."""
         t = self.tables
         i, u, d = t.instances, t.users, t.definitions
         statement = (
@@ -302,7 +312,7 @@ class LegacySource:
             )
             .order_by(i.c.id)
         )
-        return self._chunks(statement)
+        return self._row_chunks(statement)
 
     def cards(self) -> Iterator[list[CardRows]]:
         """Every card with its cells, ascending card id, in chunks of cards.
@@ -416,11 +426,12 @@ class LegacySource:
         )
         return [int(row[0]) for row in self._conn.execute(statement) if row[0] is not None]
 
-    def results(self) -> Iterator[Sequence[RowMapping]]:
+    def results(self) -> Iterator[Sequence[Row[Any]]]:
         """Every result, ascending id, with what it references: ``draw_type_found`` and
         ``algorithm_key``, ``user_found``, ``definition_found``, the instance's
         ``instance_found``/``instance_origin``/``instance_user_id``/``instance_definition_id``
-        and the winning number's ``winning_found``/``winning_value``/``winning_draw_type_id``.
+        and the winning number's ``winning_found``/``winning_value``/``winning_draw_type_id``
+        (plain rows).
         """
         t = self.tables
         r, dt, u, d, i, w = (
@@ -455,7 +466,7 @@ class LegacySource:
             )
             .order_by(r.c.id)
         )
-        return self._chunks(statement)
+        return self._row_chunks(statement)
 
 
 __all__ = [

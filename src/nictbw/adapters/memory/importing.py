@@ -8,7 +8,7 @@ every constraint check, index and undo record of a normal insert applies. The ol
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -61,6 +61,24 @@ class InMemoryRowImporter(RowImporter):
         for run in _runs(rows):
             table.next_id = run[0].id
             table.insert_many(run, journal)
+
+    def import_columns(self, kind: str, columns: Mapping[str, Sequence[Any]]) -> None:
+        """Store rows given column by column, as entities built from them."""
+        store = self._tx.tables()
+        targets: dict[str, tuple[Table[Any], type[Any]]] = {
+            "users": (store.users, User),
+            "instances": (store.instances, NFTInstance),
+            "results": (store.draw_results, PrizeDrawResult),
+        }
+        if kind not in targets:
+            raise ValidationError(f"cannot import {kind!r} column by column")
+        table, cls = targets[kind]
+        names = list(columns)
+        entities = [
+            cls(**dict(zip(names, values, strict=True)))
+            for values in zip(*columns.values(), strict=True)
+        ]
+        self._insert(table, entities)
 
     def is_empty(self) -> bool:
         """True when no table of the store holds a row."""

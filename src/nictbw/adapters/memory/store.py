@@ -13,6 +13,7 @@ from nictbw.domain.entities import (
     INSTANCE_SUCCEEDED,
     SNAPSHOT_ATTENDANCE,
     Admin,
+    AuditEntry,
     BingoCard,
     BingoCell,
     CardState,
@@ -173,7 +174,7 @@ class InMemoryStore:
         )
         self.definitions: Table[NFTDefinition] = Table(
             "nft_definitions",
-            copy=make_copier(NFTDefinition),
+            copy=make_copier(NFTDefinition, json_fields=("imported_extra",)),
             not_null=(
                 "prefix",
                 "shared_key",
@@ -189,6 +190,7 @@ class InMemoryStore:
                 "updated_at",
             ),
             datetimes=("created_at", "updated_at"),
+            json_fields=("imported_extra",),
             checks=(_check_definition,),
             foreign_keys=(ForeignKey("created_by_admin_id", self.admins),),
             uniques=(_key("prefix"),),
@@ -313,6 +315,15 @@ class InMemoryStore:
                 "draw_type_id": _index("draw_type_id"),
                 "draw_type_and_number": Index(attrgetter("draw_type_id", "winning_number_id")),
             },
+        )
+
+        self.audit_log: Table[AuditEntry] = Table(
+            "audit_log",
+            copy=make_copier(AuditEntry, json_fields=("before", "after")),
+            not_null=("at", "admin_id", "action", "entity_type"),
+            datetimes=("at",),
+            json_fields=("before", "after"),
+            foreign_keys=(ForeignKey("admin_id", self.admins),),
         )
 
     def _check_card(self, card: BingoCard) -> None:

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Self
 
+from nictbw.adapters.memory.audit import InMemoryAuditLogRepository
 from nictbw.adapters.memory.repositories import (
     InMemoryAdminRepository,
     InMemoryBingoCardRepository,
@@ -45,6 +46,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.winning_numbers = InMemoryWinningNumberRepository(self._tx)
         self.draw_results = InMemoryDrawResultRepository(self._tx)
         self.draw_snapshots = InMemoryDrawSnapshotRepository(self._tx)
+        self.audit = InMemoryAuditLogRepository(self._tx)
 
     @property
     def store(self) -> InMemoryStore:

@@ -9,7 +9,8 @@ on PostgreSQL :meth:`SqlRowImporter.finish` moves each id sequence past the high
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC
 from operator import attrgetter
 from typing import Any
 
@@ -29,6 +30,7 @@ from nictbw.adapters.sqlalchemy.tables import (
     prize_draw_winning_numbers,
     users,
 )
+from nictbw.adapters.sqlalchemy.types import UTCDateTime
 from nictbw.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from nictbw.domain.entities import (
     Admin,
@@ -40,7 +42,14 @@ from nictbw.domain.entities import (
     PrizeDrawWinningNumber,
     User,
 )
+from nictbw.domain.errors import ValidationError
 from nictbw.ports.importing import RowImporter
+
+_COLUMN_TABLES = {
+    "users": users,
+    "instances": nft_instances,
+    "results": prize_draw_results,
+}
 
 _TABLES = (
     users,
@@ -56,6 +65,23 @@ _TABLES = (
 )
 
 
+def _sqlite_timestamps(column: Sequence[Any], processor: Any) -> list[Any]:
+    """A column of aware datetimes as the text SQLite stores for them.
+
+    The bind processor gives naive UTC datetimes, which the ``sqlite3`` driver writes as
+    ``value.isoformat(" ")``; for a value already in UTC that is its own ISO text without
+    the ``+00:00`` suffix, made here in one call. Other values take the processor.
+    """
+    return [
+        None
+        if value is None
+        else value.isoformat(" ")[:-6]
+        if value.tzinfo is UTC
+        else processor(value)
+        for value in column
+    ]
+
+
 class _TableWriter:
     """One table's multi-row insert as driver SQL with its bind processors resolved once.
 
@@ -66,18 +92,41 @@ class _TableWriter:
 
     def __init__(self, table: Table, dialect: Dialect) -> None:
         names = [column.name for column in table.c]
+        self.names = names
+        self.table_name = table.name
         self.getter = attrgetter(*names)
         self.processors = [
             (position, processor)
             for position, column in enumerate(table.c)
             if (processor := column.type.bind_processor(dialect)) is not None
         ]
+        self.sqlite_timestamps = frozenset(
+            position
+            for position, column in enumerate(table.c)
+            if dialect.name == "sqlite" and isinstance(column.type, UTCDateTime)
+        )
         quote = dialect.identifier_preparer.quote
         marker = "?" if dialect.paramstyle == "qmark" else "%s"
         self.sql = (
             f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
             f"VALUES ({', '.join([marker] * len(names))})"
         )
+
+    def column_rows(self, columns: Mapping[str, Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """Driver-ready parameter tuples of rows given column by column (entity field
+        names); the converting columns are processed one column at a time."""
+        values: list[Sequence[Any]] = []
+        for name in self.names:
+            if name not in columns:
+                raise ValidationError(f"{self.table_name}: no values for the column {name!r}")
+            values.append(columns[name])
+        for position, processor in self.processors:
+            column = values[position]
+            if position in self.sqlite_timestamps:
+                values[position] = _sqlite_timestamps(column, processor)
+            else:
+                values[position] = [None if value is None else processor(value) for value in column]
+        return list(zip(*values, strict=True))
 
     def rows(self, entities: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Driver-ready parameter tuples of ``entities``."""
@@ -120,6 +169,23 @@ class SqlRowImporter(RowImporter):
             for start in range(0, len(entities), self._chunk_size):
                 rows = writer.rows(entities[start : start + self._chunk_size])
                 connection.exec_driver_sql(writer.sql, rows)
+        except StatementError as exc:
+            error = translate_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    def import_columns(self, kind: str, columns: Mapping[str, Sequence[Any]]) -> None:
+        """Insert rows given column by column (entity field names = column names)."""
+        table = _COLUMN_TABLES.get(kind)
+        if table is None:
+            raise ValidationError(f"cannot import {kind!r} column by column")
+        writer = self._writer(table)
+        rows = writer.column_rows(columns)
+        connection = self._uow.connection
+        try:
+            for start in range(0, len(rows), self._chunk_size):
+                connection.exec_driver_sql(writer.sql, rows[start : start + self._chunk_size])
         except StatementError as exc:
             error = translate_error(exc)
             if error is None:

@@ -145,6 +145,7 @@ def definition_values(definition: NFTDefinition) -> dict[str, Any]:
         "created_by_admin_id": definition.created_by_admin_id,
         "created_at": definition.created_at,
         "updated_at": definition.updated_at,
+        "imported_extra": definition.imported_extra,
     }
 
 
@@ -177,6 +178,7 @@ def definition_from_row(row: RowMapping) -> NFTDefinition:
         created_by_admin_id=row["created_by_admin_id"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        imported_extra=row["imported_extra"],
     )
 
 
@@ -326,6 +328,7 @@ def draw_type_values(draw_type: PrizeDrawType) -> dict[str, Any]:
         "max_wins_per_user": draw_type.max_wins_per_user,
         "created_at": draw_type.created_at,
         "updated_at": draw_type.updated_at,
+        "retired_at": draw_type.retired_at,
     }
 
 
@@ -340,6 +343,7 @@ def draw_type_from_row(row: RowMapping) -> PrizeDrawType:
         max_wins_per_user=row["max_wins_per_user"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        retired_at=row["retired_at"],
     )
 
 

@@ -127,6 +127,7 @@ nft_definitions = Table(
     Column("is_public", Boolean, nullable=False, server_default=true()),
     Column("created_by_admin_id", Integer, ForeignKey("admins.id"), nullable=True),
     *_timestamps(),
+    Column("imported_extra", JSONText(), nullable=True),
     CheckConstraint("max_supply IS NULL OR max_supply >= 0", name="max_supply_not_negative"),
     CheckConstraint("minted_count >= 0", name="minted_count_not_negative"),
     _one_of("status", DefinitionStatus, name="status_known"),
@@ -259,6 +260,7 @@ prize_draw_types = Table(
     Column("default_threshold", Double, nullable=True),
     *_timestamps(),
     Column("max_wins_per_user", Integer, nullable=True),
+    Column("retired_at", UTCDateTime(), nullable=True),
     CheckConstraint(
         "default_threshold IS NULL OR (default_threshold >= 0 AND default_threshold <= 1)",
         name="default_threshold_in_unit_interval",
@@ -383,12 +385,29 @@ Index(
     postgresql_where=prize_draw_results.c.winning_number_id.is_(None),
 )
 
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("admin_id", Integer, ForeignKey("admins.id"), nullable=False, index=True),
+    Column("action", String(50), nullable=False),
+    Column("entity_type", String(50), nullable=False),
+    Column("entity_id", Integer, nullable=True),
+    Column("before", JSONText(), nullable=True),
+    Column("after", JSONText(), nullable=True),
+)
+"""The append-only audit log of the admin workflows (never updated, never deleted)."""
+
+Index("ix_audit_log_entity", audit_log.c.entity_type, audit_log.c.entity_id)
+
 __all__ = [
     "NAMING_CONVENTION",
     "ORIGIN_KEY",
     "SCORED_RESULT_KEY",
     "UNSCORED_RESULT_KEY",
     "admins",
+    "audit_log",
     "bingo_cards",
     "bingo_cells",
     "metadata",

@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import StatementError
 
+from nictbw.adapters.sqlalchemy.audit import SqlAuditLogRepository
 from nictbw.adapters.sqlalchemy.errors import translate_error
 from nictbw.adapters.sqlalchemy.repositories import (
     DEFAULT_CHUNK_SIZE,
@@ -44,6 +45,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     winning_numbers: SqlWinningNumberRepository
     draw_results: SqlDrawResultRepository
     draw_snapshots: SqlDrawSnapshotRepository
+    audit: SqlAuditLogRepository
 
     def __init__(self, engine: Engine, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
         self.engine = engine
@@ -58,6 +60,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.winning_numbers = SqlWinningNumberRepository(source, chunk_size)
         self.draw_results = SqlDrawResultRepository(source, chunk_size)
         self.draw_snapshots = SqlDrawSnapshotRepository(source, chunk_size)
+        self.audit = SqlAuditLogRepository(source, chunk_size)
 
     @property
     def connection(self) -> Connection:

@@ -1,9 +1,9 @@
 """The ``nictbw`` command line (also ``python -m nictbw``), built with typer and rich.
 
 Commands: ``simulate``, ``db upgrade``, ``card show``,
-``draw run|seal|snapshot|top|export``, ``verify``, ``fake-chain`` and ``fake-beacon``,
-one module per command group (``beacon`` also opens the configured beacon); ``root``
-holds the typer apps and the error boundary, ``session`` opens the database (and
+``draw run|seal|snapshot|top|export``, ``verify``, ``audit``, ``fake-chain`` and
+``fake-beacon``, one module per command group (``beacon`` also opens the configured beacon);
+``root`` holds the typer apps and the error boundary, ``session`` opens the database (and
 decides which command may change its schema), ``rendering`` draws the results,
 ``errors`` the exit codes. Every
 command composes nictbw through the ``Container`` (database URL from ``--database``, else
@@ -14,7 +14,7 @@ a traceback unless ``--debug`` is given.
 
 # Importing a command module registers its commands; --help lists them in this order.
 # isort: off
-from nictbw.app.cli import simulate, verify, fake_chain, beacon, db, card, draw
+from nictbw.app.cli import simulate, verify, fake_chain, beacon, db, card, draw, audit
 
 # isort: on
 from nictbw.app.cli.errors import CommandLineError
@@ -26,6 +26,7 @@ __all__ = [
     "CommandLineError",
     "NictbwGroup",
     "app",
+    "audit",
     "beacon",
     "card",
     "db",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nictbw.adapters.legacy import LegacySource
 from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.adapters.sqlalchemy import SqlAlchemyUnitOfWork, open_database
 from nictbw.app.legacy_import.importer import Progress, import_legacy
@@ -25,8 +26,10 @@ def run_import_legacy(
     ``dry_run`` imports into a throw-away in-memory store instead (``database`` is then
     not touched, not even opened). Without ``dry_run`` a ``database`` URL is required;
     it is migrated to the newest revision first, must be empty, and gets everything or
-    nothing.
+    nothing. An unreadable source is refused before the target is opened.
     """
+    with LegacySource(source_url):
+        pass
     if dry_run:
         with InMemoryUnitOfWork(InMemoryStore()) as memory:
             report = import_legacy(source_url, memory, clock=clock, progress=progress, dry_run=True)

@@ -14,14 +14,15 @@ reading what the earlier ones left out; split, that shared state would cross mod
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 from sqlalchemy import func
 
 from nictbw.adapters.clock import SystemClock
 from nictbw.adapters.legacy.reader import DEFAULT_CHUNK_SIZE, LegacySource
+from nictbw.app.legacy_import import columns as bulk
 from nictbw.app.legacy_import import mapping
 from nictbw.app.legacy_import.report import (
     KINDS,
@@ -67,6 +68,24 @@ _NEVER_FROM: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _NEVER_UNTIL: Final = _NEVER_FROM + timedelta(microseconds=1)
 
 
+class _Scored(NamedTuple):
+    """What re-scoring reads of a result on the column path (no entity is built)."""
+
+    id: int
+    draw_type_id: int
+    draw_number: str
+    similarity_score: float | None
+    draw_top_digits: str | None
+    winning_top_digits: str | None
+    threshold_used: float | None
+    outcome: str
+    winning_value: Any
+    instance_origin: Any
+
+
+_Result = PrizeDrawResult | _Scored
+
+
 class _SkipRowError(Exception):
     """A row that cannot be imported; the message is the reason."""
 
@@ -80,14 +99,17 @@ def import_legacy(
     registry: AlgorithmRegistry | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     dry_run: bool = False,
+    bulk: bool = True,
 ) -> ImportReport:
     """Import the legacy database at ``source_url`` into the empty target ``uow``.
 
     Reads the source read-only, keeps ids, writes every row that fits nictbw's rules and
     reports every other one with its reason. A target holding any row →
     ``ConflictError``; an unreadable source → ``ValidationError``; either way nothing is
-    written. ``dry_run`` only marks the report (pass an in-memory unit of work). The
-    caller commits.
+    written. ``dry_run`` only marks the report (pass an in-memory unit of work). With
+    ``bulk`` (the default) chunks of users, instances and results are checked and
+    written column by column (:mod:`.columns`); ``bulk=False`` takes the row path for
+    every row, which is slower and stores the same. The caller commits.
     """
     clock = clock or SystemClock()
     target = row_importer_for(uow, chunk_size=chunk_size)
@@ -97,7 +119,7 @@ def import_legacy(
                 "the target database is not empty; legacy data is only imported into an "
                 "empty nictbw database"
             )
-        run = _ImportRun(source, target, clock.now(), progress, registry)
+        run = _ImportRun(source, target, clock.now(), progress, registry, bulk=bulk)
         with uow.savepoint():
             run.run()
             target.finish()
@@ -114,7 +136,10 @@ class _ImportRun:
         now: datetime,
         progress: Progress | None,
         registry: AlgorithmRegistry | None,
+        *,
+        bulk: bool = True,
     ) -> None:
+        self.bulk = bulk
         self.source = source
         self.target = target
         self.now = now
@@ -131,7 +156,6 @@ class _ImportRun:
         self.results_on_unknown = 0
         self.disagreements: list[ScoreDisagreement] = []
         self.rescored = 0
-        self.extras: dict[int, dict[str, Any]] = {}
         self.algorithms: dict[int, str] = {}
 
     # -- plumbing ------------------------------------------------------------------------
@@ -161,6 +185,39 @@ class _ImportRun:
                     self._skip(kind, table, row["id"], str(exc))
             write(batch)
             self.imported[kind] += len(batch)
+            if self.progress is not None:
+                self.progress(kind, self.read[kind], total)
+
+    def _column_stage(
+        self,
+        kind: str,
+        table: str,
+        chunks: Iterable[Sequence[Any]],
+        screen: Callable[[Sequence[Any], bulk.Columns], Mapping[str, Sequence[Any]] | None],
+        convert: Callable[[Row], E],
+        write: Callable[[Sequence[E]], None],
+    ) -> None:
+        """A stage over plain rows: a chunk that passes ``screen`` (checked column by
+        column) is written column by column; any other chunk goes row by row."""
+        total = self.source.count(kind)
+        for chunk in chunks:
+            if not chunk:
+                continue
+            columns = screen(chunk, bulk.transpose(chunk)) if self.bulk else None
+            self.read[kind] += len(chunk)
+            if columns is not None:
+                self.target.import_columns(kind, columns)
+                self.imported[kind] += len(chunk)
+            else:
+                batch: list[E] = []
+                for plain in chunk:
+                    row = plain._mapping
+                    try:
+                        batch.append(convert(row))
+                    except (_SkipRowError, ValidationError) as exc:
+                        self._skip(kind, table, row["id"], str(exc))
+                write(batch)
+                self.imported[kind] += len(batch)
             if self.progress is not None:
                 self.progress(kind, self.read[kind], total)
 
@@ -213,7 +270,12 @@ class _ImportRun:
                 self._unique(row, getattr(user, key), taken, key)
             return user
 
-        self._stage("users", users.name, self.source.users(), convert, self.target.import_users)
+        def screen(chunk: Sequence[Any], columns: bulk.Columns) -> Any:
+            return bulk.user_columns(columns, holders)
+
+        self._column_stage(
+            "users", users.name, self.source.users(), screen, convert, self.target.import_users
+        )
 
     def _admins(self) -> None:
         admins = self.source.tables.admins
@@ -250,9 +312,6 @@ class _ImportRun:
                         imported_minted_count=minted,
                     )
                 )
-            extras = mapping.definition_extras(row)
-            if extras:
-                self.extras[row["id"]] = extras
             return definition
 
         self._stage(
@@ -284,10 +343,16 @@ class _ImportRun:
                 self._unique(row, instance.nft_origin, origins, "succeeded nft_origin")
             return instance
 
-        self._stage(
+        keys = {"unique_instance_id": unique_ids, "serial": serials, "origin": origins}
+
+        def screen(chunk: Sequence[Any], columns: bulk.Columns) -> Any:
+            return bulk.instance_columns(chunk, columns, self.gone, keys)
+
+        self._column_stage(
             "instances",
             instances.name,
             self.source.instances(),
+            screen,
             convert,
             self.target.import_instances,
         )
@@ -426,8 +491,22 @@ class _ImportRun:
 
     def _results(self) -> None:
         results = self.source.tables.results
-        self._stage(
-            "results", results.name, self.source.results(), self._result, self.target.import_results
+
+        def screen(chunk: Sequence[Any], columns: bulk.Columns) -> Any:
+            out = bulk.result_columns(columns, self.gone)
+            if out is not None:
+                fields = (columns[name] for name in _Scored._fields)
+                for scored in map(_Scored._make, zip(*fields, strict=True)):
+                    self._rescore(scored, scored.winning_value, scored.instance_origin)
+            return out
+
+        self._column_stage(
+            "results",
+            results.name,
+            self.source.results(),
+            screen,
+            self._result,
+            self.target.import_results,
         )
 
     def _result(self, row: Row) -> PrizeDrawResult:
@@ -458,16 +537,15 @@ class _ImportRun:
         if on_unknown:
             self.results_on_unknown += 1
         elif winning_id is not None:
-            self._rescore(result, row)
+            self._rescore(result, row["winning_value"], row["instance_origin"])
         return result
 
-    def _rescore(self, result: PrizeDrawResult, row: Row) -> None:
+    def _rescore(self, result: _Result, value: Any, origin: Any) -> None:
         """Score the result again with nictbw's engine and list any disagreement."""
         key = self.algorithms[result.draw_type_id]
-        value = row["winning_value"]
         fields: list[str] = []
         try:
-            if derive_draw_number(row["instance_origin"]) != result.draw_number:
+            if derive_draw_number(origin) != result.draw_number:
                 fields.append("draw_number")
         except ValidationError:
             pass
@@ -501,7 +579,7 @@ class _ImportRun:
         )
 
     def _evaluate(
-        self, key: str, result: PrizeDrawResult, winning: str
+        self, key: str, result: _Result, winning: str
     ) -> tuple[float, str | None, str | None, str]:
         evaluation = self.registry.evaluate(key, result.draw_number, winning, result.threshold_used)
         if evaluation.passed is None:
@@ -517,7 +595,7 @@ class _ImportRun:
 
     @staticmethod
     def _differences(
-        result: PrizeDrawResult, fresh: tuple[float, str | None, str | None, str]
+        result: _Result, fresh: tuple[float, str | None, str | None, str]
     ) -> list[str]:
         stored = (
             result.similarity_score,
@@ -547,7 +625,6 @@ class _ImportRun:
             results_on_unknown=self.results_on_unknown,
             results_rescored=self.rescored,
             score_disagreements=tuple(self.disagreements),
-            definition_extras=dict(self.extras),
         )
 
 

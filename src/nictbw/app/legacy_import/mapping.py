@@ -62,7 +62,7 @@ DEFINITION_EXTRA_FIELDS: Final = (
     "allow_bingo_duplicates",
     "bingo_group_id",
 )
-"""Legacy definition columns nictbw has no field for; kept in the report."""
+"""Legacy definition columns nictbw has no field for; kept in ``imported_extra``."""
 
 INSTANCE_EXTRA_FIELDS: Final = (
     "bingo_period_id",
@@ -222,12 +222,13 @@ def definition_from_row(row: Row, minted_count: int) -> NFTDefinition:
         created_by_admin_id=row_id(row, "created_by_admin_id", nullable=True),
         created_at=_required_timestamp(row, "created_at"),
         updated_at=_required_timestamp(row, "updated_at"),
+        imported_extra=definition_extras(row) or None,
     )
     validate_definition(definition)
     return definition
 
 
-def _other_meta(row: Row) -> dict[str, Any] | None:
+def other_meta(row: Row) -> dict[str, Any] | None:
     """The instance's ``other_meta`` JSON object plus the dropped legacy fields."""
     extra: dict[str, Any] = {}
     for key in INSTANCE_EXTRA_FIELDS:
@@ -257,7 +258,7 @@ def _other_meta(row: Row) -> dict[str, Any] | None:
     return {**(meta or {}), IMPORTED_EXTRA_KEY: extra}
 
 
-_INSTANCE_TEXT: Final = (
+INSTANCE_TEXT: Final = (
     ("current_nft_location", 255),
     ("blockchain_name", 100),
     ("sub_type", 50),
@@ -279,7 +280,7 @@ def instance_from_row(row: Row) -> NFTInstance:
         row["unique_instance_id"], "unique_instance_id", 255, nullable=False, not_blank=True
     )
     assert unique_id is not None
-    for key, length in _INSTANCE_TEXT:
+    for key, length in INSTANCE_TEXT:
         value = row[key]
         if value is not None:
             check_text(value, key, length)
@@ -301,7 +302,7 @@ def instance_from_row(row: Row) -> NFTInstance:
         transaction_id=row["transaction_id"],
         contract_address=row["contract_address"],
         token_id=row["token_id"],
-        other_meta=_other_meta(row),
+        other_meta=other_meta(row),
     )
 
 
@@ -432,12 +433,14 @@ __all__ = [
     "DEFINITION_EXTRA_FIELDS",
     "IMPORTED_EXTRA_KEY",
     "INSTANCE_EXTRA_FIELDS",
+    "INSTANCE_TEXT",
     "admin_from_row",
     "card_from_rows",
     "definition_extras",
     "definition_from_row",
     "draw_type_from_row",
     "instance_from_row",
+    "other_meta",
     "result_from_row",
     "row_id",
     "user_from_row",

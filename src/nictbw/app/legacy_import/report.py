@@ -82,8 +82,8 @@ class ImportReport:
     """The outcome of :func:`nictbw.app.legacy_import.import_legacy`.
 
     ``read`` and ``imported`` count rows per kind (:data:`KINDS`); ``skipped`` lists
-    every legacy row not imported. ``definition_extras`` keeps, per definition id, the
-    legacy fields nictbw has no column for. ``unknown_winning_numbers`` maps a draw
+    every legacy row not imported (a definition's legacy fields nictbw has no column
+    for are stored on it, in ``imported_extra``). ``unknown_winning_numbers`` maps a draw
     type id to the id of the winning number created for results whose own number is
     gone; ``results_on_unknown`` counts those results.
     """
@@ -102,7 +102,6 @@ class ImportReport:
     results_on_unknown: int
     results_rescored: int
     score_disagreements: tuple[ScoreDisagreement, ...]
-    definition_extras: Mapping[int, Mapping[str, Any]]
 
     @property
     def skipped_count(self) -> int:
@@ -160,9 +159,6 @@ class ImportReport:
                 }
                 for item in self.score_disagreements
             ],
-            "definition_extras": {
-                str(key): dict(value) for key, value in self.definition_extras.items()
-            },
         }
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows.common import (
     atomic,
     now_from,
+    open_draw_type,
     registry_or_default,
     reject_stored,
-    stored_draw_type,
 )
 from nictbw.domain.engine import resolve_threshold
-from nictbw.domain.entities import NFTDefinition, PrizeDrawType, PrizeDrawWinningNumber
+from nictbw.domain.entities import Admin, NFTDefinition, PrizeDrawType, PrizeDrawWinningNumber
 from nictbw.domain.errors import ConflictError, NotFoundError, ValidationError
+from nictbw.domain.permissions import Operation, require_permission
 from nictbw.domain.scoring import AlgorithmRegistry
 from nictbw.domain.validation import (
     validate_aware,
@@ -29,7 +31,10 @@ from nictbw.ports import Clock, UnitOfWork
 def create_nft_definition(
     uow: UnitOfWork, definition: NFTDefinition, *, clock: Clock | None = None
 ) -> NFTDefinition:
-    """Store a new definition created by an admin; the prefix must be free (§4.4)."""
+    """Store a new definition created by an admin; the prefix must be free (§4.4).
+
+    The creating admin's role must allow editing the catalogue (``ForbiddenError``).
+    """
     reject_stored(definition, "definition")
     validate_definition(definition)
     if definition.minted_count != 0:
@@ -38,8 +43,10 @@ def create_nft_definition(
         )
     if definition.created_by_admin_id is None:
         raise ValidationError(f"definition '{definition.prefix}' needs created_by_admin_id")
-    if uow.admins.get(definition.created_by_admin_id) is None:
+    creator = uow.admins.get(definition.created_by_admin_id)
+    if creator is None:
         raise NotFoundError(f"admin {definition.created_by_admin_id} does not exist")
+    require_permission(creator, Operation.EDIT_CATALOGUE)
     holder = uow.definitions.get_by_prefix(definition.prefix)
     if holder is not None:
         raise ConflictError(f"prefix '{definition.prefix}' is already taken")
@@ -97,9 +104,11 @@ def submit_winning_number(
     effective_at: datetime | None = None,
     expires_at: datetime | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> PrizeDrawWinningNumber:
     """Store a winning number of ``draw_type``, in effect in ``[effective_at, expires_at)``."""
-    stored = stored_draw_type(uow, draw_type)
+    authorise(uow, admin, Operation.RUN_DRAWS)
+    stored = open_draw_type(uow, draw_type)
     checked_value = validate_winning_value(value)
     checked_metadata = validate_metadata(metadata)
     start = validate_aware(effective_at, "effective_at")

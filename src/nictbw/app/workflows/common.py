@@ -103,6 +103,18 @@ def stored_draw_type(uow: UnitOfWork, draw_type: PrizeDrawType) -> PrizeDrawType
     return found
 
 
+def open_draw_type(uow: UnitOfWork, draw_type: PrizeDrawType) -> PrizeDrawType:
+    """:func:`stored_draw_type`, refused with ``ValidationError`` when the type is retired
+    (a retired type takes no new winning number, draw, snapshot or seal)."""
+    found = stored_draw_type(uow, draw_type)
+    if found.retired_at is not None:
+        raise ValidationError(
+            f"draw type '{found.internal_name}' ({found.id}) was retired at "
+            f"{found.retired_at.isoformat()}; it takes no new draws"
+        )
+    return found
+
+
 def reject_stored(entity: object, kind: str) -> None:
     """A create/register workflow refuses an entity that already has an id."""
     entity_id = getattr(entity, "id", None)

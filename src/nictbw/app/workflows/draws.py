@@ -1,4 +1,8 @@
-"""Prize draws: single and batch evaluation, bingo-line and attendance draws, top-N (§4.10-4.14)."""
+"""Prize draws: single and batch evaluation, bingo-line and attendance draws, top-N (§4.10-4.14).
+
+Over 500 lines on purpose: every kind of draw run shares one setup (draw type, winning
+number, threshold, authority), one eligibility rule and one store-and-rank step, all here.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,13 @@ from itertools import islice
 
 from attrs import frozen
 
+from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.common import (
     atomic,
     logger,
     now_from,
+    open_draw_type,
     registry_or_default,
     resolve_winning_number,
     stored_draw_type,
@@ -25,6 +31,7 @@ from nictbw.domain.entities import (
     OUTCOME_LOSE,
     OUTCOME_PENDING,
     OUTCOME_WIN,
+    Admin,
     CandidateColumns,
     DrawCandidate,
     DrawResultColumns,
@@ -36,6 +43,7 @@ from nictbw.domain.entities import (
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.outcomes import DrawOutcome
+from nictbw.domain.permissions import Operation
 from nictbw.domain.ranking import (
     FROM_DRAW_TYPE,
     CapDefault,
@@ -45,6 +53,7 @@ from nictbw.domain.ranking import (
     validate_limit,
 )
 from nictbw.domain.scoring import AlgorithmRegistry, ScoringAlgorithm
+from nictbw.domain.sealing import SEALED_METADATA_KEY
 from nictbw.ports import Clock, UnitOfWork
 
 BATCH_SIZE = 20_000
@@ -63,10 +72,21 @@ class _DrawSetup:
         clock: Clock | None,
         *,
         require_number: bool,
+        sealed_run: bool = False,
     ) -> None:
         self.now = now_from(clock)
-        self.draw_type = stored_draw_type(uow, draw_type)
+        self.draw_type = open_draw_type(uow, draw_type)
         self.winning_number = resolve_winning_number(uow, self.draw_type, winning_number, self.now)
+        if (
+            not sealed_run
+            and self.winning_number is not None
+            and SEALED_METADATA_KEY in (self.winning_number.metadata or {})
+        ):
+            raise ValidationError(
+                f"winning number {self.winning_number.id} of draw type "
+                f"'{self.draw_type.internal_name}' was derived for a sealed draw: only "
+                "run_sealed_prize_draw evaluates its snapshot's candidates"
+            )
         if self.winning_number is None and require_number:
             raise ValidationError(
                 f"draw type '{self.draw_type.internal_name}' has no winning number in effect at "
@@ -144,9 +164,14 @@ class StoredBatch:
 
     def results(self, rows: Iterable[int] | None = None) -> list[PrizeDrawResult]:
         """The results of ``rows`` (default: every row), with their ids, in that order."""
-        result, ids = self.columns.result, self.ids
-        chosen = range(len(ids)) if rows is None else rows
-        return [result(row, ids[row]) for row in chosen]
+        ids = self.ids
+        if rows is None:
+            every = self.columns.results()
+            for result, result_id in zip(every, ids, strict=True):
+                result.id = result_id
+            return every
+        result = self.columns.result
+        return [result(row, ids[row]) for row in rows]
 
     def rows_with_outcome(self, outcome: str) -> list[int]:
         """The rows whose outcome is ``outcome``, in row order."""
@@ -209,11 +234,13 @@ def run_prize_draw(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> PrizeDrawEvaluation:
     """Evaluate one instance in ``draw_type`` and store the result (§4.10).
 
     Without a winning number in effect the stored result is ``pending``.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     stored = stored_instance(uow, instance)
     candidate = DrawCandidate.of(stored)
     _require_eligible(candidate, stored.unique_instance_id)
@@ -260,6 +287,7 @@ def run_prize_draw_batch(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> list[PrizeDrawEvaluation]:
     """Evaluate many instances and store the results set-based (§4.11).
 
@@ -269,6 +297,7 @@ def run_prize_draw_batch(
     Every evaluation is returned; a caller who only wants counts and the best results
     calls ``run_prize_draw_batch_summary``, whose memory does not grow with the draw.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
@@ -409,6 +438,7 @@ def run_bingo_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> DrawOutcome:
     """Draw among every instance on a completed bingo line (§4.12); ranked, ties kept.
@@ -417,6 +447,7 @@ def run_bingo_prize_draw(
     keeps at most ``max_wins_per_user`` ranked results (default: the draw type's cap).
     The ``DrawOutcome`` is that ranking, with the counts, threshold and winning number used.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     checked_limit = validate_limit(limit, allow_none=True)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
@@ -437,6 +468,7 @@ def run_final_attendance_prize_draw(
     registry: AlgorithmRegistry | None = None,
     limit: int | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> DrawOutcome:
     """Draw among every eligible instance of the attendance definition (§4.13).
@@ -444,6 +476,7 @@ def run_final_attendance_prize_draw(
     A user keeps at most ``max_wins_per_user`` ranked results (default: the type's cap).
     Returns the ranking as a ``DrawOutcome``, like ``run_bingo_prize_draw``.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     if attendance_definition_id is None:
         raise ValidationError("attendance_definition_id is required")
     if isinstance(attendance_definition_id, bool) or not isinstance(attendance_definition_id, int):

@@ -231,12 +231,17 @@ def export_draw(
 def _snapshot_before(
     uow: UnitOfWork, draw_type: PrizeDrawType, number: PrizeDrawWinningNumber
 ) -> PrizeDrawSnapshot | None:
-    """The latest snapshot of the draw type taken before ``number`` was created."""
+    """The latest unsealed snapshot of the draw type taken before ``number`` was created.
+
+    A sealed snapshot belongs to the sealed draw run from it, never to a number an
+    operator submitted.
+    """
     assert draw_type.id is not None
     earlier = [
         s
         for s in uow.draw_snapshots.list_for_draw_type(draw_type.id)
-        if s.created_at is not None
+        if not s.is_sealed
+        and s.created_at is not None
         and number.created_at is not None
         and s.created_at < number.created_at
     ]

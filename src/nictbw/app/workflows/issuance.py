@@ -10,6 +10,7 @@ from typing import Any
 
 from attrs import frozen
 
+from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows._issuing import Gain, IssuingPipeline
 from nictbw.app.workflows.common import atomic, lock_users, now_from, rng_or_none
@@ -17,11 +18,13 @@ from nictbw.domain.chain_payload import parse_mint_metadata
 from nictbw.domain.entities import (
     DEFINITION_INACTIVE,
     INSTANCE_SUCCEEDED,
+    Admin,
     NFTDefinition,
     NFTInstance,
     User,
 )
 from nictbw.domain.errors import ConflictError, NotFoundError, ValidationError
+from nictbw.domain.permissions import Operation
 from nictbw.domain.scoring import derive_draw_number, origin_key
 from nictbw.domain.validation import validate_origin
 from nictbw.ports import Clock, UnitOfWork
@@ -191,6 +194,7 @@ def issue_instances(
     *,
     rng: random.Random | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> list[NFTInstance]:
     """Issue many ``(user, definition, nft_origin)`` grants at once, set-based.
 
@@ -199,6 +203,7 @@ def issue_instances(
     nothing: any invalid grant raises and nothing is issued. Returns the instances in
     grant order.
     """
+    authorise(uow, admin, Operation.ISSUE)
     rng = rng_or_none(rng)
     normalized = [_as_grant(item, i) for i, item in enumerate(grants)]
     if not normalized:
@@ -217,12 +222,14 @@ def create_and_issue_instance(
     chain_metadata: dict[str, Any] | None = None,
     rng: random.Random | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> NFTInstance:
     """Issue one badge of ``definition`` to ``user`` (§4.5) and run the bingo path.
 
     ``chain_metadata`` is the answer of ``ChainPort.mint_nft`` when the badge was minted;
     its origin, nft id, location and transaction id are recorded on the instance.
     """
+    authorise(uow, admin, Operation.ISSUE)
     rng = rng_or_none(rng)
     now = now_from(clock)
     fields: dict[str, Any] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.catalogue import submit_winning_number
 from nictbw.app.workflows.common import atomic, now_from, stored_draw_type
@@ -23,6 +24,7 @@ from nictbw.domain.beacon import BeaconInfo, BeaconRound, verify_beacon
 from nictbw.domain.entities import (
     OUTCOME_PENDING,
     OUTCOME_WIN,
+    Admin,
     CandidateColumns,
     DrawCandidate,
     PrizeDrawResult,
@@ -38,6 +40,7 @@ from nictbw.domain.errors import (
     ValidationError,
 )
 from nictbw.domain.outcomes import DrawOutcome
+from nictbw.domain.permissions import Operation
 from nictbw.domain.ranking import (
     FROM_DRAW_TYPE,
     CapDefault,
@@ -46,12 +49,17 @@ from nictbw.domain.ranking import (
     validate_limit,
 )
 from nictbw.domain.scoring import AlgorithmRegistry, derive_draw_number
-from nictbw.domain.sealing import SEALED_DRAW_VERSION, sealed_winning_value, sealing_round
+from nictbw.domain.sealing import (
+    SEALED_DRAW_VERSION,
+    SEALED_METADATA_KEY,
+    sealed_winning_value,
+    sealing_round,
+)
 from nictbw.domain.snapshots import candidate_set_digest
 from nictbw.ports import Clock, RandomnessBeacon, UnitOfWork
 
 DEFAULT_MARGIN_PERIODS = 2
-METADATA_KEY = "sealed_draw"
+METADATA_KEY = SEALED_METADATA_KEY
 
 
 def seal_prize_draw(
@@ -63,6 +71,7 @@ def seal_prize_draw(
     margin: timedelta | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> PrizeDrawSnapshot:
     """Snapshot the draw's candidates and commit to beacon round R; returns the snapshot.
 
@@ -72,6 +81,7 @@ def seal_prize_draw(
     snapshot's id, ``candidates_sha256``, ``beacon_round`` and ``beacon_round_at`` are
     the line an operator publishes before R.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     info = beacon.info()
     if margin is None:
         margin = timedelta(seconds=DEFAULT_MARGIN_PERIODS * info.period)
@@ -98,6 +108,7 @@ def run_sealed_prize_draw(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
 ) -> DrawOutcome:
     """Run a sealed draw: round R's verified randomness decides; returns the ranking.
@@ -109,6 +120,7 @@ def run_sealed_prize_draw(
     as :func:`run_bingo_prize_draw` does (``limit``, ties, ``max_wins_per_user``). Run
     again, it reads the stored results back and changes nothing.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     sealed = _stored_sealed(uow, snapshot)
     draw_type = stored_draw_type(uow, _draw_type_ref(sealed))
     checked_limit = validate_limit(limit, allow_none=True)
@@ -127,7 +139,9 @@ def run_sealed_prize_draw(
     value = sealed_winning_value(
         info.chain_hash, beacon_round.round, beacon_round.randomness, sealed.candidates_sha256
     )
-    setup = _DrawSetup(uow, draw_type, None, threshold, registry, clock, require_number=False)
+    setup = _DrawSetup(
+        uow, draw_type, None, threshold, registry, clock, require_number=False, sealed_run=True
+    )
     existing = _existing_number(uow, draw_type, sealed)
     if existing is not None:
         if existing.value != value:

@@ -5,23 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from itertools import islice
 
+from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows.common import (
     atomic,
     logger,
     now_from,
+    open_draw_type,
     registry_or_default,
-    stored_draw_type,
 )
 from nictbw.domain.engine import PrizeDrawEngine, resolve_threshold
 from nictbw.domain.entities import (
     OUTCOME_PENDING,
     SNAPSHOT_ATTENDANCE,
     SNAPSHOT_BINGO,
+    Admin,
     PrizeDrawResult,
     PrizeDrawSnapshot,
     PrizeDrawType,
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.permissions import Operation
 from nictbw.domain.scoring import AlgorithmRegistry, derive_draw_number
 from nictbw.domain.snapshots import candidate_set_digest
 from nictbw.ports import Clock, UnitOfWork
@@ -36,6 +39,7 @@ def snapshot_prize_draw(
     attendance_definition_id: int | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    admin: Admin | None = None,
 ) -> PrizeDrawSnapshot:
     """Store the eligible candidates of a draw as ``pending`` results and their digest.
 
@@ -44,6 +48,7 @@ def snapshot_prize_draw(
     definition. Run it before the winning number is submitted: a later export carries
     the snapshot, and ``verify`` proves the draw used exactly this set.
     """
+    authorise(uow, admin, Operation.RUN_DRAWS)
     results, snapshot = prepare_snapshot(
         uow, draw_type, attendance_definition_id, registry, now_from(clock)
     )
@@ -62,7 +67,7 @@ def prepare_snapshot(
 
     Writes nothing: :func:`store_snapshot` does.
     """
-    stored = stored_draw_type(uow, draw_type)
+    stored = open_draw_type(uow, draw_type)
     assert stored.id is not None
     algorithm = PrizeDrawEngine(registry_or_default(registry)).algorithm(stored.algorithm_key)
     threshold = resolve_threshold(None, stored.default_threshold, algorithm)
