@@ -170,8 +170,8 @@ class StoredBatch:
             for result, result_id in zip(every, ids, strict=True):
                 result.id = result_id
             return every
-        result = self.columns.result
-        return [result(row, ids[row]) for row in rows]
+        row_result = self.columns.result
+        return [row_result(row, ids[row]) for row in rows]
 
     def rows_with_outcome(self, outcome: str) -> list[int]:
         """The rows whose outcome is ``outcome``, in row order."""
