@@ -9,7 +9,7 @@ workflows touching many rows stay set-based on every adapter.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
@@ -30,6 +30,7 @@ from nictbw.domain.entities import (
     PrizeDrawWinningNumber,
     User,
 )
+from nictbw.ports.outbox import EventRepository, IdempotencyKeyRepository
 
 
 class UserRepository(Protocol):
@@ -44,6 +45,12 @@ class UserRepository(Protocol):
 
     def add(self, user: User) -> User:
         """Store a new user (``ConflictError`` on a taken unique key); assigns ``id``."""
+        ...
+
+    def add_many(self, users: Sequence[User]) -> None:
+        """Store many new users, all or none, with a constant number of statements per
+        chunk; assigns their ids in order. A unique key taken by a stored user or given
+        to two of ``users`` -> ``ConflictError`` naming the value, and nothing is stored."""
         ...
 
     def get(self, user_id: int) -> User | None:
@@ -72,6 +79,12 @@ class UserRepository(Protocol):
 
     def get_by_on_chain_id(self, on_chain_id: str) -> User | None:
         """Lookup by exact chain username."""
+        ...
+
+    def list_holding(self, keys: Mapping[str, Collection[str]]) -> builtins.list[User]:
+        """The stored users holding one of ``keys`` (unique column name -> exact values;
+        names among ``in_app_id``, ``email``, ``paymail``, ``on_chain_id``), ascending
+        id; a constant number of queries per chunk of values."""
         ...
 
     def update(self, user: User) -> None:
@@ -443,6 +456,8 @@ class UnitOfWork(Protocol):
     winning_numbers: WinningNumberRepository
     draw_results: DrawResultRepository
     draw_snapshots: DrawSnapshotRepository
+    events: EventRepository
+    idempotency_keys: IdempotencyKeyRepository
     audit: AuditLogRepository
 
     def __enter__(self) -> Self:
@@ -492,6 +507,8 @@ __all__ = [
     "DrawResultRepository",
     "DrawSnapshotRepository",
     "DrawTypeRepository",
+    "EventRepository",
+    "IdempotencyKeyRepository",
     "InstanceRepository",
     "UnitOfWork",
     "UserRepository",
