@@ -4,6 +4,9 @@ Every repository assigns ``id`` on ``add`` (usable before commit), returns domai
 entities (never storage rows) that the caller may mutate freely, and persists changes
 to a stored entity only through ``update``/``update_many``. Bulk methods exist so that
 workflows touching many rows stay set-based on every adapter.
+
+Over 500 lines on purpose: the whole storage contract an adapter must meet reads in one
+file, one Protocol per aggregate beside the unit of work that holds them.
 """
 
 from __future__ import annotations
