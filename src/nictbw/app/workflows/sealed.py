@@ -27,6 +27,7 @@ from nictbw.domain.entities import (
     OUTCOME_PENDING,
     OUTCOME_WIN,
     Admin,
+    CandidateColumns,
     DrawCandidate,
     PrizeDrawResult,
     PrizeDrawSnapshot,
@@ -173,7 +174,8 @@ def run_sealed_prize_draw(
             clock=clock,
         )
         setup.winning_number = number
-        return _ranked_draw(uow, setup, candidates, checked_limit, "sealed draw", cap)
+        pool = CandidateColumns.of(candidates)
+        return _ranked_draw(uow, setup, pool, checked_limit, "sealed draw", cap)
 
 
 def _stored_sealed(uow: UnitOfWork, snapshot: PrizeDrawSnapshot) -> PrizeDrawSnapshot:
