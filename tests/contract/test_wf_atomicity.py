@@ -459,8 +459,8 @@ FAULTS: list[tuple[str, Call, str, str]] = [
     ("sync", _sync_everything, "instances", "add_many"),
     ("sync", _sync_everything, "bingo_cards", "add_many"),
     ("sync", _sync_everything, "bingo_cards", "update_many"),
-    ("bingo draw", _bingo_draw, "draw_results", "upsert_many"),
-    ("single draw", _single_draw, "draw_results", "upsert_many"),
+    ("bingo draw", _bingo_draw, "draw_results", "upsert_columns"),
+    ("single draw", _single_draw, "draw_results", "upsert_columns"),
 ]
 
 

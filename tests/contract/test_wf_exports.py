@@ -12,7 +12,7 @@ from nictbw.adapters.beacon import FakeBeacon
 from nictbw.app.workflows import exports
 from nictbw.domain.entities import PrizeDrawType
 from nictbw.domain.errors import NotFoundError, ValidationError
-from nictbw.domain.export import verify_document
+from nictbw.domain.export import VerifyPolicy, verify_document
 from nictbw.workflows import (
     export_draw,
     run_final_attendance_prize_draw,
@@ -186,3 +186,41 @@ def test_a_sealed_winning_number_is_refused_by_every_other_draw(uow_factory: Uow
                 uow, draw_type, attendance_definition_id=attendance.id, clock=world.clock
             )
         assert len(uow.draw_results.list()) == before
+
+
+def test_a_sealed_draw_keeps_a_candidate_transferred_after_sealing(
+    uow_factory: UowFactory,
+) -> None:
+    """The sealed set is the draw: a badge that changes hands after sealing still competes
+    for the user who held it, and the export verifies whole."""
+    world = build_world(uow_factory)
+    attendance = world.d(ATTENDANCE)
+    with world.factory() as uow:
+        for position in range(3):
+            user = register(uow, world, f"user{position}")
+            issue(uow, world, user, ATTENDANCE, origin=f"origin-{position}", seed=position)
+        draw_type = add_draw_type(uow, world, "final", threshold=0.0)
+        uow.commit()
+    genesis = int(world.clock.now().timestamp()) - 300
+    beacon = FakeBeacon(world.clock, seed=4, period=30, genesis_time=genesis)
+    with world.factory() as uow:
+        sealed = seal_prize_draw(
+            uow, draw_type, beacon=beacon, clock=world.clock, attendance_definition_id=attendance.id
+        )
+        uow.commit()
+    with world.factory() as uow:
+        moved = uow.instances.list()[0]
+        moved.status = "transferred"
+        uow.instances.update(moved)
+        uow.commit()
+    assert sealed.beacon_round_at is not None
+    world.clock.set(sealed.beacon_round_at + timedelta(seconds=1))
+    with world.factory() as uow:
+        outcome = run_sealed_prize_draw(uow, sealed, beacon=beacon, clock=world.clock)
+        uow.commit()
+    assert (outcome.eligible, outcome.ineligible) == (3, 0)
+    with world.factory() as uow:
+        document = export_draw(uow, "final", clock=world.clock)
+    report = verify_document(document, policy=VerifyPolicy(public_key=beacon.info().public_key))
+    assert report.ok, report.problems
+    assert report.sealed

@@ -4,6 +4,7 @@ NictbwError naming the broken field, and whole events play through and shrink sm
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +16,11 @@ from hypothesis import strategies as st
 from nictbw.adapters.chain.fake import FakeChain
 from nictbw.adapters.clock import FixedClock
 from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from nictbw.domain.bingo import apply_completion, held_by_definition, unlock_held
 from nictbw.domain.chain_payload import parse_mint_metadata, parse_nft_payloads
+from nictbw.domain.engine import PrizeDrawEngine, outcome_for
 from nictbw.domain.entities import (
+    CENTER_IDX,
     Admin,
     NFTDefinition,
     PrizeDrawType,
@@ -24,12 +28,14 @@ from nictbw.domain.entities import (
     User,
 )
 from nictbw.domain.errors import ChainError, NictbwError, ValidationError
+from nictbw.domain.export import verify_document
 from nictbw.domain.scoring import origin_key
+from nictbw.domain.snapshots import candidate_set_digest
 from nictbw.domain.timeutil import ensure_utc
 from nictbw.domain.validation import validate_email_address, validate_prefix
 from nictbw.domain.values import check_id
 from nictbw.testing import strategies as nst
-from nictbw.testing.checks import assert_invariants
+from nictbw.testing.checks import assert_invariants, check_cards
 from nictbw.workflows import (
     create_and_issue_instance,
     create_nft_definition,
@@ -365,3 +371,222 @@ def test_broken_values_differ_from_their_valid_source_in_one_field(broken: nst.B
     before, after = attrs.asdict(broken.valid), attrs.asdict(broken.value)
     changed = [name for name in before if before[name] != after[name]]
     assert changed in ([broken.field], []), changed  # [] only for NaN, never equal to itself
+
+
+# --- bingo cards, results, snapshots, value objects ---------------------------------------
+
+
+def _card_setup(held_count: int) -> tuple[InMemoryUnitOfWork, User, list[int], dict[int, int]]:
+    """Ten stored definitions, a user holding an instance of the first ``held_count``."""
+    uow = _uow()
+    admin = _admin(uow)
+    stored = [
+        create_nft_definition(
+            uow,
+            NFTDefinition(prefix=f"D{i}", shared_key="k", name="n", created_by_admin_id=admin.id),
+        )
+        for i in range(10)
+    ]
+    user = _register(uow, User(in_app_id="u"))
+    held: dict[int, int] = {}
+    for definition in stored[:held_count]:
+        instance = create_and_issue_instance(uow, user, definition)
+        assert definition.id is not None
+        assert instance.id is not None
+        held[definition.id] = instance.id
+    return uow, user, [d.id for d in stored if d.id is not None], held
+
+
+def _flat(value: Any) -> dict[str, Any]:
+    """Fields of an attrs value with its cells flattened as ``cells[i].name``, by idx order."""
+    fields = attrs.asdict(value, recurse=False)
+    cells = fields.pop("cells", None)
+    for position, cell in enumerate(cells or []):
+        for name, item in attrs.asdict(cell).items():
+            fields[f"cells[{position}].{name}"] = item
+    return fields
+
+
+def _one_field_differs(broken: nst.Broken[Any]) -> None:
+    assert broken.valid is not None
+    before, after = _flat(broken.valid), _flat(broken.value)
+    changed = [name for name in before if before[name] != after[name]]
+    assert changed == [broken.field], changed
+
+
+@FAST
+@given(st.data(), st.integers(min_value=0, max_value=10))
+def test_valid_cards_pass_the_domain_card_checks(data: st.DataObject, held_count: int) -> None:
+    uow, user, pool, held = _card_setup(held_count)
+    assert user.id is not None
+    card = data.draw(nst.bingo_cards(user_id=user.id, definition_ids=pool, held=held))
+    targets = [cell.target_definition_id for cell in card.cells]
+    assert sorted(c.idx for c in card.cells) == list(range(9))
+    assert len(set(targets)) == 9
+    assert card.cell_at(CENTER_IDX).target_definition_id == card.center_definition_id  # type: ignore[union-attr]
+    instances = held_by_definition(uow.instances.list())
+    assert unlock_held(copy.deepcopy(card), instances, NOW) == 0  # nothing more to unlock
+    assert apply_completion(copy.deepcopy(card), NOW) is False  # completion already applied
+    uow.bingo_cards.add(card)
+    assert check_cards(uow, NOW) == []
+
+
+@FAST
+@given(st.data())
+def test_invalid_cards_are_refused_naming_the_field(data: st.DataObject) -> None:
+    uow, user, pool, held = _card_setup(3)
+    assert user.id is not None
+    broken = data.draw(nst.invalid_bingo_cards(user_id=user.id, definition_ids=pool, held=held))
+    _one_field_differs(broken)
+    _refused(uow.bingo_cards.add, broken, broken.value)
+    assert uow.bingo_cards.list() == []
+
+
+@FAST
+@given(st.data())
+def test_cells_valid_and_invalid(data: st.DataObject) -> None:
+    uow, user, pool, held = _card_setup(9)
+    assert user.id is not None
+    card = data.draw(nst.bingo_cards(user_id=user.id, definition_ids=pool, held={}))
+    position = data.draw(st.integers(min_value=0, max_value=8))
+    target = card.cells[position].target_definition_id
+    options = {"idx": position, "target_definition_id": target, "instance_id": held.get(target)}
+    cell = data.draw(nst.bingo_cells(**options))
+    broken = data.draw(nst.invalid_bingo_cells(**options))
+    _one_field_differs(broken)
+    bad = attrs.evolve(
+        card, cells=[*card.cells[:position], broken.value, *card.cells[position + 1 :]]
+    )
+    _refused(uow.bingo_cards.add, broken, bad)
+    good = attrs.evolve(card, cells=[*card.cells[:position], cell, *card.cells[position + 1 :]])
+    assert uow.bingo_cards.add(good).id is not None
+
+
+_DRAW = st.tuples(nst.winning_values(), st.none() | nst.thresholds())
+
+
+def _results(data: st.DataObject, value: str, threshold: float | None) -> list[Any]:
+    return data.draw(
+        st.lists(
+            nst.prize_draw_results(winning_value=value, threshold=threshold),
+            max_size=4,
+            unique_by=lambda r: r.nft_instance_id,
+        )
+    )
+
+
+@FAST
+@given(st.data(), _DRAW)
+def test_valid_results_are_what_the_engine_computes(
+    data: st.DataObject, draw: tuple[str, float | None]
+) -> None:
+    value, threshold = draw
+    results = _results(data, value, threshold)
+    for result in results:
+        again = PrizeDrawEngine().evaluate_one(
+            result.nft_instance_id,
+            result.draw_number,
+            algorithm_key=nst.DEFAULT_ALGORITHM,
+            winning_value=value,
+            threshold=threshold,
+        )
+        assert (again.score, again.draw_top_digits, again.winning_top_digits, again.outcome) == (
+            result.similarity_score,
+            result.draw_top_digits,
+            result.winning_top_digits,
+            result.outcome,
+        )
+        assert result.outcome == outcome_for(result.similarity_score, threshold)
+    triples = [(r.nft_instance_id, r.user_id, r.draw_number) for r in results]
+    snapshot = data.draw(nst.prize_draw_snapshots(triples))
+    assert snapshot.candidates_sha256 == candidate_set_digest(triples)
+    document = nst.results_document(
+        results, winning_value=value, threshold=threshold, snapshot=snapshot
+    )
+    report = verify_document(document)
+    assert report.ok, report.problems
+
+
+_EXPORT_NAMES = {"similarity_score": "similarity"}
+
+
+@FAST
+@given(st.data(), _DRAW)
+def test_invalid_results_are_refused_by_the_verifier(
+    data: st.DataObject, draw: tuple[str, float | None]
+) -> None:
+    value, threshold = draw
+    results = _results(data, value, threshold)
+    broken = data.draw(
+        nst.invalid_prize_draw_results(winning_value=value, threshold=threshold).filter(
+            lambda b: b.value.nft_instance_id not in {r.nft_instance_id for r in results}
+        )
+    )
+    _one_field_differs(broken)
+    report = verify_document(
+        nst.results_document([*results, broken.value], winning_value=value, threshold=threshold)
+    )
+    name = _EXPORT_NAMES.get(broken.field, broken.field)
+    assert any(name in problem for problem in report.problems), report.problems
+
+
+@FAST
+@given(st.data())
+def test_snapshots_valid_and_invalid(data: st.DataObject) -> None:
+    uow = _uow()
+    draw_type = _draw_type(uow)
+    admin = _admin(uow)
+    definition = create_nft_definition(
+        uow, NFTDefinition(prefix="A", shared_key="k", name="n", created_by_admin_id=admin.id)
+    )
+    assert draw_type.id is not None
+    assert definition.id is not None
+    candidates = data.draw(nst.candidate_sets())
+    options = {"draw_type_id": draw_type.id, "attendance_definition_id": definition.id}
+    snapshot = data.draw(nst.prize_draw_snapshots(candidates, **options))
+    assert snapshot.candidate_count == len(candidates)
+    assert snapshot.candidates_sha256 == candidate_set_digest(candidates)
+    broken = data.draw(nst.invalid_prize_draw_snapshots(candidates, **options))
+    _one_field_differs(broken)
+    _refused(uow.draw_snapshots.add, broken, broken.value)
+    assert uow.draw_snapshots.list() == []
+    assert uow.draw_snapshots.add(snapshot).id is not None
+
+
+@FAST
+@given(st.data())
+def test_audit_entries_valid_and_invalid(data: st.DataObject) -> None:
+    uow = _uow()
+    admin = _admin(uow)
+    assert admin.id is not None
+    entry = data.draw(nst.audit_entries(admin_id=admin.id))
+    broken = data.draw(nst.invalid_audit_entries(admin_id=admin.id))
+    _one_field_differs(broken)
+    _refused(uow.audit.append, broken, broken.value)
+    assert uow.audit.list() == []
+    assert uow.audit.append(entry).id is not None
+
+
+@FAST
+@given(
+    nst.score_computations(),
+    nst.score_evaluations(),
+    nst.prize_draw_evaluations(winning_value="42", threshold=0.5),
+    nst.draw_candidates(),
+    nst.sync_reports(),
+)
+def test_value_objects_are_consistent(
+    computation: Any, evaluation: Any, drawn: Any, candidate: Any, report: Any
+) -> None:
+    assert 0.0 <= computation.score <= nst.DEFAULT_MAX_SCORE
+    assert len(computation.draw_top_digits) == 10
+    assert (evaluation.passed is None) == (evaluation.threshold is None)
+    if evaluation.threshold is not None:
+        assert evaluation.passed == (evaluation.score >= evaluation.threshold)
+    assert drawn.similarity == drawn.result.similarity_score
+    assert drawn.result.outcome == outcome_for(drawn.similarity, 0.5)
+    assert candidate.is_draw_eligible == (
+        candidate.status == "succeeded" and candidate.nft_origin is not None
+    )
+    assert min(report.created, report.updated, report.cells_unlocked) >= 0
+    assert all(note.index >= 0 and note.reason for note in (*report.skipped, *report.warnings))

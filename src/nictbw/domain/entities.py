@@ -11,9 +11,11 @@ place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, ClassVar, Final, Protocol
 
 from attrs import define, field, frozen
@@ -460,6 +462,86 @@ class PrizeDrawResult:
     evaluated_at: datetime | None = None
 
 
+@frozen(kw_only=True)
+class DrawResultColumns:
+    """Results of one draw evaluation as columns: what every row shares once, the rest
+    one list per field, row ``i`` of every list belonging together.
+
+    The bulk path of a draw stores results from this form without one
+    :class:`PrizeDrawResult` per row; :meth:`result` gives the object view of a row.
+    ``similarity_scores`` and ``draw_top_digits`` are None when no row is scored.
+    """
+
+    draw_type_id: int
+    winning_number_id: int | None
+    winning_top_digits: str | None
+    threshold_used: float | None
+    evaluated_at: datetime | None
+    user_ids: list[int]
+    definition_ids: list[int]
+    nft_instance_ids: list[int]
+    draw_numbers: list[str]
+    similarity_scores: list[float] | None
+    draw_top_digits: list[str | None] | None
+    outcomes: list[str]
+
+    def __len__(self) -> int:
+        return len(self.nft_instance_ids)
+
+    def result(self, row: int, result_id: int | None = None) -> PrizeDrawResult:
+        """Row ``row`` as a :class:`PrizeDrawResult` with id ``result_id``."""
+        scores, digits = self.similarity_scores, self.draw_top_digits
+        return PrizeDrawResult(
+            id=result_id,
+            draw_type_id=self.draw_type_id,
+            winning_number_id=self.winning_number_id,
+            user_id=self.user_ids[row],
+            definition_id=self.definition_ids[row],
+            nft_instance_id=self.nft_instance_ids[row],
+            draw_number=self.draw_numbers[row],
+            similarity_score=None if scores is None else scores[row],
+            draw_top_digits=None if digits is None else digits[row],
+            winning_top_digits=self.winning_top_digits,
+            threshold_used=self.threshold_used,
+            outcome=self.outcomes[row],
+            evaluated_at=self.evaluated_at,
+        )
+
+    def results(self) -> list[PrizeDrawResult]:
+        """Every row as a :class:`PrizeDrawResult` (without ids), in row order."""
+        count = len(self)
+        scores = self.similarity_scores
+        digits = self.draw_top_digits
+        draw_type_id, number_id = self.draw_type_id, self.winning_number_id
+        winning, threshold, at = self.winning_top_digits, self.threshold_used, self.evaluated_at
+        return [
+            PrizeDrawResult(
+                draw_type_id=draw_type_id,
+                winning_number_id=number_id,
+                user_id=user_id,
+                definition_id=definition_id,
+                nft_instance_id=instance_id,
+                draw_number=draw_number,
+                similarity_score=score,
+                draw_top_digits=digit,
+                winning_top_digits=winning,
+                threshold_used=threshold,
+                outcome=outcome,
+                evaluated_at=at,
+            )
+            for user_id, definition_id, instance_id, draw_number, score, digit, outcome in zip(
+                self.user_ids,
+                self.definition_ids,
+                self.nft_instance_ids,
+                self.draw_numbers,
+                repeat(None, count) if scores is None else scores,
+                repeat(None, count) if digits is None else digits,
+                self.outcomes,
+                strict=True,
+            )
+        ]
+
+
 class SnapshotScope(StrEnum):
     """Which candidates a draw snapshot fixes."""
 
@@ -611,6 +693,81 @@ class DrawCandidate:
     def is_draw_eligible(self) -> bool:
         """Eligible for draws: ``succeeded`` and holding an origin."""
         return self.status == INSTANCE_SUCCEEDED and self.nft_origin is not None
+
+
+@frozen
+class CandidateColumns:
+    """Draw candidates as columns (row ``i`` of every list is one instance): what a bulk
+    draw reads without one :class:`DrawCandidate` per instance."""
+
+    instance_ids: list[int]
+    user_ids: list[int]
+    definition_ids: list[int]
+    nft_origins: list[str | None]
+    statuses: list[str]
+
+    def __len__(self) -> int:
+        return len(self.instance_ids)
+
+    @classmethod
+    def of(cls, candidates: Iterable[DrawCandidate]) -> CandidateColumns:
+        """The columns of ``candidates``, in their order."""
+        rows = [
+            (c.instance_id, c.user_id, c.definition_id, c.nft_origin, c.status) for c in candidates
+        ]
+        return cls.of_rows(rows)
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[Sequence[Any]]) -> CandidateColumns:
+        """The columns of rows of (instance id, user id, definition id, origin, status)."""
+        if not rows:
+            return cls([], [], [], [], [])
+        ids, users, definitions, origins, statuses = map(list, zip(*rows, strict=True))
+        return cls(ids, users, definitions, origins, statuses)
+
+    def eligible_rows(self) -> list[int]:
+        """The rows eligible for draws (``succeeded`` and holding an origin), in order."""
+        return [
+            row
+            for row, (status, origin) in enumerate(
+                zip(self.statuses, self.nft_origins, strict=True)
+            )
+            if status == INSTANCE_SUCCEEDED and origin is not None
+        ]
+
+    def take(self, rows: Sequence[int]) -> CandidateColumns:
+        """The columns of ``rows`` only, in that order."""
+        pick = itemgetter(*rows) if len(rows) > 1 else None
+        if pick is None:
+            return CandidateColumns.of_rows(
+                [
+                    (
+                        self.instance_ids[r],
+                        self.user_ids[r],
+                        self.definition_ids[r],
+                        self.nft_origins[r],
+                        self.statuses[r],
+                    )
+                    for r in rows
+                ]
+            )
+        return CandidateColumns(
+            list(pick(self.instance_ids)),
+            list(pick(self.user_ids)),
+            list(pick(self.definition_ids)),
+            list(pick(self.nft_origins)),
+            list(pick(self.statuses)),
+        )
+
+    def slice(self, start: int, stop: int) -> CandidateColumns:
+        """Rows ``start`` to ``stop`` (exclusive)."""
+        return CandidateColumns(
+            self.instance_ids[start:stop],
+            self.user_ids[start:stop],
+            self.definition_ids[start:stop],
+            self.nft_origins[start:stop],
+            self.statuses[start:stop],
+        )
 
 
 @frozen

@@ -4,6 +4,9 @@ Every repository assigns ``id`` on ``add`` (usable before commit), returns domai
 entities (never storage rows) that the caller may mutate freely, and persists changes
 to a stored entity only through ``update``/``update_many``. Bulk methods exist so that
 workflows touching many rows stay set-based on every adapter.
+
+Over 500 lines on purpose: the whole storage contract an adapter must meet reads in one
+file, one Protocol per aggregate beside the unit of work that holds them.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from nictbw.domain.entities import (
     Admin,
     AuditEntry,
     BingoCard,
+    CandidateColumns,
     DrawCandidate,
+    DrawResultColumns,
     NFTDefinition,
     NFTInstance,
     PrizeDrawResult,
@@ -283,6 +288,11 @@ class BingoCardRepository(Protocol):
         """
         ...
 
+    def completed_line_candidate_columns(self, now: datetime) -> CandidateColumns:
+        """``completed_line_candidates`` as columns: the same rows in the same order,
+        without one object per instance."""
+        ...
+
 
 class DrawTypeRepository(Protocol):
     """Stored prize draw types."""
@@ -371,6 +381,12 @@ class DrawResultRepository(Protocol):
         An existing row keeps its ``id`` and ``draw_type_id``; every other field is
         overwritten. Each result's ``id`` is set to the stored row's id. Done with a
         constant number of bulk statements per chunk.
+        """
+        ...
+
+    def upsert_columns(self, columns: DrawResultColumns) -> builtins.list[int]:
+        """``upsert_many`` of the rows of ``columns`` without one object per row: the
+        same rows stored, the same statements; returns each row's stored id, in row order.
         """
         ...
 

@@ -28,6 +28,8 @@ split apart, the pairs would drift.
 
 from __future__ import annotations
 
+import io
+import json
 import math
 import random
 import string
@@ -39,15 +41,46 @@ from typing import Any, Final, Generic, TypeVar
 from attrs import evolve, frozen
 from hypothesis import strategies as st
 
+from nictbw.domain.audit import AuditAction, AuditEntity, changed_fields
+from nictbw.domain.bingo import CARD_CELL_COUNT, layout_card
+from nictbw.domain.engine import PrizeDrawEngine
 from nictbw.domain.entities import (
+    OUTCOME_LOSE,
+    OUTCOME_PENDING,
+    OUTCOME_WIN,
+    SNAPSHOT_ATTENDANCE,
+    SNAPSHOT_BINGO,
     Admin,
+    AuditEntry,
+    BingoCard,
+    BingoCell,
+    DrawCandidate,
     NFTDefinition,
     NFTInstance,
+    PrizeDrawEvaluation,
+    PrizeDrawResult,
+    PrizeDrawSnapshot,
     PrizeDrawType,
     PrizeDrawWinningNumber,
+    ScoreComputation,
+    ScoreEvaluation,
+    SyncNote,
+    SyncReport,
     User,
 )
-from nictbw.domain.scoring import DEFAULT_SCORING_REGISTRY, origin_key
+from nictbw.domain.export.format import candidate_order
+from nictbw.domain.export.writer import write_export
+from nictbw.domain.reconcile import SUPPLY_EXHAUSTED, untrusted_app_reason
+from nictbw.domain.scoring import (
+    DEFAULT_SCORING_REGISTRY,
+    TOP_DIGITS_LENGTH,
+    derive_draw_number,
+    normalize_winning_value,
+    origin_key,
+    sha256_hex_proximity,
+)
+from nictbw.domain.snapshots import candidate_set_digest
+from nictbw.domain.timeutil import iso
 from nictbw.domain.values import (
     FREE_TEXT_CONTROLS,
     ID_MAX,
@@ -586,6 +619,601 @@ def instances(
     )
 
 
+# --- bingo cards ------------------------------------------------------------------------
+
+CARD_POOL: Final = tuple(range(1, 13))
+"""The definition ids :func:`bingo_cards` lays cards out from by default."""
+
+
+def _stub_definition(definition_id: int, lifetime: int | None = None) -> NFTDefinition:
+    return NFTDefinition(
+        id=definition_id,
+        prefix=f"D{definition_id}",
+        shared_key="key",
+        name=f"Definition {definition_id}",
+        triggers_bingo_card=lifetime is not None,
+        card_lifetime_seconds=lifetime,
+    )
+
+
+def bingo_cards(
+    *,
+    user_id: int = 1,
+    definition_ids: Sequence[int] = CARD_POOL,
+    held: Mapping[int, int] | None = None,
+    now: datetime = EVENT_START,
+) -> st.SearchStrategy[BingoCard]:
+    """A new card of ``user_id`` (§5.2) laid out by :func:`nictbw.domain.bingo.layout_card`.
+
+    The centre and the eight outer targets come from ``definition_ids`` (at least nine
+    distinct stored, active candidate ids); ``held`` maps a definition id to the id of
+    the user's earliest ``succeeded`` instance of it (drawn when None), so the cells of
+    held targets start unlocked, matched to that instance, and a card whose nine cells
+    start unlocked is completed. Ids are None, ready for ``uow.bingo_cards.add``.
+    """
+    pool = sorted(set(definition_ids))
+    if len(pool) < CARD_CELL_COUNT:
+        raise ValueError(f"a card needs at least {CARD_CELL_COUNT} definition ids, got {pool}")
+    holdings: st.SearchStrategy[Mapping[int, int]] = (
+        st.just(held)
+        if held is not None
+        else st.dictionaries(st.sampled_from(pool), ids(), max_size=len(pool))
+    )
+
+    def lay_out(
+        center_id: int, lifetime: int | None, holding: Mapping[int, int], seed: int
+    ) -> BingoCard:
+        center = _stub_definition(center_id, lifetime)
+        catalogue = [center, *(_stub_definition(i) for i in pool if i != center_id)]
+        instances = {
+            definition_id: NFTInstance(
+                id=instance_id,
+                user_id=user_id,
+                definition_id=definition_id,
+                serial_number=0,
+                unique_instance_id=f"D{definition_id}-held",
+            )
+            for definition_id, instance_id in holding.items()
+        }
+        return layout_card(
+            random.Random(seed),
+            user_id=user_id,
+            center=center,
+            definitions=catalogue,
+            held=instances,
+            now=now,
+        )
+
+    return st.builds(
+        lay_out,
+        st.sampled_from(pool),
+        _optional(st.integers(min_value=1, max_value=10**8)),
+        holdings,
+        st.integers(min_value=0, max_value=2**32 - 1),
+    )
+
+
+def bingo_cells(
+    *,
+    idx: int | None = None,
+    target_definition_id: int = 1,
+    instance_id: int | None = None,
+    at: datetime = EVENT_START,
+) -> st.SearchStrategy[BingoCell]:
+    """A new cell (§2.6) at ``idx`` (drawn 0-8 when None) targeting ``target_definition_id``:
+    locked (no unlock link), or unlocked at ``at`` by ``instance_id`` (an instance of the
+    target, None for a cell unlocked without a stored instance)."""
+    positions = st.just(idx) if idx is not None else st.integers(min_value=0, max_value=8)
+
+    def cell(position: int, unlocked: bool) -> BingoCell:
+        made = BingoCell(idx=position, target_definition_id=target_definition_id)
+        if unlocked:
+            made.unlock(instance_id, target_definition_id, at)
+        return made
+
+    return st.builds(cell, positions, st.booleans())
+
+
+def _cell_breaks(cell: BingoCell, choice: int) -> tuple[str, dict[str, Any]]:
+    """One broken field of ``cell`` (picked by ``choice``) and its bad value."""
+    options: list[tuple[str, dict[str, Any]]] = [
+        ("idx", {"idx": (-1, 9, 100)[choice % 3]}),
+        ("state", {"state": ("open", "LOCKED", "")[choice % 3]}),
+        ("unlocked_at", {"unlocked_at": None if cell.is_unlocked else EVENT_START}),
+    ]
+    return options[choice % len(options)]
+
+
+def invalid_bingo_cells(
+    *,
+    idx: int | None = None,
+    target_definition_id: int = 1,
+    instance_id: int | None = None,
+) -> st.SearchStrategy[Broken[BingoCell]]:
+    """A cell with one field the card repository refuses: ``idx`` outside 0-8, an unknown
+    ``state``, or ``unlocked_at`` disagreeing with the state (set iff unlocked)."""
+
+    def broken(cell: BingoCell, choice: int) -> Broken[BingoCell]:
+        name, change = _cell_breaks(cell, choice)
+        return Broken(value=evolve(cell, **change), field=name, valid=cell)
+
+    return st.builds(
+        broken,
+        bingo_cells(idx=idx, target_definition_id=target_definition_id, instance_id=instance_id),
+        st.integers(min_value=0, max_value=8),
+    )
+
+
+def invalid_bingo_cards(
+    *,
+    user_id: int = 1,
+    definition_ids: Sequence[int] = CARD_POOL,
+    held: Mapping[int, int] | None = None,
+    now: datetime = EVENT_START,
+) -> st.SearchStrategy[Broken[BingoCard]]:
+    """A card of :func:`bingo_cards` with one field that the card repository refuses
+    (its UNIQUE keys and CHECKs: ``uow.bingo_cards.add`` raises a NictbwError naming it).
+
+    ``field`` is ``"state"`` or ``"completed_at"`` for the card, or ``"cells[i].name"``
+    for one cell: a target definition taken twice (``target_definition_id``), an idx
+    taken twice or outside 0-8 (``idx``), an unknown ``state``, ``unlocked_at`` set iff
+    locked. Every cell but the broken one, and every other field, is left as laid out.
+    """
+
+    def broken(card: BingoCard, what: int, position: int, choice: int) -> Broken[BingoCard]:
+        cells = sorted(card.cells, key=lambda c: c.idx)
+        if what == 0:
+            state = ("paused", "ACTIVE", "")[choice % 3]
+            return Broken(value=evolve(card, state=state), field="state", valid=card)
+        if what == 1:
+            completed_at = None if card.completed_at is not None else now
+            return Broken(
+                value=evolve(card, completed_at=completed_at), field="completed_at", valid=card
+            )
+        cell = cells[position]
+        change: dict[str, Any]
+        other = cells[(position + 1 + choice % 8) % CARD_CELL_COUNT]
+        if what == 2:
+            name, change = (
+                "target_definition_id",
+                {"target_definition_id": other.target_definition_id},
+            )
+        elif what == 3:
+            name, change = "idx", {"idx": other.idx}
+        else:
+            name, change = _cell_breaks(cell, choice)
+        new_cells = [evolve(c, **change) if c is cell else evolve(c) for c in cells]
+        return Broken(
+            value=evolve(card, cells=new_cells), field=f"cells[{position}].{name}", valid=card
+        )
+
+    return st.builds(
+        broken,
+        bingo_cards(user_id=user_id, definition_ids=definition_ids, held=held, now=now),
+        st.integers(min_value=0, max_value=4),
+        st.integers(min_value=0, max_value=8),
+        st.integers(min_value=0, max_value=8),
+    )
+
+
+# --- scoring, results and snapshots -----------------------------------------------------
+
+_ENGINE: Final = PrizeDrawEngine()
+
+
+def score_computations() -> st.SearchStrategy[ScoreComputation]:
+    """What the :data:`DEFAULT_ALGORITHM` scorer computes for a drawn draw number and
+    winning value (score and top digits consistent by construction).
+
+    Nothing validates a ``ScoreComputation``: it is a scorer's answer, trusted as such;
+    there is no ``invalid_*`` counterpart."""
+    return st.builds(
+        lambda origin, value: sha256_hex_proximity(
+            derive_draw_number(origin), normalize_winning_value(value)
+        ),
+        origins(),
+        winning_values(),
+    )
+
+
+def score_evaluations(
+    max_score: float = DEFAULT_MAX_SCORE,
+) -> st.SearchStrategy[ScoreEvaluation]:
+    """An evaluation of :data:`DEFAULT_ALGORITHM` with or without a threshold, as the
+    algorithm makes it (``passed`` None exactly without a threshold).
+
+    Nothing validates a ``ScoreEvaluation`` (the algorithm builds it; its threshold is
+    checked before, see :func:`invalid_thresholds`): no ``invalid_*`` counterpart."""
+    algorithm = DEFAULT_SCORING_REGISTRY.get(DEFAULT_ALGORITHM)
+    return st.builds(
+        lambda origin, value, threshold: algorithm.evaluate(
+            derive_draw_number(origin), normalize_winning_value(value), threshold
+        ),
+        origins(),
+        winning_values(),
+        _optional(thresholds(max_score)),
+    )
+
+
+def prize_draw_results(
+    *,
+    winning_value: str,
+    threshold: float | None,
+    draw_type_id: int = 1,
+    winning_number_id: int | None = 1,
+    user_id: int = 1,
+    definition_id: int = 1,
+    evaluated_at: datetime = EVENT_START,
+) -> st.SearchStrategy[PrizeDrawResult]:
+    """A stored-shape result (§2.9) of one drawn instance (``id`` and ``nft_instance_id``
+    drawn) against ``winning_value`` with ``threshold``: draw number, score, top digits
+    and outcome are what :class:`~nictbw.domain.engine.PrizeDrawEngine` computes."""
+
+    def result(result_id: int, instance_id: int, origin: str) -> PrizeDrawResult:
+        scored = _ENGINE.evaluate_one(
+            instance_id,
+            origin,
+            algorithm_key=DEFAULT_ALGORITHM,
+            winning_value=winning_value,
+            threshold=threshold,
+        )
+        return PrizeDrawResult(
+            id=result_id,
+            draw_type_id=draw_type_id,
+            winning_number_id=winning_number_id,
+            user_id=user_id,
+            definition_id=definition_id,
+            nft_instance_id=instance_id,
+            draw_number=scored.draw_number,
+            similarity_score=scored.score,
+            draw_top_digits=scored.draw_top_digits,
+            winning_top_digits=scored.winning_top_digits,
+            threshold_used=threshold,
+            outcome=scored.outcome,
+            evaluated_at=evaluated_at,
+        )
+
+    return st.builds(result, ids(), ids(), origins())
+
+
+def _other_digits(digits: str | None, choice: int) -> str:
+    shifted = "".join(str((int(d) + 1 + choice % 9) % 10) for d in digits or "0000000000")
+    return shifted if shifted != digits else "9" * TOP_DIGITS_LENGTH
+
+
+def _result_breaks(result: PrizeDrawResult, choice: int) -> list[tuple[str, Any]]:
+    score = result.similarity_score if result.similarity_score is not None else 0.0
+    other_score = (score + 0.125 + choice / 100) % 1.0
+    if other_score == score:
+        other_score = 0.5 if score != 0.5 else 0.25
+    outcomes = [o for o in (OUTCOME_WIN, OUTCOME_LOSE, OUTCOME_PENDING) if o != result.outcome]
+    used = result.threshold_used
+    return [
+        ("outcome", outcomes[choice % 2]),
+        ("similarity_score", other_score),
+        ("draw_top_digits", _other_digits(result.draw_top_digits, choice)),
+        ("winning_top_digits", _other_digits(result.winning_top_digits, choice)),
+        ("threshold_used", 0.5 if used is None else (None if choice % 2 else (used + 0.25) % 1)),
+    ]
+
+
+def invalid_prize_draw_results(
+    *,
+    winning_value: str,
+    threshold: float | None,
+    draw_type_id: int = 1,
+    winning_number_id: int | None = 1,
+    user_id: int = 1,
+    definition_id: int = 1,
+) -> st.SearchStrategy[Broken[PrizeDrawResult]]:
+    """A result of :func:`prize_draw_results` with one field that disagrees with what the
+    engine computes (an ``outcome`` its score and threshold do not give, another score,
+    top digits or threshold used; a draw number is checked against the instance's origin,
+    which a result does not hold). Nothing checks a result when it is
+    stored; :func:`~nictbw.domain.export.verify_document` refuses it in an export
+    (:func:`results_document`): a problem naming the field (``similarity`` for
+    ``similarity_score``)."""
+
+    def broken(result: PrizeDrawResult, choice: int) -> Broken[PrizeDrawResult]:
+        options = _result_breaks(result, choice)
+        name, bad = options[choice % len(options)]
+        return Broken(value=evolve(result, **{name: bad}), field=name, valid=result)
+
+    return st.builds(
+        broken,
+        prize_draw_results(
+            winning_value=winning_value,
+            threshold=threshold,
+            draw_type_id=draw_type_id,
+            winning_number_id=winning_number_id,
+            user_id=user_id,
+            definition_id=definition_id,
+        ),
+        st.integers(min_value=0, max_value=59),
+    )
+
+
+def results_document(
+    results: Sequence[PrizeDrawResult],
+    *,
+    winning_value: str,
+    threshold: float | None,
+    snapshot: PrizeDrawSnapshot | None = None,
+    winning_created_at: datetime = EVENT_START + timedelta(hours=1),
+    algorithm_key: str = DEFAULT_ALGORITHM,
+) -> dict[str, Any]:
+    """The export document (``nictbw.draw-export/3``) of a draw holding ``results`` (one
+    per instance), written by the domain's own writer, for
+    :func:`~nictbw.domain.export.verify_document`. A result's ``nft_origin`` is its draw
+    number (what the draw number is derived from, up to case and spaces)."""
+    rows = sorted(
+        (
+            {
+                "result_id": r.id,
+                "instance_id": r.nft_instance_id,
+                "unique_instance_id": None,
+                "user_id": r.user_id,
+                "user": None,
+                "definition_id": r.definition_id,
+                "definition_prefix": None,
+                "nft_origin": r.draw_number,
+                "draw_number": r.draw_number,
+                "similarity": r.similarity_score,
+                "draw_top_digits": r.draw_top_digits,
+                "winning_top_digits": r.winning_top_digits,
+                "threshold_used": r.threshold_used,
+                "outcome": r.outcome,
+                "evaluated_at": iso(r.evaluated_at),
+            }
+            for r in results
+        ),
+        key=candidate_order,
+    )
+    header = {
+        "draw_type": {
+            "internal_name": "draw",
+            "display_name": None,
+            "algorithm_key": algorithm_key,
+            "default_threshold": threshold,
+        },
+        "threshold": threshold,
+        "limit": None,
+        "max_wins_per_user": None,
+        "winning_number": {
+            "id": 1,
+            "value": winning_value,
+            "normalized_value": normalize_winning_value(winning_value),
+            "metadata": None,
+            "effective_at": None,
+            "expires_at": None,
+            "created_at": iso(winning_created_at),
+        },
+        "exported_at": iso(winning_created_at),
+        "candidate_count": len(rows),
+    }
+    snapshot_json = None
+    if snapshot is not None:
+        snapshot_json = {
+            "id": snapshot.id if snapshot.id is not None else 1,
+            "scope": snapshot.scope,
+            "attendance_definition_id": snapshot.attendance_definition_id,
+            "candidate_count": snapshot.candidate_count,
+            "candidate_set_sha256": snapshot.candidates_sha256,
+            "created_at": iso(snapshot.created_at),
+        }
+    buffer = io.StringIO()
+    write_export(buffer, header, rows, snapshot_json)
+    document: dict[str, Any] = json.loads(buffer.getvalue())
+    return document
+
+
+def candidate_sets(max_size: int = 6) -> st.SearchStrategy[tuple[tuple[int, int, str], ...]]:
+    """Candidates of a draw as ``(instance_id, user_id, draw_number)`` triples, one per
+    instance, draw numbers derived from drawn origins."""
+    return st.lists(
+        st.tuples(ids(), ids(), origins().map(derive_draw_number)),
+        max_size=max_size,
+        unique_by=lambda triple: triple[0],
+    ).map(tuple)
+
+
+def prize_draw_snapshots(
+    candidates: Sequence[tuple[int, int, str]],
+    *,
+    draw_type_id: int = 1,
+    attendance_definition_id: int = 1,
+    before: datetime = EVENT_START + timedelta(hours=1),
+) -> st.SearchStrategy[PrizeDrawSnapshot]:
+    """A new snapshot (id None) fixing ``candidates``: ``candidate_count`` and
+    ``candidates_sha256`` from :func:`nictbw.domain.snapshots.candidate_set_digest`,
+    ``created_at`` before ``before``, scope ``bingo`` or ``attendance`` (then of
+    ``attendance_definition_id``), unsealed or sealed (all five beacon fields set)."""
+    digest = candidate_set_digest(candidates)
+
+    def snapshot(scope: str, created_at: datetime, beacon: int | None) -> PrizeDrawSnapshot:
+        return PrizeDrawSnapshot(
+            draw_type_id=draw_type_id,
+            scope=scope,
+            attendance_definition_id=(
+                attendance_definition_id if scope == SNAPSHOT_ATTENDANCE else None
+            ),
+            candidate_count=len(candidates),
+            candidates_sha256=digest,
+            created_at=created_at,
+            beacon_chain_hash=None if beacon is None else "ab" * 32,
+            beacon_public_key=None if beacon is None else "cd" * 48,
+            beacon_scheme=None if beacon is None else "pedersen-bls-chained",
+            beacon_round=beacon,
+            beacon_round_at=None if beacon is None else created_at + timedelta(minutes=5),
+        )
+
+    return st.builds(
+        snapshot,
+        st.sampled_from([SNAPSHOT_BINGO, SNAPSHOT_ATTENDANCE]),
+        utc_datetimes(before - timedelta(days=30), before - timedelta(seconds=1)),
+        _optional(st.integers(min_value=1, max_value=INT32_MAX)),
+    )
+
+
+def invalid_prize_draw_snapshots(
+    candidates: Sequence[tuple[int, int, str]],
+    *,
+    draw_type_id: int = 1,
+    attendance_definition_id: int = 1,
+) -> st.SearchStrategy[Broken[PrizeDrawSnapshot]]:
+    """A snapshot of :func:`prize_draw_snapshots` with one field its repository refuses
+    (``uow.draw_snapshots.add``): an unknown ``scope``, ``attendance_definition_id`` set
+    for the bingo scope or missing for attendance, a negative ``candidate_count``, or
+    ``beacon_round`` alone set or missing among the beacon fields. A digest that does
+    not recompute is refused by the export verifier instead (see :func:`results_document`)."""
+
+    def broken(value: PrizeDrawSnapshot, choice: int) -> Broken[PrizeDrawSnapshot]:
+        attendance = value.scope == SNAPSHOT_ATTENDANCE
+        options: list[tuple[str, Any]] = [
+            ("scope", ("raffle", "BINGO", "")[choice % 3]),
+            ("attendance_definition_id", None if attendance else attendance_definition_id),
+            ("candidate_count", -1 - choice),
+            ("beacon_round", None if value.beacon_round is not None else 1 + choice),
+        ]
+        name, bad = options[choice % len(options)]
+        return Broken(value=evolve(value, **{name: bad}), field=name, valid=value)
+
+    return st.builds(
+        broken,
+        prize_draw_snapshots(
+            candidates,
+            draw_type_id=draw_type_id,
+            attendance_definition_id=attendance_definition_id,
+        ),
+        st.integers(min_value=0, max_value=11),
+    )
+
+
+def prize_draw_evaluations(
+    *, winning_value: str, threshold: float | None
+) -> st.SearchStrategy[PrizeDrawEvaluation]:
+    """What ``run_prize_draw`` returns for a result of :func:`prize_draw_results`.
+
+    Nothing validates a ``PrizeDrawEvaluation`` (a workflow's answer, built from its
+    stored result): no ``invalid_*`` counterpart; break its ``result`` instead."""
+    return prize_draw_results(winning_value=winning_value, threshold=threshold).map(
+        lambda result: PrizeDrawEvaluation(
+            result=result,
+            draw_number=result.draw_number,
+            threshold=threshold,
+            similarity=result.similarity_score,
+        )
+    )
+
+
+def draw_candidates(
+    *, user_id: int = 1, definition_id: int = 1
+) -> st.SearchStrategy[DrawCandidate]:
+    """A draw candidate read from a stored instance of :func:`instances`
+    (:meth:`DrawCandidate.of`), eligible or not.
+
+    ``DrawCandidate.of`` refuses only an instance without id; a candidate itself is not
+    validated (draws leave ineligible ones out): no ``invalid_*`` counterpart."""
+    return instances(user_id=user_id, definition_id=definition_id).map(DrawCandidate.of)
+
+
+# --- sync reports and the audit log -----------------------------------------------------
+
+_SYNC_REASONS: Final = (
+    "not an object",
+    "no origin",
+    "invalid origin",
+    "duplicate origin",
+    "invalid prefix",
+    untrusted_app_reason(None),
+    untrusted_app_reason("other-app"),
+    SUPPLY_EXHAUSTED,
+)
+
+
+def sync_notes() -> st.SearchStrategy[SyncNote]:
+    """A skipped item or warning of a sync: position, origin (None when it had none), reason.
+
+    Nothing validates a ``SyncNote`` (sync makes it, a host reads it): no ``invalid_*``."""
+    return st.builds(
+        SyncNote,
+        index=st.integers(min_value=0, max_value=10_000),
+        origin=_optional(origins()),
+        reason=st.sampled_from(_SYNC_REASONS),
+    )
+
+
+def sync_reports() -> st.SearchStrategy[SyncReport]:
+    """What a chain sync reports (§8.6): non-negative counts, the prefixes of definitions
+    it created, skipped items and warnings.
+
+    Nothing validates a ``SyncReport`` (sync makes it, a host reads it): no ``invalid_*``."""
+    counts = st.integers(min_value=0, max_value=1000)
+    return st.builds(
+        SyncReport,
+        created=counts,
+        updated=counts,
+        unchanged=counts,
+        transferred=counts,
+        definitions_created=st.lists(readable_prefixes(), max_size=3, unique=True).map(tuple),
+        skipped=st.lists(sync_notes(), max_size=3).map(tuple),
+        warnings=st.lists(sync_notes(), max_size=2).map(tuple),
+        cards_created=counts,
+        cells_unlocked=counts,
+    )
+
+
+def audit_entries(*, admin_id: int = 1) -> st.SearchStrategy[AuditEntry]:
+    """A new audit entry (id None) of ``admin_id``: a recorded action on an entity, with
+    before and after built by :func:`nictbw.domain.audit.changed_fields` (secrets
+    redacted)."""
+    fields = st.sampled_from(["name", "status", "shared_key", "max_supply", "display_name"])
+
+    def entry(
+        at: datetime,
+        action: AuditAction,
+        entity: AuditEntity,
+        entity_id: int | None,
+        changes: dict[str, tuple[object, object]],
+    ) -> AuditEntry:
+        before, after = changed_fields(
+            {name: old for name, (old, _) in changes.items()},
+            {name: new for name, (_, new) in changes.items()},
+            sorted(changes),
+        )
+        return AuditEntry(
+            at=at,
+            admin_id=admin_id,
+            action=action.value,
+            entity_type=entity.value,
+            entity_id=entity_id,
+            before=before,
+            after=after,
+        )
+
+    value = st.none() | st.integers(min_value=0, max_value=100) | texts(10)
+    return st.builds(
+        entry,
+        utc_datetimes(),
+        st.sampled_from(AuditAction),
+        st.sampled_from(AuditEntity),
+        _optional(ids()),
+        st.dictionaries(fields, st.tuples(value, value), max_size=3),
+    )
+
+
+def invalid_audit_entries(*, admin_id: int = 1) -> st.SearchStrategy[Broken[AuditEntry]]:
+    """An audit entry the log refuses (``uow.audit.append``): ``at``, ``action`` or
+    ``entity_type`` missing, or ``admin_id`` missing or naming no admin."""
+    breakers: Mapping[str, st.SearchStrategy[Any]] = {
+        "at": st.none(),
+        "action": st.none(),
+        "entity_type": st.none(),
+        "admin_id": st.sampled_from([None, admin_id + 1, ID_MAX]),
+    }
+    return _break(audit_entries(admin_id=admin_id), breakers)
+
+
 # --- chain answers ----------------------------------------------------------------------
 
 
@@ -1014,6 +1642,7 @@ def requests_of(
 
 
 __all__ = [
+    "CARD_POOL",
     "DEFAULT_ALGORITHM",
     "DEFAULT_MAX_SCORE",
     "EVENT_PASSWORD",
@@ -1025,11 +1654,16 @@ __all__ = [
     "GrantSpec",
     "admins",
     "apply_event",
+    "audit_entries",
+    "bingo_cards",
+    "bingo_cells",
     "blockchain_nft_ids",
+    "candidate_sets",
     "catalogues",
     "chain_items",
     "chain_payloads",
     "definitions",
+    "draw_candidates",
     "draw_types",
     "emails",
     "events",
@@ -1038,6 +1672,9 @@ __all__ = [
     "ids",
     "instances",
     "invalid_admins",
+    "invalid_audit_entries",
+    "invalid_bingo_cards",
+    "invalid_bingo_cells",
     "invalid_blockchain_nft_ids",
     "invalid_chain_payloads",
     "invalid_datetimes",
@@ -1049,6 +1686,8 @@ __all__ = [
     "invalid_mint_answers",
     "invalid_origins",
     "invalid_prefixes",
+    "invalid_prize_draw_results",
+    "invalid_prize_draw_snapshots",
     "invalid_thresholds",
     "invalid_users",
     "invalid_winning_numbers",
@@ -1059,9 +1698,17 @@ __all__ = [
     "non_blank_texts",
     "origins",
     "prefixes",
+    "prize_draw_evaluations",
+    "prize_draw_results",
+    "prize_draw_snapshots",
     "readable_prefixes",
     "requests_of",
+    "results_document",
+    "score_computations",
+    "score_evaluations",
     "submit_kwargs",
+    "sync_notes",
+    "sync_reports",
     "texts",
     "texts_with_control",
     "thresholds",

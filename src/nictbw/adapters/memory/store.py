@@ -99,7 +99,7 @@ def _check_snapshot(row: PrizeDrawSnapshot) -> None:
     if len({value is None for value in (*beacon, row.beacon_round_at)}) != 1:
         raise ValidationError(
             "prize_draw_snapshots beacon fields must be all set or all null, got "
-            f"round {row.beacon_round!r} and chain {row.beacon_chain_hash!r}"
+            f"beacon_round {row.beacon_round!r} and beacon_chain_hash {row.beacon_chain_hash!r}"
         )
     cap = row.max_wins_per_user
     if cap is not None and (cap < 1 or row.beacon_round is None):

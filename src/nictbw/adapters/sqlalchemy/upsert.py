@@ -10,9 +10,10 @@ key. On conflict the stored row keeps its ``id`` and ``draw_type_id`` and every 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from operator import attrgetter
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
+from operator import attrgetter, itemgetter
+from typing import TYPE_CHECKING, Any, Final
 
 from nictbw.adapters.sqlalchemy.mapping import RESULT_COLUMNS, result_row
 from nictbw.adapters.sqlalchemy.tables import (
@@ -20,7 +21,7 @@ from nictbw.adapters.sqlalchemy.tables import (
     UNSCORED_RESULT_KEY,
     prize_draw_results,
 )
-from nictbw.domain.entities import PrizeDrawResult
+from nictbw.domain.entities import DrawResultColumns, PrizeDrawResult
 
 if TYPE_CHECKING:
     from nictbw.adapters.sqlalchemy.repositories.base import SqlRepository
@@ -69,17 +70,54 @@ def upsert_results(repository: SqlRepository, results: Sequence[PrizeDrawResult]
     When a key repeats inside the call, the last result of that key is written and every
     result of the key gets the row's id.
     """
-    keys = list(map(result_key, results))
+    ids = upsert_result_rows(repository, list(map(result_row, results)))
+    for result, result_id in zip(results, ids, strict=True):
+        result.id = result_id
+
+
+def column_rows(columns: DrawResultColumns) -> list[tuple[Any, ...]]:
+    """The rows of ``columns`` as tuples in :data:`RESULT_COLUMNS` order, built column by
+    column (no object per row)."""
+    count = len(columns)
+    by_name: dict[str, Iterable[Any]] = {
+        "draw_type_id": repeat(columns.draw_type_id, count),
+        "winning_number_id": repeat(columns.winning_number_id, count),
+        "user_id": columns.user_ids,
+        "definition_id": columns.definition_ids,
+        "nft_instance_id": columns.nft_instance_ids,
+        "draw_number": columns.draw_numbers,
+        "similarity_score": _or_none(columns.similarity_scores, count),
+        "draw_top_digits": _or_none(columns.draw_top_digits, count),
+        "winning_top_digits": repeat(columns.winning_top_digits, count),
+        "threshold_used": repeat(columns.threshold_used, count),
+        "outcome": columns.outcomes,
+        "evaluated_at": repeat(columns.evaluated_at, count),
+    }
+    return list(zip(*(by_name[name] for name in RESULT_COLUMNS), strict=True))
+
+
+def _or_none(values: Sequence[Any] | None, count: int) -> Iterable[Any]:
+    return repeat(None, count) if values is None else values
+
+
+_KEY_POSITIONS: Final = tuple(RESULT_COLUMNS.index(name) for name in SCORED_RESULT_KEY)
+_row_key: Callable[[tuple[Any, ...]], ResultKey] = itemgetter(*_KEY_POSITIONS)
+
+
+def upsert_result_rows(repository: SqlRepository, rows: Sequence[tuple[Any, ...]]) -> list[int]:
+    """Store result ``rows`` (tuples in :data:`RESULT_COLUMNS` order) as
+    :func:`upsert_results` does; the stored id of each row, in row order."""
+    keys = list(map(_row_key, rows))
     ids: dict[ResultKey, int] = {}
     size = repository.chunk_size
     with repository._atomic():
-        for start in range(0, len(results), size):
-            chunk = results[start : start + size]
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
             chunk_keys = keys[start : start + size]
             for scored in (True, False):
                 latest = {
-                    key: result
-                    for key, result in zip(chunk_keys, chunk, strict=True)
+                    key: row
+                    for key, row in zip(chunk_keys, chunk, strict=True)
                     if (key[2] is not None) == scored
                 }
                 if not latest:
@@ -87,19 +125,20 @@ def upsert_results(repository: SqlRepository, results: Sequence[PrizeDrawResult]
                 returned = repository._bulk_insert(
                     prize_draw_results,
                     RESULT_COLUMNS,
-                    list(map(result_row, latest.values())),
+                    list(latest.values()),
                     returning=("id", *SCORED_RESULT_KEY),
                     conflict=RESULT_CONFLICT[scored],
                 )
                 ids.update(((row[1], row[2], row[3]), row[0]) for row in returned)
-    for result, key in zip(results, keys, strict=True):
-        result.id = ids[key]
+    return list(map(ids.__getitem__, keys))
 
 
 __all__ = [
     "OVERWRITTEN_RESULT_COLUMNS",
     "RESULT_CONFLICT",
+    "column_rows",
     "conflict_clause",
     "result_key",
+    "upsert_result_rows",
     "upsert_results",
 ]

@@ -7,11 +7,11 @@ Each appends its events and honours its idempotency key around them.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from itertools import islice, repeat
-from operator import attrgetter
+from itertools import islice
 
 from attrs import frozen
 
@@ -49,7 +49,9 @@ from nictbw.domain.entities import (
     OUTCOME_PENDING,
     OUTCOME_WIN,
     Admin,
+    CandidateColumns,
     DrawCandidate,
+    DrawResultColumns,
     NFTInstance,
     PrizeDrawEvaluation,
     PrizeDrawResult,
@@ -118,61 +120,98 @@ class _DrawSetup:
         return None if self.winning_number is None else self.winning_number.value
 
     def evaluate(
-        self, uow: UnitOfWork, candidates: Iterable[DrawCandidate]
-    ) -> Iterator[list[PrizeDrawResult]]:
-        """Score ``candidates`` batch by batch, store each batch with one upsert, yield it.
+        self, uow: UnitOfWork, candidates: Iterable[CandidateColumns]
+    ) -> Iterator[StoredBatch]:
+        """Score the candidate columns batch by batch (at most ``BATCH_SIZE`` rows), store
+        each batch with one upsert, yield it.
 
-        The engine scores a batch column by column; each candidate then costs one
-        ``PrizeDrawResult``, built straight from the columns.
+        The engine scores a batch column by column and the batch is stored from those
+        columns (``upsert_columns``): no object is built per candidate here; a caller
+        builds :class:`PrizeDrawResult` objects only for the rows it keeps.
         """
         draw_type_id = self.draw_type.id
         assert draw_type_id is not None
         number_id = None if self.winning_number is None else self.winning_number.id
-        threshold, now = self.threshold, self.now
-        iterator = iter(candidates)
-        while batch := list(islice(iterator, BATCH_SIZE)):
-            instance_ids = list(map(_instance_id, batch))
-            scored = self.engine.evaluate_columns(
-                instance_ids,
-                [c.nft_origin or "" for c in batch],
-                algorithm_key=self.algorithm.key,
-                winning_value=self.winning_value,
-                threshold=threshold,
-            )
-            count = len(batch)
-            scores = scored.scores if scored.scores is not None else repeat(None, count)
-            digits = scored.draw_top_digits
-            winning_digits = scored.winning_top_digits
-            results = [
-                PrizeDrawResult(
-                    draw_type_id=draw_type_id,
-                    winning_number_id=number_id,
-                    user_id=candidate.user_id,
-                    definition_id=candidate.definition_id,
-                    nft_instance_id=instance_id,
-                    draw_number=draw_number,
-                    similarity_score=score,
-                    draw_top_digits=draw_digits,
-                    winning_top_digits=winning_digits,
-                    threshold_used=threshold,
-                    outcome=outcome,
-                    evaluated_at=now,
+        for whole in candidates:
+            for start in range(0, len(whole), BATCH_SIZE):
+                batch = (
+                    whole if len(whole) <= BATCH_SIZE else whole.slice(start, start + BATCH_SIZE)
                 )
-                for candidate, instance_id, draw_number, score, draw_digits, outcome in zip(
-                    batch,
-                    instance_ids,
-                    scored.draw_numbers,
-                    scores,
-                    digits if digits is not None else repeat(None, count),
-                    scored.outcomes,
-                    strict=True,
-                )
-            ]
-            uow.draw_results.upsert_many(results)
-            yield results
+                yield self._store(uow, batch, draw_type_id, number_id)
+
+    def _store(
+        self, uow: UnitOfWork, batch: CandidateColumns, draw_type_id: int, number_id: int | None
+    ) -> StoredBatch:
+        instance_ids = batch.instance_ids
+        scored = self.engine.evaluate_columns(
+            instance_ids,
+            [origin or "" for origin in batch.nft_origins],
+            algorithm_key=self.algorithm.key,
+            winning_value=self.winning_value,
+            threshold=self.threshold,
+        )
+        columns = DrawResultColumns(
+            draw_type_id=draw_type_id,
+            winning_number_id=number_id,
+            winning_top_digits=scored.winning_top_digits,
+            threshold_used=self.threshold,
+            evaluated_at=self.now,
+            user_ids=batch.user_ids,
+            definition_ids=batch.definition_ids,
+            nft_instance_ids=instance_ids,
+            draw_numbers=scored.draw_numbers,
+            similarity_scores=scored.scores,
+            draw_top_digits=scored.draw_top_digits,
+            outcomes=scored.outcomes,
+        )
+        return StoredBatch(columns, uow.draw_results.upsert_columns(columns))
 
 
-_instance_id = attrgetter("instance_id")
+class StoredBatch:
+    """One stored batch of a draw: its result columns and each row's stored id."""
+
+    __slots__ = ("columns", "ids")
+
+    def __init__(self, columns: DrawResultColumns, ids: list[int]) -> None:
+        self.columns = columns
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def results(self, rows: Iterable[int] | None = None) -> list[PrizeDrawResult]:
+        """The results of ``rows`` (default: every row), with their ids, in that order."""
+        ids = self.ids
+        if rows is None:
+            every = self.columns.results()
+            for result, result_id in zip(every, ids, strict=True):
+                result.id = result_id
+            return every
+        row_result = self.columns.result
+        return [row_result(row, ids[row]) for row in rows]
+
+    def rows_with_outcome(self, outcome: str) -> list[int]:
+        """The rows whose outcome is ``outcome``, in row order."""
+        return [row for row, value in enumerate(self.columns.outcomes) if value == outcome]
+
+    def best_rows(self, top: int) -> list[int]:
+        """The scored rows that can rank among the best ``top`` (ties kept): every row
+        scoring at least the ``top``-th best score of the batch, in row order."""
+        scores = self.columns.similarity_scores
+        if scores is None:
+            return []
+        scored = [row for row, score in enumerate(scores) if score is not None]
+        if len(scored) <= top:
+            return scored
+        cutoff = heapq.nlargest(top, (scores[row] for row in scored))[-1]
+        return [row for row in scored if scores[row] >= cutoff]
+
+
+def _column_batches(candidates: Iterable[DrawCandidate]) -> Iterator[CandidateColumns]:
+    """``candidates`` as column batches of at most ``BATCH_SIZE``, read lazily."""
+    iterator = iter(candidates)
+    while batch := list(islice(iterator, BATCH_SIZE)):
+        yield CandidateColumns.of(batch)
 
 
 def _require_eligible(candidate: DrawCandidate, unique_id: str | None = None) -> None:
@@ -184,12 +223,14 @@ def _require_eligible(candidate: DrawCandidate, unique_id: str | None = None) ->
         )
 
 
-def _eligible_only(candidates: Sequence[DrawCandidate], what: str) -> list[DrawCandidate]:
-    eligible = [c for c in candidates if c.is_draw_eligible]
-    if len(eligible) != len(candidates):
-        left_out = [c.instance_id for c in candidates if not c.is_draw_eligible]
-        logger.warning("%s: %d ineligible instance(s) left out: %s", what, len(left_out), left_out)
-    return eligible
+def _eligible_only(pool: CandidateColumns, what: str) -> CandidateColumns:
+    rows = pool.eligible_rows()
+    if len(rows) == len(pool):
+        return pool
+    keep = set(rows)
+    left_out = [pool.instance_ids[r] for r in range(len(pool)) if r not in keep]
+    logger.warning("%s: %d ineligible instance(s) left out: %s", what, len(left_out), left_out)
+    return pool.take(rows)
 
 
 def _evaluation(result: PrizeDrawResult, threshold: float | None) -> PrizeDrawEvaluation:
@@ -224,7 +265,7 @@ def run_prize_draw(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=False
     )
     with atomic(uow):
-        results = next(setup.evaluate(uow, [candidate]))
+        results = next(setup.evaluate(uow, [CandidateColumns.of([candidate])])).results()
         _evaluation_events(uow, setup, results, "single evaluation")
     return _evaluation(results[0], setup.threshold)
 
@@ -256,12 +297,11 @@ class BatchDrawSummary:
 
 def _batch_candidates(
     uow: UnitOfWork, setup: _DrawSetup, instances: Iterable[NFTInstance] | None
-) -> Iterator[DrawCandidate]:
+) -> Iterable[CandidateColumns]:
     if instances is None:
-        return iter(
-            _eligible_only(uow.bingo_cards.completed_line_candidates(setup.now), "batch draw")
-        )
-    return _explicit_candidates(uow, instances)
+        pool = uow.bingo_cards.completed_line_candidate_columns(setup.now)
+        return [_eligible_only(pool, "batch draw")]
+    return _column_batches(_explicit_candidates(uow, instances))
 
 
 def run_prize_draw_batch(
@@ -290,8 +330,8 @@ def run_prize_draw_batch(
     with collector_paused():
         evaluations: list[PrizeDrawEvaluation] = []
         with atomic(uow):
-            for results in setup.evaluate(uow, _batch_candidates(uow, setup, instances)):
-                evaluations.extend(_evaluation(r, setup.threshold) for r in results)
+            for batch in setup.evaluate(uow, _batch_candidates(uow, setup, instances)):
+                evaluations.extend(_evaluation(r, setup.threshold) for r in batch.results())
             _evaluation_events(uow, setup, [e.result for e in evaluations], "batch evaluation")
         return evaluations
 
@@ -320,13 +360,13 @@ def run_prize_draw_batch_summary(
     best: list[PrizeDrawResult] = []
     evaluated = 0
     with collector_paused(), atomic(uow):
-        for results in setup.evaluate(uow, _batch_candidates(uow, setup, instances)):
-            evaluated += len(results)
-            for outcome, count in Counter(map(_outcome, results)).items():
+        for batch in setup.evaluate(uow, _batch_candidates(uow, setup, instances)):
+            evaluated += len(batch)
+            for outcome, count in Counter(batch.columns.outcomes).items():
                 counts[outcome] = counts.get(outcome, 0) + count
-            best.extend(r for r in results if r.similarity_score is not None)
+            best.extend(batch.results(batch.best_rows(checked_top)))
             best = rank_with_cap(best, checked_top, None)
-            append_wins(uow, results, setup.now)
+            append_wins(uow, batch.results(batch.rows_with_outcome(OUTCOME_WIN)), setup.now)
         assert setup.draw_type.id is not None
         number_id = None if setup.winning_number is None else setup.winning_number.id
         append_run(
@@ -350,7 +390,6 @@ def run_prize_draw_batch_summary(
     )
 
 
-_outcome = attrgetter("outcome")
 EXPLICIT_CHUNK = BATCH_SIZE
 """Given instances checked stored per chunk of this many (one id-only query per 1,000)."""
 
@@ -392,7 +431,7 @@ def _explicit_candidates(
 def _ranked_draw(
     uow: UnitOfWork,
     setup: _DrawSetup,
-    pool: Sequence[DrawCandidate],
+    pool: CandidateColumns,
     limit: int | None,
     what: str,
     cap: int | None = None,
@@ -410,12 +449,12 @@ def _ranked_draw(
     assert setup.winning_number is not None and setup.draw_type.id is not None
     with atomic(uow):
         if candidates:
-            for results in setup.evaluate(uow, candidates):
-                evaluated += len(results)
+            for batch in setup.evaluate(uow, [candidates]):
+                evaluated += len(batch)
                 if setup.threshold is None:
-                    ranked.extend(results)
+                    ranked.extend(batch.results())
                 else:
-                    ranked.extend(r for r in results if r.outcome == OUTCOME_WIN)
+                    ranked.extend(batch.results(batch.rows_with_outcome(OUTCOME_WIN)))
                 if limit is not None:
                     ranked = rank_with_cap(ranked, limit, cap)
             ranked = rank_with_cap(ranked, limit, cap)
@@ -464,7 +503,7 @@ def run_bingo_prize_draw(
         replay = claim_key(uow, BINGO_DRAW, key, arguments, setup.now)
         if replay is not None:
             return replayed_outcome(uow, setup.draw_type, replay)
-        pool = uow.bingo_cards.completed_line_candidates(setup.now)
+        pool = uow.bingo_cards.completed_line_candidate_columns(setup.now)
         outcome = _ranked_draw(uow, setup, pool, checked_limit, "bingo draw", cap)
         complete_draw(uow, BINGO_DRAW, key, outcome)
         return outcome
@@ -517,7 +556,9 @@ def run_final_attendance_prize_draw(
         replay = claim_key(uow, ATTENDANCE_DRAW, key, arguments, setup.now)
         if replay is not None:
             return replayed_outcome(uow, setup.draw_type, replay)
-        pool = uow.instances.candidates_for_definition(attendance_definition_id)
+        pool = CandidateColumns.of(
+            uow.instances.candidates_for_definition(attendance_definition_id)
+        )
         outcome = _ranked_draw(uow, setup, pool, checked_limit, "attendance draw", cap)
         complete_draw(uow, ATTENDANCE_DRAW, key, outcome)
         return outcome

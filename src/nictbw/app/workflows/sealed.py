@@ -23,9 +23,11 @@ from nictbw.app.workflows.outbox import sealed_event
 from nictbw.app.workflows.snapshots import prepare_snapshot, store_snapshot
 from nictbw.domain.beacon import BeaconInfo, BeaconRound, verify_beacon
 from nictbw.domain.entities import (
+    INSTANCE_SUCCEEDED,
     OUTCOME_PENDING,
     OUTCOME_WIN,
     Admin,
+    CandidateColumns,
     DrawCandidate,
     PrizeDrawResult,
     PrizeDrawSnapshot,
@@ -196,7 +198,8 @@ def run_sealed_prize_draw(
             clock=clock,
         )
         setup.winning_number = number
-        return _ranked_draw(uow, setup, candidates, checked_limit, "sealed draw", cap)
+        pool = CandidateColumns.of(candidates)
+        return _ranked_draw(uow, setup, pool, checked_limit, "sealed draw", cap)
 
 
 def committed_cap(
@@ -281,6 +284,10 @@ def _snapshot_candidates(uow: UnitOfWork, snapshot: PrizeDrawSnapshot) -> list[D
     digest must still be the snapshot's (a later snapshot of the same draw type replaces
     them: ``ConflictError``, seal again). Origins come from the instances and must still
     give the stored draw numbers.
+
+    Each candidate competes as it stood when sealed (eligible, for the user who then held
+    it): a transfer or a revocation after sealing does not change a sealed draw, since
+    otherwise whoever can revoke a badge could remove a winner once the round is public.
     """
     pending = [
         r
@@ -313,7 +320,7 @@ def _snapshot_candidates(uow: UnitOfWork, snapshot: PrizeDrawSnapshot) -> list[D
                 user_id=result.user_id,
                 definition_id=result.definition_id,
                 nft_origin=origin,
-                status=instance.status,
+                status=INSTANCE_SUCCEEDED,
             )
         )
     return candidates

@@ -12,7 +12,7 @@ from nictbw.adapters.memory.repositories.base import MemoryRepository, require_n
 from nictbw.adapters.memory.store import InMemoryStore
 from nictbw.adapters.memory.table import Table, normalise_datetimes
 from nictbw.domain.bingo import completed_line_instance_ids
-from nictbw.domain.entities import BingoCard, DrawCandidate
+from nictbw.domain.entities import BingoCard, CandidateColumns, DrawCandidate
 from nictbw.domain.errors import NotFoundError
 from nictbw.ports.repositories import BingoCardRepository
 
@@ -122,6 +122,18 @@ class InMemoryBingoCardRepository(MemoryRepository[BingoCard], BingoCardReposito
         matched = completed_line_instance_ids(store.bingo_cards.rows.values(), now)
         rows = store.instances.rows
         return [DrawCandidate.of(rows[i]) for i in matched]
+
+    def completed_line_candidate_columns(self, now: datetime) -> CandidateColumns:
+        """``completed_line_candidates`` as columns, read straight from the stored rows."""
+        store = self._tx.tables()
+        matched = completed_line_instance_ids(store.bingo_cards.rows.values(), now)
+        rows = store.instances.rows
+        return CandidateColumns.of_rows(
+            [
+                (i, row.user_id, row.definition_id, row.nft_origin, row.status)
+                for i, row in zip(matched, map(rows.__getitem__, matched), strict=True)
+            ]
+        )
 
 
 __all__ = ["InMemoryBingoCardRepository"]

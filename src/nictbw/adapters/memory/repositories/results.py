@@ -9,7 +9,7 @@ from collections.abc import Hashable, Sequence
 from nictbw.adapters.memory.repositories.base import MemoryRepository
 from nictbw.adapters.memory.store import RESULT_KEY, InMemoryStore, result_key
 from nictbw.adapters.memory.table import Table
-from nictbw.domain.entities import OUTCOME_PENDING, PrizeDrawResult
+from nictbw.domain.entities import OUTCOME_PENDING, DrawResultColumns, PrizeDrawResult
 from nictbw.domain.ranking import rank_with_ties, ranking_key, validate_limit
 from nictbw.ports.repositories import DrawResultRepository
 
@@ -81,6 +81,12 @@ class InMemoryDrawResultRepository(MemoryRepository[PrizeDrawResult], DrawResult
             table.replace_many([row for _, row in overwrites], journal)
         for result, row in zip(results, rows, strict=True):
             result.id = row.id
+
+    def upsert_columns(self, columns: DrawResultColumns) -> builtins.list[int]:
+        """``upsert_many`` of the rows of ``columns``; each row's stored id, in row order."""
+        results = columns.results()
+        self.upsert_many(results)
+        return [result.id for result in results if result.id is not None]
 
     def top(
         self,

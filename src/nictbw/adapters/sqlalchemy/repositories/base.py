@@ -275,6 +275,14 @@ class SqlRepository:
         except StatementError as exc:
             _reraise(exc)
 
+    def _all(self, statement: Executable, params: Params = None) -> Sequence[Row[Any]]:
+        """Run a read and fetch every row at once (positional access): for bulk reads
+        turned into columns, where fetching row by row costs more than the rows."""
+        try:
+            return self._connection().execute(statement, params).fetchall()
+        except StatementError as exc:
+            _reraise(exc)
+
     def _one(self, statement: Executable, params: Params = None) -> RowMapping | None:
         rows = self._rows(statement, params)
         return rows[0] if rows else None

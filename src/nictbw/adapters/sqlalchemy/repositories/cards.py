@@ -23,7 +23,7 @@ from nictbw.adapters.sqlalchemy.mapping import (
 from nictbw.adapters.sqlalchemy.repositories.base import Params, SqlRepository, require_new
 from nictbw.adapters.sqlalchemy.statements import card_query, completed_line_candidates
 from nictbw.adapters.sqlalchemy.tables import bingo_cards, bingo_cells
-from nictbw.domain.entities import BingoCard, BingoCell, DrawCandidate
+from nictbw.domain.entities import BingoCard, BingoCell, CandidateColumns, DrawCandidate
 from nictbw.domain.timeutil import ensure_utc
 from nictbw.domain.values import check_lookup_keys
 from nictbw.ports.repositories import BingoCardRepository
@@ -166,6 +166,12 @@ class SqlBingoCardRepository(SqlRepository, BingoCardRepository):
         at = ensure_utc(now, "now")
         statement = completed_line_candidates()
         return [DrawCandidate.of(row) for row in self._stream(statement, {"now": at})]
+
+    def completed_line_candidate_columns(self, now: datetime) -> CandidateColumns:
+        """The same query as ``completed_line_candidates``, its rows fetched at once and
+        turned into columns (no object per instance)."""
+        at = ensure_utc(now, "now")
+        return CandidateColumns.of_rows(self._all(completed_line_candidates(), {"now": at}))
 
 
 __all__ = ["SqlBingoCardRepository"]

@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from nictbw.adapters.sqlalchemy.mapping import RESULTS
 from nictbw.adapters.sqlalchemy.repositories.base import TableRepository
 from nictbw.adapters.sqlalchemy.tables import prize_draw_results
-from nictbw.adapters.sqlalchemy.upsert import upsert_results
-from nictbw.domain.entities import Outcome, PrizeDrawResult
+from nictbw.adapters.sqlalchemy.upsert import column_rows, upsert_result_rows, upsert_results
+from nictbw.domain.entities import DrawResultColumns, Outcome, PrizeDrawResult
 from nictbw.domain.ranking import validate_limit
 from nictbw.domain.values import check_lookup_keys
 from nictbw.ports.repositories import DrawResultRepository
@@ -69,6 +69,11 @@ class SqlDrawResultRepository(TableRepository[PrizeDrawResult], DrawResultReposi
         results and one for unscored ones (``upsert.upsert_results``); all or nothing.
         Each result's ``id`` becomes the stored row's."""
         upsert_results(self, results)
+
+    def upsert_columns(self, columns: DrawResultColumns) -> builtins.list[int]:
+        """``upsert_many`` of the rows of ``columns``, the rows built column by column;
+        the stored id of each row, in row order."""
+        return upsert_result_rows(self, column_rows(columns))
 
     def top(
         self,

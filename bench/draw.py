@@ -1,0 +1,151 @@
+"""The bingo-line draw alone, repeated: wall and CPU time, eligible/s, hashing-limit share.
+
+    python bench/draw.py --users 10000 --adapters memory,sqlite,postgres --repeat 3
+
+Builds the event of ``bench/scenario.py`` (users and bulk issuance, not measured) on a
+fresh store of each adapter, then runs ``run_bingo_prize_draw(limit=100)`` ``--repeat``
+times, each on a new draw type with its own winning number (so every run inserts every
+result, as a first draw does), committed. Per run it prints wall seconds, the process's
+CPU seconds (``time.process_time``: on a shared machine the CPU time is the steadier
+figure; on PostgreSQL it leaves out the server's work), eligible/s and the share of the
+hashing limit measured in the same process over the draw's own draw numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import json
+import random
+import subprocess
+import sys
+import time
+from typing import Any
+
+from measure import hashing_limit
+from nictbw.adapters.clock import FixedClock
+from nictbw.app.workflows import set_collector_pause
+from nictbw.domain.entities import PrizeDrawType, User
+from nictbw.workflows import (
+    create_prize_draw_type,
+    issue_instances,
+    run_bingo_prize_draw,
+    submit_winning_number,
+)
+from run import analyze, open_adapter
+from scenario import (
+    ALGORITHM,
+    BINGO_THRESHOLD,
+    EVENT_START,
+    add_users,
+    build_catalogue,
+    grant_blocks,
+)
+
+USER_BLOCK = 5_000
+
+
+def run_configuration(
+    adapter: str, users: int, repeat: int, seed: int, profile: str | None = None
+) -> dict[str, Any]:
+    """Build the event on ``adapter`` and time ``repeat`` bingo-line draws."""
+    clock = FixedClock(EVENT_START)
+    runs: list[dict[str, Any]] = []
+    with open_adapter(adapter) as (new_uow, engine):
+        with new_uow() as uow:
+            catalogue = build_catalogue(uow, clock)
+            uow.commit()
+        visitors: list[User] = []
+        for first in range(0, users, USER_BLOCK):
+            with new_uow() as uow:
+                visitors.extend(add_users(uow, first, min(USER_BLOCK, users - first), clock))
+                uow.commit()
+        rng = random.Random(seed)
+        for grants in grant_blocks(rng, visitors, catalogue, 1_000):
+            with new_uow() as uow:
+                issue_instances(uow, grants, rng=rng, clock=clock)
+                uow.commit()
+        analyze(engine)
+        numbers = random.Random(f"draw-bench-{seed}")
+        draw_numbers: list[str] = []
+        for run in range(repeat):
+            with new_uow() as uow:
+                draw_type = create_prize_draw_type(
+                    uow,
+                    PrizeDrawType(
+                        internal_name=f"bench_bingo_{run}",
+                        algorithm_key=ALGORITHM,
+                        default_threshold=BINGO_THRESHOLD,
+                    ),
+                    clock=clock,
+                )
+                submit_winning_number(
+                    uow, draw_type, f"{numbers.getrandbits(256):064X}", clock=clock
+                )
+                uow.commit()
+            gc.collect()
+            wall, cpu = time.perf_counter(), time.process_time()
+            profiler = cProfile.Profile() if profile and run == 0 else None
+            if profiler is not None:
+                profiler.enable()
+            with new_uow() as uow:
+                outcome = run_bingo_prize_draw(uow, draw_type, clock=clock, limit=100)
+                uow.commit()
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(f"{profile}-{adapter}.prof")
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            runs.append({"seconds": wall, "cpu_seconds": cpu, "eligible": outcome.eligible})
+            if not draw_numbers:
+                assert draw_type.id is not None
+                with new_uow() as uow:
+                    draw_numbers = [
+                        r.draw_number for r in uow.draw_results.list_for_draw_type(draw_type.id)
+                    ]
+    limit = hashing_limit(draw_numbers)
+    return {"adapter": adapter, "users": users, "runs": runs, "hashing_limit": limit}
+
+
+def main(argv: list[str]) -> None:
+    """Parse arguments; run each adapter in its own process; print one line per run."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--adapters", default="memory,sqlite")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", default=None, help="cProfile file prefix (first run)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        set_collector_pause(True)
+        result = run_configuration(args.adapters, args.users, args.repeat, args.seed, args.profile)
+        print(json.dumps(result))
+        return
+    for adapter in args.adapters.split(","):
+        output = subprocess.run(
+            [
+                *(sys.executable, __file__, "--worker", "--adapters", adapter),
+                *("--users", str(args.users), "--repeat", str(args.repeat)),
+                *("--seed", str(args.seed)),
+                *(("--profile", args.profile) if args.profile else ()),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        result = json.loads(output.strip().splitlines()[-1])
+        limit = result["hashing_limit"]
+        for n, run in enumerate(result["runs"], 1):
+            rate = run["eligible"] / run["seconds"]
+            cpu_rate = run["eligible"] / run["cpu_seconds"] if run["cpu_seconds"] else 0.0
+            print(
+                f"{adapter:8} users={args.users} run {n}: {run['eligible']:,} eligible "
+                f"in {run['seconds']:.3f} s wall ({rate:,.0f}/s, {rate / limit:.0%} of "
+                f"hashing limit {limit:,.0f}/s), {run['cpu_seconds']:.3f} s CPU "
+                f"({cpu_rate:,.0f}/s)"
+            )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

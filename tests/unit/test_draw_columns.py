@@ -1,0 +1,165 @@
+"""The columnar draw path equals the object path (hypothesis, random inputs).
+
+A draw reads candidates as ``CandidateColumns``, filters them column by column, scores
+them with ``evaluate_columns`` and stores a ``DrawResultColumns``; the object path built a
+``DrawCandidate`` per instance, filtered with ``is_draw_eligible``, scored with
+``evaluate`` and built one ``PrizeDrawResult`` per candidate. Both must give the same
+results, field for field, in the same order; the rows a draw keeps (wins, the best ``top``)
+must be the ones the object path keeps.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nictbw.app.workflows.draws import StoredBatch
+from nictbw.domain.engine import PrizeDrawEngine
+from nictbw.domain.entities import (
+    OUTCOME_WIN,
+    CandidateColumns,
+    DrawCandidate,
+    DrawResultColumns,
+    InstanceStatus,
+    PrizeDrawResult,
+)
+from nictbw.domain.ranking import rank_with_cap
+
+ALGORITHM = "sha256_hex_proximity"
+AT = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+
+origins = st.one_of(
+    st.none(),
+    st.text(alphabet="0123456789abcdef", min_size=1, max_size=64).map(lambda h: f"{h}_0"),
+)
+candidate_lists = st.lists(
+    st.tuples(
+        st.integers(1, 50),
+        st.integers(1, 12),
+        origins,
+        st.sampled_from([s.value for s in InstanceStatus]),
+    ),
+    max_size=40,
+).map(
+    lambda rows: [
+        DrawCandidate(
+            instance_id=n + 1,
+            user_id=user,
+            definition_id=definition,
+            nft_origin=origin,
+            status=status,
+        )
+        for n, (user, definition, origin, status) in enumerate(rows)
+    ]
+)
+winning_values = st.one_of(st.none(), st.text(alphabet="0123456789ABCDEF", min_size=1, max_size=64))
+thresholds = st.one_of(st.none(), st.floats(0.0, 0.85))
+
+
+def _object_path(
+    candidates: list[DrawCandidate], winning: str | None, threshold: float | None
+) -> list[PrizeDrawResult]:
+    eligible = [c for c in candidates if c.is_draw_eligible]
+    engine = PrizeDrawEngine()
+    by_id = {c.instance_id: c for c in eligible}
+    results: list[PrizeDrawResult] = []
+    for batch in engine.evaluate(
+        [(c.instance_id, c.nft_origin or "") for c in eligible],
+        algorithm_key=ALGORITHM,
+        winning_value=winning,
+        threshold=threshold,
+    ):
+        for r in batch:
+            candidate = by_id[r.instance_id]
+            results.append(
+                PrizeDrawResult(
+                    draw_type_id=3,
+                    winning_number_id=None if winning is None else 7,
+                    user_id=candidate.user_id,
+                    definition_id=candidate.definition_id,
+                    nft_instance_id=r.instance_id,
+                    draw_number=r.draw_number,
+                    similarity_score=r.score,
+                    draw_top_digits=r.draw_top_digits,
+                    winning_top_digits=r.winning_top_digits,
+                    threshold_used=threshold,
+                    outcome=r.outcome,
+                    evaluated_at=AT,
+                )
+            )
+    return results
+
+
+def _columnar_path(
+    candidates: list[DrawCandidate], winning: str | None, threshold: float | None
+) -> DrawResultColumns:
+    pool = CandidateColumns.of(candidates)
+    eligible = pool.take(pool.eligible_rows())
+    scored = PrizeDrawEngine().evaluate_columns(
+        eligible.instance_ids,
+        [origin or "" for origin in eligible.nft_origins],
+        algorithm_key=ALGORITHM,
+        winning_value=winning,
+        threshold=threshold,
+    )
+    return DrawResultColumns(
+        draw_type_id=3,
+        winning_number_id=None if winning is None else 7,
+        winning_top_digits=scored.winning_top_digits,
+        threshold_used=threshold,
+        evaluated_at=AT,
+        user_ids=eligible.user_ids,
+        definition_ids=eligible.definition_ids,
+        nft_instance_ids=eligible.instance_ids,
+        draw_numbers=scored.draw_numbers,
+        similarity_scores=scored.scores,
+        draw_top_digits=scored.draw_top_digits,
+        outcomes=scored.outcomes,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(candidate_lists, winning_values, thresholds, st.integers(1, 10))
+def test_the_columnar_path_gives_the_object_path_results(
+    candidates: list[DrawCandidate], winning: str | None, threshold: float | None, top: int
+) -> None:
+    expected = _object_path(candidates, winning, threshold)
+    columns = _columnar_path(candidates, winning, threshold)
+    assert columns.results() == expected
+    assert [columns.result(row) for row in range(len(columns))] == expected
+    ids = [1000 + row for row in range(len(columns))]
+    batch = StoredBatch(columns, ids)
+    for row, result in enumerate(expected):
+        result.id = ids[row]
+    assert batch.results() == expected
+    wins = [r for r in expected if r.outcome == OUTCOME_WIN]
+    assert batch.results(batch.rows_with_outcome(OUTCOME_WIN)) == wins
+    scored = [r for r in expected if r.similarity_score is not None]
+    assert rank_with_cap(batch.results(batch.best_rows(top)), top, None) == rank_with_cap(
+        scored, top, None
+    )
+
+
+@given(candidate_lists)
+def test_candidate_columns_hold_the_candidates(candidates: list[DrawCandidate]) -> None:
+    pool = CandidateColumns.of(candidates)
+    assert len(pool) == len(candidates)
+    rebuilt = [
+        DrawCandidate(*row)
+        for row in zip(
+            pool.instance_ids,
+            pool.user_ids,
+            pool.definition_ids,
+            pool.nft_origins,
+            pool.statuses,
+            strict=True,
+        )
+    ]
+    assert rebuilt == candidates
+    eligible = pool.eligible_rows()
+    assert [candidates[r] for r in eligible] == [c for c in candidates if c.is_draw_eligible]
+    taken = pool.take(eligible)
+    assert taken.instance_ids == [candidates[r].instance_id for r in eligible]
+    assert pool.slice(1, 3).instance_ids == [c.instance_id for c in candidates[1:3]]
