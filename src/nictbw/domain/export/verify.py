@@ -5,6 +5,9 @@ otherwise), so the digests, duplicate check, scores and the ranking are computed
 at a time; memory does not grow with the number of candidates. A malformed document
 raises :class:`~nictbw.domain.errors.MalformedExportError` before anything is
 recomputed; a document that is well formed but does not check out yields problems.
+
+Over 500 lines on purpose: the recomputation of every check of an export (candidates,
+scores, snapshot, seal digest, committed cap, ranking) reads in one place.
 """
 
 from __future__ import annotations
