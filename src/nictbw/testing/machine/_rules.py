@@ -163,6 +163,7 @@ class WorkflowMachine(Invariants, LifecycleRules, RuleBasedStateMachine):
         error class) must be equal. Committed when ``commit``, even after an error (a
         failing workflow changes nothing; with ``refusal_unchanged`` that is checked: the
         unit of work reads the same after a refusal as before). Returns the raw answers."""
+        self.writes += 1
         answers, raw = [], []
         for side in self.sides:
             with side.factory() as uow:
