@@ -75,6 +75,7 @@ def main(argv: list[str]) -> None:
     else:
         ensure_env("dev")
         run(PYTHON, "bench/run.py", *rest)
+        run(PYTHON, "bench/simulate.py", "--users", "100000")
 
 
 if __name__ == "__main__":

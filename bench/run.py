@@ -38,6 +38,7 @@ from nictbw.adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine, migrat
 from nictbw.adapters.sqlalchemy.repositories import DEFAULT_CHUNK_SIZE
 from nictbw.app.workflows import set_collector_pause
 from nictbw.domain.entities import User
+from nictbw.domain.events import MAX_EVENT_PAGE
 from nictbw.ports import UnitOfWork
 from nictbw.workflows import (
     bingo_cards_json,
@@ -147,6 +148,7 @@ def run_configuration(
                 phase.items += len(grants)
                 phase.calls += 1
 
+        issued_events = count_events(new_uow)
         analyze(engine)
         with meter.phase("bingo_update") as phase:
             phase.calls = len(visitors)
@@ -217,7 +219,20 @@ def run_configuration(
             "cards_created_by_update": created,
             "cells_unlocked_by_update": unlocked,
             "process_peak_rss_mb": meter.process_peak_mb,
+            "events_appended_by_issuance": issued_events,
         }
+
+
+def count_events(new_uow: UowFactory) -> int:
+    """The pending events of the outbox (not measured): what bulk issuance appended,
+    within its measured time, in the same transactions as its badges."""
+    count = 0
+    with new_uow() as uow:
+        after = None
+        while page := uow.events.pending(after_id=after, limit=MAX_EVENT_PAGE):
+            count += len(page)
+            after = page[-1].id
+    return count
 
 
 # -- the driver ------------------------------------------------------------------------
@@ -338,6 +353,15 @@ def format_targets(results: list[dict[str, Any]]) -> str:
             f"- bingo-line draw, {_number(run['users'])} users, memory: {100 * share:.0f} % "
             f"of the hashing limit (target >= 50 %): {verdict(share >= 0.5)}"
         )
+    for run in results:
+        events = run.get("events_appended_by_issuance")
+        if events is not None:
+            instances = max(1, int(_phase(run, "issue")["items"]))
+            rows.append(
+                f"- outbox, {ADAPTER_TITLES[run['adapter']]}, {_number(run['users'])} users: "
+                f"bulk issuance appended {_number(events)} domain events "
+                f"({events / instances:.2f} per instance), inside its measured time"
+            )
     for run in (r for r in results if r["adapter"] == "sqlite"):
         rate = _phase(run, "issue")["per_second"]
         rows.append(

@@ -30,6 +30,7 @@ from nictbw.app.workflows.draws import (
 )
 from nictbw.app.workflows.erase import erase_user
 from nictbw.app.workflows.exports import export_draw, write_draw_export
+from nictbw.app.workflows.idempotency import purge_idempotency_keys
 from nictbw.app.workflows.issuance import Grant, create_and_issue_instance, issue_instances
 from nictbw.app.workflows.lifecycle import (
     Revocation,
@@ -39,16 +40,25 @@ from nictbw.app.workflows.lifecycle import (
     update_nft_definition,
     update_prize_draw_type,
 )
+from nictbw.app.workflows.outbox import mark_events_delivered, pending_events, record_event
 from nictbw.app.workflows.passwords import verify_admin_password
 from nictbw.app.workflows.sealed import run_sealed_prize_draw, seal_prize_draw
 from nictbw.app.workflows.snapshots import snapshot_prize_draw
 from nictbw.app.workflows.sync import sync_nft_instances_from_chain
-from nictbw.app.workflows.users import register_admin, register_user, update_user
+from nictbw.app.workflows.sync_many import sync_many
+from nictbw.app.workflows.users import (
+    SignUp,
+    register_admin,
+    register_user,
+    register_users,
+    update_user,
+)
 
 __all__ = [
     "BatchDrawSummary",
     "Grant",
     "Revocation",
+    "SignUp",
     "bingo_cards_json",
     "bingo_cards_json_many",
     "bingo_cards_json_str",
@@ -60,9 +70,14 @@ __all__ = [
     "export_draw",
     "get_prize_draw_type",
     "issue_instances",
+    "mark_events_delivered",
+    "pending_events",
+    "purge_idempotency_keys",
     "read_audit_log",
+    "record_event",
     "register_admin",
     "register_user",
+    "register_users",
     "retire_prize_draw_type",
     "revoke_instance",
     "run_bingo_prize_draw",
@@ -75,6 +90,7 @@ __all__ = [
     "select_top_prize_draw_results",
     "snapshot_prize_draw",
     "submit_winning_number",
+    "sync_many",
     "sync_nft_instances_from_chain",
     "update_admin",
     "update_bingo_info_many",

@@ -179,9 +179,9 @@ def test_a_sealed_winning_number_is_refused_by_every_other_draw(uow_factory: Uow
     with world.factory() as uow:
         before = len(uow.draw_results.list())
         instances = uow.instances.list()
-        with pytest.raises(ValidationError, match="derived for a sealed draw"):
+        with pytest.raises(ValidationError, match="derived for the sealed draw"):
             run_prize_draw_batch(uow, draw_type, instances=instances, clock=world.clock)
-        with pytest.raises(ValidationError, match="derived for a sealed draw"):
+        with pytest.raises(ValidationError, match="derived for the sealed draw"):
             run_final_attendance_prize_draw(
                 uow, draw_type, attendance_definition_id=attendance.id, clock=world.clock
             )

@@ -355,12 +355,27 @@ def test_draw_run_attendance_draws_among_the_definitions_badges(event_db: str) -
     assert all(w["unique_id"].startswith("FINAL-DAY-") for w in winners)
 
 
+def test_draw_run_without_a_winning_number_refuses_a_sealed_one_in_effect(
+    event_db: str,
+) -> None:
+    """The simulation seals its draws: the number in effect belongs to a sealed run, which
+    only ``--sealed`` evaluates again (any other draw would add candidates outside the
+    sealed set); the error says how."""
+    result = cli("draw", "run", "-t", "bingo_line", "-d", event_db, "--json")
+    assert_one_line_error(result.exit_code, result.stderr, "derived for the sealed draw")
+    assert "--sealed" in result.stderr
+    assert result.exit_code == 1
+
+
 def test_draw_run_without_a_winning_number_uses_the_one_in_effect(event_db: str) -> None:
+    submitted = cli(
+        "draw", "run", "-t", "bingo_line", "--winning-number", "C0FFEE", "-d", event_db, "--json"
+    )
+    assert submitted.exit_code == 0, submitted.output
     result = cli("draw", "run", "-t", "bingo_line", "-d", event_db, "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    simulated = json.loads(cli("simulate", *EVENT_ARGS, "--json", "-d", "memory://").stdout)
-    assert summary["winning_number"] == simulated["draws"]["bingo_line"]["winning_number"]
+    assert summary["winning_number"] == json.loads(submitted.stdout)["winning_number"]
 
 
 def test_draw_run_with_bingo_and_attendance_is_a_usage_error(event_db: str) -> None:
@@ -388,8 +403,8 @@ def test_draw_top_lists_the_best_stored_results_highest_first(event_db: str) -> 
     [
         (["draw", "run", "-t", "bingo_line", "--winning-number", "sub", "--limit", "2"],
          "ineligible instances left out"),
-        (["draw", "run", "-t", "final_attendance", "--attendance", "FINAL-DAY"],
-         "FINAL-DAY-"),
+        (["draw", "run", "-t", "final_attendance", "--attendance", "FINAL-DAY",
+          "--winning-number", "f1"], "FINAL-DAY-"),
         (["draw", "top", "-t", "final_attendance", "--limit", "2"], "top 2 of final_attendance"),
     ],
 )  # fmt: skip

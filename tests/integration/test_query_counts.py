@@ -450,8 +450,9 @@ def test_the_bulk_card_workflows_send_a_constant_number_of_statements(
     # read by the first call in this unit of work).
     assert data_statements(counts, "update_bingo_info_many (nothing to do)") == 3 + lock
     assert answers(counts, "update_bingo_info_many (nothing to do)") == [(0, 0), (0, 0)]
-    # ... plus the catalogue and the writes of the new cards (insert, cells, their ids).
-    assert data_statements(counts, "update_bingo_info_many") == 3 + lock + 1 + 3
+    # ... plus the catalogue, the writes of the new cards (insert, cells, their ids) and
+    # their events (one insert into the outbox).
+    assert data_statements(counts, "update_bingo_info_many") == 3 + lock + 1 + 3 + 1
     created = [cards for cards, _cells in answers(counts, "update_bingo_info_many")]
     assert created == list(SIZES)
     # The user check and the cards with their cells per chunk; the catalogue once.
@@ -460,8 +461,11 @@ def test_the_bulk_card_workflows_send_a_constant_number_of_statements(
 
 
 def test_a_batch_draw_of_given_instances_does_not_read_them_again(counts: Any) -> None:
-    # The draw type and its winning number, one id-only check per 1,000 instances, and
-    # one upsert per chunk of results: the instances given are not read again.
-    for name in ("run_prize_draw_batch(instances=...)", "run_prize_draw_batch_summary"):
-        assert data_statements(counts, name) == 4
+    # The draw type and its winning number, one id-only check per 1,000 instances, one
+    # upsert per chunk of results and its events (the batch draw: one insert of its run
+    # and wins; the summary: the wins per chunk of results, then the run): the
+    # instances given are not read again.
+    expected = {"run_prize_draw_batch(instances=...)": 5, "run_prize_draw_batch_summary": 6}
+    for name, statements in expected.items():
+        assert data_statements(counts, name) == statements
         assert answers(counts, name) == list(SIZES)

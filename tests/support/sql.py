@@ -103,7 +103,9 @@ def empty_all_tables(engine: Engine) -> None:
     tables = metadata.sorted_tables
     deletes = "; ".join(f'DELETE FROM "{table.name}"' for table in reversed(tables))
     restarts = ", ".join(
-        f"setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), 1, false)" for table in tables
+        f"setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), 1, false)"
+        for table in tables
+        if "id" in table.c
     )
     with engine.begin() as connection:
         connection.exec_driver_sql(f"SET LOCAL lock_timeout = '10s'; {deletes}; SELECT {restarts}")

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nictbw.adapters.chain import FakeChain
 from nictbw.adapters.chain.common import default_image
@@ -459,3 +461,54 @@ def test_one_fault_table_serves_the_fake_and_its_server() -> None:
     chain.fail_next("missing_fields")
     body = chain.signup_user("ann", "ann@example.org", "pw")
     assert "paymail" not in body
+
+
+# -- indexes: holders and paymails give what a scan of the whole chain gives ---------------
+
+_ACTIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("signup"), st.integers(0, 5)),
+        st.tuples(st.just("mint"), st.integers(-1, 6)),
+        st.tuples(st.just("transfer"), st.integers(0, 40), st.integers(0, 5)),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(actions=_ACTIONS)
+def test_listing_and_mint_recipients_match_a_scan_of_the_chain(
+    actions: list[tuple[Any, ...]],
+) -> None:
+    chain = FakeChain(seed=5, clock=FixedClock(T0))
+    names = [f"holder-{n}" for n in range(6)]
+    for action in actions:
+        kind = action[0]
+        if kind == "signup" and names[action[1]] not in chain.accounts:
+            chain.signup_user(names[action[1]], f"{names[action[1]]}@example.org", "pw")
+        elif kind == "mint":
+            paymail = None if action[1] < 0 else f"{names[action[1] % 6]}@fake.chain"
+            known = paymail is None or any(a.paymail == paymail for a in chain.accounts.values())
+            if known:
+                mint_to_paymail(chain, paymail)
+                holder = None if paymail is None else paymail.split("@")[0]
+                assert chain.nfts[-1].holder == holder
+            else:
+                with pytest.raises(ChainError, match="not found"):
+                    mint_to_paymail(chain, paymail)
+        elif kind == "transfer":
+            minted = chain.nfts
+            target = names[action[2]]
+            if minted and target in chain.accounts:
+                chain.transfer(minted[action[1] % len(minted)].origin, target)
+    everything = chain.nfts
+    for name in chain.accounts:
+        scanned = [nft.origin for nft in everything if nft.holder == name]
+        listed = [item["nft_origin"] for item in chain.get_user_nft_instances(name)]
+        assert listed == scanned
+
+
+def mint_to_paymail(chain: FakeChain, paymail: str | None) -> dict[str, Any]:
+    return chain.mint_nft(
+        name="Expo", additional_info={"prefix": "EXPO"}, recipient_paymail=paymail
+    )

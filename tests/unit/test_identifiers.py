@@ -6,7 +6,7 @@ import random
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nictbw.domain.errors import ConflictError, ValidationError
@@ -139,3 +139,13 @@ def test_batch_raises_the_conflict_of_a_prefix_whose_candidates_are_all_taken() 
         new_unique_instance_ids(
             ["A", "B"], rng=random.Random(1), is_taken=lambda c: c.startswith("B-")
         )
+
+
+@settings(max_examples=200)
+@given(seed=st.integers(0, 2**64), draws=st.integers(1, 5))
+def test_random_suffix_draws_as_rng_choice_does(seed: int, draws: int) -> None:
+    fast, slow = random.Random(seed), random.Random(seed)
+    for _ in range(draws):
+        expected = "".join(slow.choice(BASE62_ALPHABET) for _ in range(UNIQUE_SUFFIX_LENGTH))
+        assert random_suffix(fast) == expected
+    assert fast.getstate() == slow.getstate()

@@ -19,6 +19,7 @@ from nictbw.app.simulation import (
     CATALOGUE,
     DatabaseNotEmptyError,
     SimulationSettings,
+    event,
     run_simulation,
 )
 from nictbw.domain.entities import Admin
@@ -52,6 +53,17 @@ def test_same_seed_gives_the_same_report(run: tuple[dict[str, Any], UowFactory])
     report, _ = run
     again = run_simulation(_memory(), SMALL)
     assert _without_timings(again) == _without_timings(report)
+
+
+def test_blocks_of_registration_issuance_and_sync_do_not_change_the_report(
+    run: tuple[dict[str, Any], UowFactory], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report, _ = run
+    monkeypatch.setattr(event, "REGISTRATION_BLOCK", 7)
+    monkeypatch.setattr(event, "ISSUANCE_BLOCK", 11)
+    monkeypatch.setattr(event, "SYNC_BLOCK", 2)
+    blocked = run_simulation(_memory(), SMALL)
+    assert _without_timings(blocked) == _without_timings(report)
 
 
 def test_another_seed_gives_another_report(run: tuple[dict[str, Any], UowFactory]) -> None:

@@ -29,6 +29,7 @@ from nictbw.domain.errors import (
     NotFoundError,
     ValidationError,
 )
+from nictbw.domain.events import DomainEvent, EventType
 from nictbw.domain.outcomes import DrawOutcome
 from nictbw.domain.ranking import rank_with_ties
 from nictbw.domain.scoring import (
@@ -50,9 +51,11 @@ __all__ = [
     "BingoCell",
     "ChainError",
     "ConflictError",
+    "DomainEvent",
     "DrawCandidate",
     "DrawOutcome",
     "EngineResult",
+    "EventType",
     "NFTDefinition",
     "NFTInstance",
     "NictbwError",

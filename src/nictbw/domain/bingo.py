@@ -250,6 +250,20 @@ def unlock_held(card: BingoCard, held: Mapping[int, NFTInstance], now: datetime)
     return _unlock_matching(card, held, at)
 
 
+def unlocked_mask(card: BingoCard) -> int:
+    """The card's unlocked cells as a bitmask over idx (bit ``idx`` set when unlocked)."""
+    mask = 0
+    for cell in card.cells:
+        if cell.state == CELL_UNLOCKED:
+            mask |= 1 << cell.idx
+    return mask
+
+
+def newly_completed_lines(before: int, after: int) -> list[int]:
+    """The :data:`LINE_MASKS` complete in the unlocked mask ``after`` but not in ``before``."""
+    return [line for line in LINE_MASKS if after & line == line and before & line != line]
+
+
 def release_instance(
     card: BingoCard, instance_id: int, held: Mapping[int, NFTInstance], now: datetime
 ) -> bool:
@@ -320,7 +334,9 @@ __all__ = [
     "expire_if_due",
     "held_by_definition",
     "layout_card",
+    "newly_completed_lines",
     "release_instance",
     "unlock_for_instance",
     "unlock_held",
+    "unlocked_mask",
 ]

@@ -15,10 +15,27 @@ UNIQUE_SUFFIX_LENGTH: Final = 12
 MAX_UNIQUE_ID_ATTEMPTS: Final = 32
 
 
+_BASE62_BITS: Final = len(BASE62_ALPHABET).bit_length()
+
+
 def random_suffix(rng: random.Random | None) -> str:
-    """Twelve uniform base62 characters: ``rng.choice`` each, or ``secrets`` without an rng."""
-    choose = secrets.choice if rng is None else rng.choice
-    return "".join([choose(BASE62_ALPHABET) for _ in range(UNIQUE_SUFFIX_LENGTH)])
+    """Twelve uniform base62 characters: ``rng.choice`` each, or ``secrets`` without an rng.
+
+    For a plain ``random.Random`` the draws are made as ``choice`` makes them (rejection
+    sampling of ``getrandbits``), without its per-call overhead: same characters, same
+    ``rng`` state afterwards.
+    """
+    if rng is None or type(rng) is not random.Random:
+        choose = secrets.choice if rng is None else rng.choice
+        return "".join([choose(BASE62_ALPHABET) for _ in range(UNIQUE_SUFFIX_LENGTH)])
+    bits = rng.getrandbits
+    size = len(BASE62_ALPHABET)
+    chars: list[str] = []
+    while len(chars) < UNIQUE_SUFFIX_LENGTH:
+        drawn = bits(_BASE62_BITS)
+        if drawn < size:
+            chars.append(BASE62_ALPHABET[drawn])
+    return "".join(chars)
 
 
 def new_unique_instance_id(

@@ -4,12 +4,15 @@ Every repository assigns ``id`` on ``add`` (usable before commit), returns domai
 entities (never storage rows) that the caller may mutate freely, and persists changes
 to a stored entity only through ``update``/``update_many``. Bulk methods exist so that
 workflows touching many rows stay set-based on every adapter.
+
+Over 500 lines on purpose: the whole storage contract an adapter must meet reads in one
+file, one Protocol per aggregate beside the unit of work that holds them.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
@@ -28,6 +31,7 @@ from nictbw.domain.entities import (
     PrizeDrawWinningNumber,
     User,
 )
+from nictbw.ports.outbox import EventRepository, IdempotencyKeyRepository
 
 
 class UserRepository(Protocol):
@@ -42,6 +46,12 @@ class UserRepository(Protocol):
 
     def add(self, user: User) -> User:
         """Store a new user (``ConflictError`` on a taken unique key); assigns ``id``."""
+        ...
+
+    def add_many(self, users: Sequence[User]) -> None:
+        """Store many new users, all or none, with a constant number of statements per
+        chunk; assigns their ids in order. A unique key taken by a stored user or given
+        to two of ``users`` -> ``ConflictError`` naming the value, and nothing is stored."""
         ...
 
     def get(self, user_id: int) -> User | None:
@@ -70,6 +80,12 @@ class UserRepository(Protocol):
 
     def get_by_on_chain_id(self, on_chain_id: str) -> User | None:
         """Lookup by exact chain username."""
+        ...
+
+    def list_holding(self, keys: Mapping[str, Collection[str]]) -> builtins.list[User]:
+        """The stored users holding one of ``keys`` (unique column name -> exact values;
+        names among ``in_app_id``, ``email``, ``paymail``, ``on_chain_id``), ascending
+        id; a constant number of queries per chunk of values."""
         ...
 
     def update(self, user: User) -> None:
@@ -430,6 +446,8 @@ class UnitOfWork(Protocol):
     winning_numbers: WinningNumberRepository
     draw_results: DrawResultRepository
     draw_snapshots: DrawSnapshotRepository
+    events: EventRepository
+    idempotency_keys: IdempotencyKeyRepository
     audit: AuditLogRepository
 
     def __enter__(self) -> Self:
@@ -479,6 +497,8 @@ __all__ = [
     "DrawResultRepository",
     "DrawSnapshotRepository",
     "DrawTypeRepository",
+    "EventRepository",
+    "IdempotencyKeyRepository",
     "InstanceRepository",
     "UnitOfWork",
     "UserRepository",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from importlib import resources
 from pathlib import Path
@@ -14,8 +15,9 @@ DEFAULT_IMAGE: Final = "default.png"
 DEFAULT_APP: Final = chain_payload.DEFAULT_APP
 
 
+@functools.cache
 def default_image() -> bytes:
-    """The PNG shipped with nictbw, minted when no file is given (§9.4)."""
+    """The PNG shipped with nictbw, minted when no file is given (§9.4); read once."""
     return resources.files("nictbw.adapters.chain").joinpath(DEFAULT_IMAGE).read_bytes()
 
 

@@ -78,6 +78,19 @@ def chain_timestamp(value: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
+_SHARED_INFOS: Final = 10_000
+"""At most this many distinct ``additional_info`` objects are kept for sharing."""
+
+
+def _json_copy(value: Any) -> Any:
+    """A deep copy of JSON data (objects, arrays, scalars), as a JSON round trip gives."""
+    if isinstance(value, dict):
+        return {key: _json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(item) for item in value]
+    return value
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -155,7 +168,7 @@ class FakeNFT:
                     "app": self.app,
                     "type": "ord",
                     "name": self.name,
-                    "subTypeData": json.loads(json.dumps(self.additional_info)),
+                    "subTypeData": _json_copy(self.additional_info),
                 }
             },
         }
@@ -195,6 +208,13 @@ class FakeChain(ChainPort):
         self._accounts: dict[str, FakeAccount] = {}
         self._nfts: list[FakeNFT] = []
         self._by_origin: dict[str, FakeNFT] = {}
+        self._by_paymail: dict[str, str] = {}
+        """Account username by paymail (mint looks its recipient up here)."""
+        self._infos: dict[str, dict[str, Any]] = {}
+        """Stored ``additional_info`` by JSON text: NFTs minted alike share one (never
+        changed: listings copy it), so a city-sized event does not hold a million dicts."""
+        self._held: dict[str | None, dict[int, FakeNFT]] = {}
+        """NFTs by holder, each by ``nft_id`` (insertion keeps ascending ``nft_id``)."""
         self._token_serial = 0
         self._token_generation = 0
         self._faults: dict[int, ChainFault] = {}
@@ -392,6 +412,7 @@ class FakeChain(ChainPort):
                 profile_pic=profile_pic,
                 created_at=self.clock.now(),
             )
+            self._by_paymail.setdefault(paymail, username)
         return {
             "status": "success",
             "paymail": paymail,
@@ -404,7 +425,8 @@ class FakeChain(ChainPort):
             if username not in self._accounts:
                 message = f"user {username!r} not found"
                 raise ChainError(f"fake chain: {message}", status=404, body=error_body(message))
-            return [nft.payload() for nft in self._nfts if nft.holder == username]
+            held = self._held.get(username, {})
+            return [held[nft_id].payload() for nft_id in sorted(held)]
 
     def mint(
         self,
@@ -426,7 +448,13 @@ class FakeChain(ChainPort):
                 f"fake chain refused mint: {message}", status=400, body=error_body(message)
             )
         try:
-            info = json.loads(json.dumps(additional_info))
+            text = json.dumps(additional_info)
+            info = self._infos.get(text)
+            if info is None:
+                info = json.loads(text)
+                if len(self._infos) >= _SHARED_INFOS:
+                    self._infos.clear()
+                self._infos[text] = info
         except (TypeError, ValueError) as exc:
             message = f"additional_info is not JSON: {exc}"
             raise ChainError(
@@ -440,10 +468,7 @@ class FakeChain(ChainPort):
         with self._lock:
             holder: str | None = None
             if recipient_paymail is not None:
-                holder = next(
-                    (a.username for a in self._accounts.values() if a.paymail == recipient_paymail),
-                    None,
-                )
+                holder = self._by_paymail.get(recipient_paymail)
                 if holder is None:
                     message = f"recipient {recipient_paymail!r} not found"
                     raise ChainError(
@@ -468,6 +493,7 @@ class FakeChain(ChainPort):
             )
             self._nfts.append(nft)
             self._by_origin[origin] = nft
+            self._held.setdefault(holder, {})[nft.nft_id] = nft
         return {
             "transaction_id": txid,
             "transaction_hex": "0100000001" + txid,
@@ -495,6 +521,8 @@ class FakeChain(ChainPort):
                 message = f"user {to_username!r} not found"
                 raise ChainError(f"fake chain: {message}", status=404, body=error_body(message))
             txid = self._hex()
+            self._held.get(nft.holder, {}).pop(nft.nft_id, None)
+            self._held.setdefault(to_username, {})[nft.nft_id] = nft
             nft.holder = to_username
             nft.transaction_id = txid
             nft.current_nft_location = new_location if new_location is not None else f"{txid}_0"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
+from datetime import datetime
 from operator import attrgetter
 
 from nictbw.adapters.memory.table import ForeignKey, Index, Table, UniqueKey, make_copier
@@ -31,6 +32,8 @@ from nictbw.domain.entities import (
     User,
 )
 from nictbw.domain.errors import ConflictError, ValidationError
+from nictbw.domain.events import DomainEvent
+from nictbw.domain.idempotency import IdempotencyRecord
 from nictbw.domain.scoring import origin_key
 
 DEFINITION_STATUSES = frozenset(status.value for status in DefinitionStatus)
@@ -152,6 +155,13 @@ class InMemoryStore:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.next_cell_id = 1
+        self.events: dict[int, DomainEvent] = {}
+        """The outbox: events by id, in append order (stored with ``id`` unset)."""
+        self.delivered_events: dict[int, datetime] = {}
+        """When each delivered event was marked delivered, by id."""
+        self.next_event_id = 1
+        self.idempotency_keys: dict[tuple[str, str], IdempotencyRecord] = {}
+        """Idempotency keys by (workflow, key)."""
         self.users: Table[User] = Table(
             "users",
             copy=make_copier(User),

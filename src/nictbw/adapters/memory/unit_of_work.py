@@ -18,6 +18,10 @@ from nictbw.adapters.memory.repositories import (
     InMemoryUserRepository,
     InMemoryWinningNumberRepository,
 )
+from nictbw.adapters.memory.repositories.events import (
+    InMemoryEventRepository,
+    InMemoryIdempotencyKeyRepository,
+)
 from nictbw.adapters.memory.snapshots import InMemoryDrawSnapshotRepository
 from nictbw.adapters.memory.store import InMemoryStore
 from nictbw.adapters.memory.transaction import Transaction
@@ -46,6 +50,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.winning_numbers = InMemoryWinningNumberRepository(self._tx)
         self.draw_results = InMemoryDrawResultRepository(self._tx)
         self.draw_snapshots = InMemoryDrawSnapshotRepository(self._tx)
+        self.events = InMemoryEventRepository(self._tx)
+        self.idempotency_keys = InMemoryIdempotencyKeyRepository(self._tx)
         self.audit = InMemoryAuditLogRepository(self._tx)
 
     @property

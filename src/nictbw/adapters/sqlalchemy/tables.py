@@ -45,6 +45,7 @@ from nictbw.domain.entities import (
     Outcome,
     SnapshotScope,
 )
+from nictbw.domain.events import EventType
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -385,6 +386,36 @@ Index(
     postgresql_where=prize_draw_results.c.winning_number_id.is_(None),
 )
 
+domain_events = Table(
+    "domain_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("type", String(40), nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("user_id", Integer, nullable=True),
+    Column("payload", JSONText(), nullable=False),
+    Column("delivered_at", UTCDateTime(), nullable=True),
+    _one_of("type", EventType, name="type_known"),
+)
+"""The outbox. ``user_id`` has no foreign key: an event outlives what it tells about."""
+
+Index(
+    "ix_domain_events_pending",
+    domain_events.c.id,
+    sqlite_where=domain_events.c.delivered_at.is_(None),
+    postgresql_where=domain_events.c.delivered_at.is_(None),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("workflow", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("result", JSONText(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,
@@ -410,6 +441,8 @@ __all__ = [
     "audit_log",
     "bingo_cards",
     "bingo_cells",
+    "domain_events",
+    "idempotency_keys",
     "metadata",
     "nft_definitions",
     "nft_instances",

@@ -23,6 +23,10 @@ from nictbw.adapters.sqlalchemy.repositories import (
     SqlUserRepository,
     SqlWinningNumberRepository,
 )
+from nictbw.adapters.sqlalchemy.repositories.events import (
+    SqlEventRepository,
+    SqlIdempotencyKeyRepository,
+)
 from nictbw.adapters.sqlalchemy.snapshots import SqlDrawSnapshotRepository
 from nictbw.ports.repositories import UnitOfWork
 
@@ -45,6 +49,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     winning_numbers: SqlWinningNumberRepository
     draw_results: SqlDrawResultRepository
     draw_snapshots: SqlDrawSnapshotRepository
+    events: SqlEventRepository
+    idempotency_keys: SqlIdempotencyKeyRepository
     audit: SqlAuditLogRepository
 
     def __init__(self, engine: Engine, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
@@ -60,6 +66,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.winning_numbers = SqlWinningNumberRepository(source, chunk_size)
         self.draw_results = SqlDrawResultRepository(source, chunk_size)
         self.draw_snapshots = SqlDrawSnapshotRepository(source, chunk_size)
+        self.events = SqlEventRepository(source, chunk_size)
+        self.idempotency_keys = SqlIdempotencyKeyRepository(source, chunk_size)
         self.audit = SqlAuditLogRepository(source, chunk_size)
 
     @property

@@ -1,7 +1,7 @@
 """The ``nictbw`` command line (also ``python -m nictbw``), built with typer and rich.
 
 Commands: ``simulate``, ``db upgrade``, ``card show``,
-``draw run|seal|snapshot|top|export``, ``verify``, ``audit``, ``fake-chain`` and
+``draw run|seal|snapshot|top|export``, ``events tail``, ``verify``, ``audit``, ``fake-chain`` and
 ``fake-beacon``, one module per command group (``beacon`` also opens the configured beacon);
 ``root`` holds the typer apps and the error boundary, ``session`` opens the database (and
 decides which command may change its schema), ``rendering`` draws the results,
@@ -14,7 +14,7 @@ a traceback unless ``--debug`` is given.
 
 # Importing a command module registers its commands; --help lists them in this order.
 # isort: off
-from nictbw.app.cli import simulate, verify, fake_chain, beacon, db, card, draw, audit
+from nictbw.app.cli import simulate, verify, fake_chain, beacon, db, card, draw, audit, events
 
 # isort: on
 from nictbw.app.cli.errors import CommandLineError
@@ -31,6 +31,7 @@ __all__ = [
     "card",
     "db",
     "draw",
+    "events",
     "fake_chain",
     "main",
     "simulate",

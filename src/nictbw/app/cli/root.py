@@ -124,6 +124,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.")
 card_app = typer.Typer(help="Bingo cards of a user.")
 draw_app = typer.Typer(help="Prize draws: seal, run, rank and export.")
+events_app = typer.Typer(help="Domain events of the outbox.")
 
 
 def _help_when_bare(ctx: typer.Context) -> None:
@@ -146,11 +147,12 @@ def _root(
     _help_when_bare(ctx)
 
 
-for _group in (db_app, card_app, draw_app):
+for _group in (db_app, card_app, draw_app, events_app):
     _group.callback(invoke_without_command=True)(_help_when_bare)
 app.add_typer(db_app, name="db")
 app.add_typer(card_app, name="card")
 app.add_typer(draw_app, name="draw")
+app.add_typer(events_app, name="events")
 
 DatabaseOption = Annotated[
     str | None,
@@ -201,5 +203,6 @@ __all__ = [
     "db_app",
     "describe_failure",
     "draw_app",
+    "events_app",
     "main",
 ]

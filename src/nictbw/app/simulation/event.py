@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from attrs import define
 
@@ -39,18 +39,27 @@ from nictbw.domain.errors import ConflictError
 from nictbw.ports import UnitOfWork
 from nictbw.workflows import (
     Grant,
+    SignUp,
     create_nft_definition,
     create_prize_draw_type,
     issue_instances,
     register_admin,
-    register_user,
+    register_users,
     run_sealed_prize_draw,
     seal_prize_draw,
-    sync_nft_instances_from_chain,
+    sync_many,
     update_bingo_info_many,
 )
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+REGISTRATION_BLOCK: Final = 5_000
+"""Visitors signed up and stored per ``register_users`` call (progress advances per block)."""
+ISSUANCE_BLOCK: Final = 20_000
+"""Grants per ``issue_instances`` call: the bingo path of a call holds its users'
+instances and cards, so blocks keep memory bounded whatever the number of visitors."""
+SYNC_BLOCK: Final = 2_000
+"""Wallet users reconciled per ``sync_many`` call (progress advances per block)."""
 
 
 class SimulationProgress(Protocol):
@@ -196,19 +205,21 @@ class _Simulation:
         wallets = set(self.rng.sample(range(count), round(count * self.settings.wallet_share)))
         self.progress.start_phase("registration", count)
         with self.uow_factory() as uow:
-            for number in range(count):
-                in_app_id = f"user-{number + 1:04d}"
-                user = register_user(
-                    uow,
-                    User(in_app_id=in_app_id, nickname=f"Visitor {number + 1}"),
-                    password=f"secret-{in_app_id}",
-                    email=f"{in_app_id}@example.org",
-                    chain=self.chain,
-                    clock=self.clock,
-                )
-                activity = 0.15 + 0.8 * self.rng.random()
-                self.visitors.append(_Visitor(user, activity, number in wallets))
-                self.progress.advance()
+            for first in range(0, count, REGISTRATION_BLOCK):
+                numbers = range(first, min(count, first + REGISTRATION_BLOCK))
+                signups = [
+                    SignUp(
+                        user=User(in_app_id=f"user-{n + 1:04d}", nickname=f"Visitor {n + 1}"),
+                        password=f"secret-user-{n + 1:04d}",
+                        email=f"user-{n + 1:04d}@example.org",
+                    )
+                    for n in numbers
+                ]
+                users = register_users(uow, signups, chain=self.chain, clock=self.clock)
+                for number, user in zip(numbers, users, strict=True):
+                    activity = 0.15 + 0.8 * self.rng.random()
+                    self.visitors.append(_Visitor(user, activity, number in wallets))
+                self.progress.advance(len(users))
             uow.commit()
         self.progress.end_phase()
 
@@ -231,13 +242,17 @@ class _Simulation:
                         remaining[spec.prefix] = left - 1
                     plan.append((visitor, self.definitions[spec.prefix]))
                 self.progress.advance()
-            grants: list[Grant] = []
-            for visitor, definition in plan:
-                origin = None if visitor.wallet else self._mint(visitor.user, definition)
-                grants.append(Grant(user=visitor.user, definition=definition, nft_origin=origin))
-            issued = issue_instances(uow, grants, rng=self.rng, clock=self.clock)
+            issued = 0
+            for first in range(0, len(plan), ISSUANCE_BLOCK):
+                grants: list[Grant] = []
+                for visitor, definition in plan[first : first + ISSUANCE_BLOCK]:
+                    origin = None if visitor.wallet else self._mint(visitor.user, definition)
+                    grants.append(
+                        Grant(user=visitor.user, definition=definition, nft_origin=origin)
+                    )
+                issued += len(issue_instances(uow, grants, rng=self.rng, clock=self.clock))
             uow.commit()
-        self.issued_per_day.append(len(issued))
+        self.issued_per_day.append(issued)
         for visitor, definition in plan:
             if visitor.wallet:
                 self._mint(visitor.user, definition)
@@ -286,17 +301,19 @@ class _Simulation:
             self._swap(wallets)
         self.progress.start_phase(f"sync {index + 1}", len(wallets))
         with self.uow_factory() as uow:
-            for visitor in wallets:
-                report = sync_nft_instances_from_chain(
+            for first in range(0, len(wallets), SYNC_BLOCK):
+                block = wallets[first : first + SYNC_BLOCK]
+                reports = sync_many(
                     uow,
-                    visitor.user,
+                    [visitor.user for visitor in block],
                     chain=self.chain,
                     rng=self.rng,
                     clock=self.clock,
                     trusted_apps=(self.chain.app, PARTNER_APP),
                 )
-                self.sync.add(report)
-                self.progress.advance()
+                for report in reports:
+                    self.sync.add(report)
+                self.progress.advance(len(block))
             uow.commit()
         self.progress.end_phase()
 

@@ -13,7 +13,7 @@ draws, before the new instances have ids:
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
@@ -25,6 +25,7 @@ from nictbw.domain.bingo import (
     layout_card,
     unlock_for_instance,
     unlock_held,
+    unlocked_mask,
 )
 from nictbw.domain.entities import CARD_ACTIVE, BingoCard, NFTDefinition, NFTInstance
 from nictbw.domain.errors import ValidationError
@@ -64,10 +65,23 @@ class BingoBatch:
         self._unborn: set[int] = set()
         self._cards_created = 0
         self.cells_unlocked = 0
+        self.cards_created_for: Counter[int] = Counter()
+        """Cards created per user (flushed ones included)."""
+        self.cells_unlocked_for: Counter[int] = Counter()
+        """Cells unlocked per user."""
+        self.expired: list[BingoCard] = []
+        """Cards this batch noticed expired (stored ``expired`` at flush)."""
+        self.unlocked_before: dict[int, int] = {}
+        """Unlocked-cell masks (bit per idx) of stored cards, by ``id(card)``, taken before
+        this batch first unlocked a cell on them."""
+        self.stored_new: list[BingoCard] = []
+        self.stored_changed: list[BingoCard] = []
+        """The cards every ``flush`` stored (new) and wrote back (changed)."""
         for cards in self._cards.values():
             for card in cards:
                 if expire_if_due(card, now):
                     self._mark(card)
+                    self.expired.append(card)
 
     @property
     def cards_created(self) -> int:
@@ -120,6 +134,7 @@ class BingoBatch:
         self._cards[user_id].append(card)
         self._new.append(card)
         self._cards_created += 1
+        self.cards_created_for[user_id] += 1
         self._planned[key] = card
         self._unborn.add(id(card))
         return card
@@ -130,6 +145,7 @@ class BingoBatch:
         if targets is None:
             targets = {cell.target_definition_id for cell in card.cells if not cell.is_unlocked}
             self._locked[id(card)] = targets
+            self.unlocked_before[id(card)] = unlocked_mask(card)
         return targets
 
     def gain(self, key: int, instance: NFTInstance) -> int:
@@ -157,14 +173,17 @@ class BingoBatch:
                 if card is not planned:
                     self._mark(card)
         self.cells_unlocked += unlocked
+        self.cells_unlocked_for[instance.user_id] += unlocked
         return unlocked
 
     def flush(self) -> None:
         """Store the new cards and every changed card with bulk statements."""
         if self._new:
             self._uow.bingo_cards.add_many(self._new)
+            self.stored_new.extend(self._new)
         changed = [c for c in self._changed.values() if c.id is not None]
         if changed:
             self._uow.bingo_cards.update_many(changed)
+            self.stored_changed.extend(changed)
         self._new = []
         self._changed = {}

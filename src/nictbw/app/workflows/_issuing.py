@@ -22,6 +22,7 @@ from datetime import datetime
 from attrs import frozen
 
 from nictbw.app.workflows._bingo_path import BingoBatch
+from nictbw.app.workflows.outbox import append_issuing_events
 from nictbw.domain.bingo import MIN_CANDIDATES
 from nictbw.domain.entities import NFTDefinition, NFTInstance
 from nictbw.domain.errors import ConflictError
@@ -103,6 +104,7 @@ class IssuingPipeline:
         for k, gain in enumerate(self._gains):
             self.bingo.gain(k, gain.instance)
         self.bingo.flush()
+        append_issuing_events(self._uow, new, self.bingo, self._now)
 
     def _plan(self, k: int, layout_rng: random.Random) -> None:
         gain = self._gains[k]

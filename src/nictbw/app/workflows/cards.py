@@ -23,7 +23,14 @@ from nictbw.app.workflows.common import (
     rng_or_none,
     user_id_of,
 )
-from nictbw.domain.bingo import expire_if_due, held_by_definition, layout_card, unlock_held
+from nictbw.app.workflows.outbox import user_card_events
+from nictbw.domain.bingo import (
+    expire_if_due,
+    held_by_definition,
+    layout_card,
+    unlock_held,
+    unlocked_mask,
+)
 from nictbw.domain.entities import CARD_ACTIVE, BingoCard, NFTDefinition, NFTInstance, User
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.values import check_id
@@ -51,9 +58,11 @@ def _plan_user(
     cards: Sequence[BingoCard],
     now: datetime,
     rng: random.Random,
+    seen: _Seen,
 ) -> tuple[list[BingoCard], list[BingoCard], int]:
     """The cards a user lacks, laid out, and its stored cards that changed (expired or
-    unlocked); ``(new, changed, cells_unlocked)``. Nothing is written."""
+    unlocked); ``(new, changed, cells_unlocked)``. Nothing is written; what the events
+    need (cards noticed expired, unlocked masks before) goes to ``seen``."""
     centres = {c.center_definition_id for c in cards}
     by_id = catalogue.by_id
     needed = [
@@ -78,21 +87,44 @@ def _plan_user(
         new_cards.append(card)
     changed: list[BingoCard] = []
     for card in cards:
+        mask = unlocked_mask(card)
         touched = expire_if_due(card, now)
+        if touched:
+            seen.expired.append(card)
         if card.state == CARD_ACTIVE:
             got = unlock_held(card, held, now)
             cells_unlocked += got
             touched = touched or got > 0
+            if got:
+                seen.before[id(card)] = mask
         if touched:
             changed.append(card)
     return new_cards, changed, cells_unlocked
 
 
-def _write(uow: UnitOfWork, new_cards: list[BingoCard], changed: list[BingoCard]) -> None:
+class _Seen:
+    """What the events of a card update need: cards noticed expired, and the unlocked
+    masks (by ``id(card)``) of cards before cells were unlocked on them."""
+
+    def __init__(self) -> None:
+        self.expired: list[BingoCard] = []
+        self.before: dict[int, int] = {}
+
+
+def _write(
+    uow: UnitOfWork,
+    new_cards: list[BingoCard],
+    changed: list[BingoCard],
+    seen: _Seen,
+    now: datetime,
+) -> None:
     if new_cards:
         uow.bingo_cards.add_many(new_cards)
     if changed:
         uow.bingo_cards.update_many(changed)
+    events = user_card_events(changed, seen.before, new_cards, seen.expired, now)
+    if events:
+        uow.events.append_many(events)
 
 
 def _require_user(uow: UnitOfWork, user_id: int) -> None:
@@ -125,12 +157,13 @@ def update_user_bingo_info(
         return 0, 0
     catalogue = _Catalogue(uow, now)
     layout_rng = rng if rng is not None else random.Random()
+    seen = _Seen()
     new_cards, changed, cells = _plan_user(
-        catalogue, user_id, held_by_definition(instances), cards, now, layout_rng
+        catalogue, user_id, held_by_definition(instances), cards, now, layout_rng, seen
     )
     if new_cards or changed:  # an up-to-date user costs no savepoint round trips
         with atomic(uow):
-            _write(uow, new_cards, changed)
+            _write(uow, new_cards, changed, seen, now)
     return len(new_cards), cells
 
 
@@ -202,6 +235,7 @@ def update_bingo_info_many(
                 catalogue = _Catalogue(uow, now)
             new_cards: list[BingoCard] = []
             changed: list[BingoCard] = []
+            seen = _Seen()
             for user_id in part:
                 if not instances.get(user_id) and not cards.get(user_id):
                     continue
@@ -212,12 +246,13 @@ def update_bingo_info_many(
                     cards[user_id],
                     now,
                     layout_rng,
+                    seen,
                 )
                 new_cards.extend(new)
                 changed.extend(touched)
                 created += len(new)
                 unlocked += cells
-            _write(uow, new_cards, changed)
+            _write(uow, new_cards, changed, seen, now)
     return created, unlocked
 
 

@@ -13,6 +13,13 @@ from nictbw.app.workflows.common import (
     registry_or_default,
     reject_stored,
 )
+from nictbw.app.workflows.idempotency import (
+    SUBMIT_WINNING_NUMBER,
+    check_key,
+    claim_key,
+    complete_keys,
+    stored_ids,
+)
 from nictbw.domain.engine import resolve_threshold
 from nictbw.domain.entities import Admin, NFTDefinition, PrizeDrawType, PrizeDrawWinningNumber
 from nictbw.domain.errors import ConflictError, NotFoundError, ValidationError
@@ -104,9 +111,15 @@ def submit_winning_number(
     effective_at: datetime | None = None,
     expires_at: datetime | None = None,
     clock: Clock | None = None,
+    idempotency_key: str | None = None,
     admin: Admin | None = None,
 ) -> PrizeDrawWinningNumber:
-    """Store a winning number of ``draw_type``, in effect in ``[effective_at, expires_at)``."""
+    """Store a winning number of ``draw_type``, in effect in ``[effective_at, expires_at)``.
+
+    With ``idempotency_key`` a repeat with the same arguments returns the first call's
+    number and stores nothing; other arguments: ``ConflictError``.
+    """
+    key = check_key(idempotency_key)
     authorise(uow, admin, Operation.RUN_DRAWS)
     stored = open_draw_type(uow, draw_type)
     checked_value = validate_winning_value(value)
@@ -118,14 +131,33 @@ def submit_winning_number(
             f"expires_at {end.isoformat()} must be after effective_at {start.isoformat()}"
         )
     assert stored.id is not None
+    now = now_from(clock)
     number = PrizeDrawWinningNumber(
         draw_type_id=stored.id,
         value=checked_value,
         metadata=checked_metadata,
         effective_at=start,
         expires_at=end,
-        created_at=now_from(clock),
+        created_at=now,
     )
+    arguments = {
+        "draw_type_id": stored.id,
+        "value": checked_value,
+        "metadata": checked_metadata,
+        "effective_at": start,
+        "expires_at": end,
+    }
     with atomic(uow):
+        replay = claim_key(uow, SUBMIT_WINNING_NUMBER, key, arguments, now)
+        if replay is not None:
+            (number_id,) = stored_ids([replay], "winning_number_id")
+            found = uow.winning_numbers.get(number_id)
+            if found is None:
+                raise NotFoundError(
+                    f"winning number {number_id} of idempotency_key {key!r} is gone"
+                )
+            return found
         uow.winning_numbers.add(number)
+        if key is not None:
+            complete_keys(uow, SUBMIT_WINNING_NUMBER, {key: {"winning_number_id": number.id}})
     return number

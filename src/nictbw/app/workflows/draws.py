@@ -2,6 +2,7 @@
 
 Over 500 lines on purpose: every kind of draw run shares one setup (draw type, winning
 number, threshold, authority), one eligibility rule and one store-and-rank step, all here.
+Each appends its events and honours its idempotency key around them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,22 @@ from nictbw.app.workflows.common import (
     resolve_winning_number,
     stored_draw_type,
     stored_instance,
+)
+from nictbw.app.workflows.idempotency import (
+    ATTENDANCE_DRAW,
+    BINGO_DRAW,
+    check_key,
+    claim_key,
+    complete_draw,
+    draw_arguments,
+    keyed_call,
+    replayed_outcome,
+)
+from nictbw.app.workflows.outbox import (
+    append_draw_events,
+    append_evaluation_events,
+    append_run,
+    append_wins,
 )
 from nictbw.domain.engine import PrizeDrawEngine, resolve_threshold
 from nictbw.domain.entities import (
@@ -75,15 +92,15 @@ class _DrawSetup:
         self.now = now_from(clock)
         self.draw_type = open_draw_type(uow, draw_type)
         self.winning_number = resolve_winning_number(uow, self.draw_type, winning_number, self.now)
-        if (
-            not sealed_run
-            and self.winning_number is not None
-            and SEALED_METADATA_KEY in (self.winning_number.metadata or {})
-        ):
+        number = self.winning_number
+        record = None if number is None else (number.metadata or {}).get(SEALED_METADATA_KEY)
+        if not sealed_run and number is not None and record is not None:
+            snapshot = record.get("snapshot_id") if isinstance(record, dict) else None
             raise ValidationError(
-                f"winning number {self.winning_number.id} of draw type "
-                f"'{self.draw_type.internal_name}' was derived for a sealed draw: only "
-                "run_sealed_prize_draw evaluates its snapshot's candidates"
+                f"winning number {number.id} of draw type '{self.draw_type.internal_name}' was "
+                f"derived for the sealed draw of snapshot {snapshot}: only that sealed run "
+                f"evaluates it (nictbw draw run --sealed {snapshot}); submit a new winning "
+                "number for any other draw"
             )
         if self.winning_number is None and require_number:
             raise ValidationError(
@@ -208,7 +225,16 @@ def run_prize_draw(
     )
     with atomic(uow):
         results = next(setup.evaluate(uow, [candidate]))
+        _evaluation_events(uow, setup, results, "single evaluation")
     return _evaluation(results[0], setup.threshold)
+
+
+def _evaluation_events(
+    uow: UnitOfWork, setup: _DrawSetup, results: Sequence[PrizeDrawResult], kind: str
+) -> None:
+    assert setup.draw_type.id is not None
+    number_id = None if setup.winning_number is None else setup.winning_number.id
+    append_evaluation_events(uow, setup.draw_type.id, number_id, results, setup.now, kind)
 
 
 @frozen
@@ -266,6 +292,7 @@ def run_prize_draw_batch(
         with atomic(uow):
             for results in setup.evaluate(uow, _batch_candidates(uow, setup, instances)):
                 evaluations.extend(_evaluation(r, setup.threshold) for r in results)
+            _evaluation_events(uow, setup, [e.result for e in evaluations], "batch evaluation")
         return evaluations
 
 
@@ -299,6 +326,18 @@ def run_prize_draw_batch_summary(
                 counts[outcome] = counts.get(outcome, 0) + count
             best.extend(r for r in results if r.similarity_score is not None)
             best = rank_with_cap(best, checked_top, None)
+            append_wins(uow, results, setup.now)
+        assert setup.draw_type.id is not None
+        number_id = None if setup.winning_number is None else setup.winning_number.id
+        append_run(
+            uow,
+            setup.draw_type.id,
+            number_id,
+            evaluated,
+            counts[OUTCOME_WIN],
+            setup.now,
+            "batch evaluation",
+        )
     assert setup.winning_number is not None
     return BatchDrawSummary(
         evaluated=evaluated,
@@ -368,8 +407,9 @@ def _ranked_draw(
     candidates = _eligible_only(pool, what)
     ranked: list[PrizeDrawResult] = []
     evaluated = 0
-    if candidates:
-        with atomic(uow):
+    assert setup.winning_number is not None and setup.draw_type.id is not None
+    with atomic(uow):
+        if candidates:
             for results in setup.evaluate(uow, candidates):
                 evaluated += len(results)
                 if setup.threshold is None:
@@ -378,16 +418,17 @@ def _ranked_draw(
                     ranked.extend(r for r in results if r.outcome == OUTCOME_WIN)
                 if limit is not None:
                     ranked = rank_with_cap(ranked, limit, cap)
-        ranked = rank_with_cap(ranked, limit, cap)
-    assert setup.winning_number is not None
-    return DrawOutcome(
-        ranked,
-        winning_number=setup.winning_number,
-        threshold=setup.threshold,
-        eligible=len(candidates),
-        ineligible=len(pool) - len(candidates),
-        evaluated=evaluated,
-    )
+            ranked = rank_with_cap(ranked, limit, cap)
+        outcome = DrawOutcome(
+            ranked,
+            winning_number=setup.winning_number,
+            threshold=setup.threshold,
+            eligible=len(candidates),
+            ineligible=len(pool) - len(candidates),
+            evaluated=evaluated,
+        )
+        append_draw_events(uow, setup.draw_type.id, outcome, setup.now, what)
+    return outcome
 
 
 def run_bingo_prize_draw(
@@ -401,22 +442,32 @@ def run_bingo_prize_draw(
     clock: Clock | None = None,
     admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
+    idempotency_key: str | None = None,
 ) -> DrawOutcome:
     """Draw among every instance on a completed bingo line (§4.12); ranked, ties kept.
 
     With a threshold in use only winning results are ranked; without one, all. A user
     keeps at most ``max_wins_per_user`` ranked results (default: the draw type's cap).
     The ``DrawOutcome`` is that ranking, with the counts, threshold and winning number used.
+    With ``idempotency_key`` a repeat with the same arguments returns the first run's
+    outcome and writes nothing; other arguments: ``ConflictError``.
     """
+    key = check_key(idempotency_key)
     authorise(uow, admin, Operation.RUN_DRAWS)
     checked_limit = validate_limit(limit, allow_none=True)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
     cap = resolve_cap(max_wins_per_user, setup.draw_type.max_wins_per_user)
-    with collector_paused():
+    arguments = draw_arguments(setup.draw_type, winning_number, threshold, checked_limit, cap)
+    with collector_paused(), keyed_call(uow, key):
+        replay = claim_key(uow, BINGO_DRAW, key, arguments, setup.now)
+        if replay is not None:
+            return replayed_outcome(uow, setup.draw_type, replay)
         pool = uow.bingo_cards.completed_line_candidates(setup.now)
-        return _ranked_draw(uow, setup, pool, checked_limit, "bingo draw", cap)
+        outcome = _ranked_draw(uow, setup, pool, checked_limit, "bingo draw", cap)
+        complete_draw(uow, BINGO_DRAW, key, outcome)
+        return outcome
 
 
 def run_final_attendance_prize_draw(
@@ -431,12 +482,15 @@ def run_final_attendance_prize_draw(
     clock: Clock | None = None,
     admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
+    idempotency_key: str | None = None,
 ) -> DrawOutcome:
     """Draw among every eligible instance of the attendance definition (§4.13).
 
     A user keeps at most ``max_wins_per_user`` ranked results (default: the type's cap).
-    Returns the ranking as a ``DrawOutcome``, like ``run_bingo_prize_draw``.
+    Returns the ranking as a ``DrawOutcome``, like ``run_bingo_prize_draw`` (and, like
+    it, replays the first run's outcome for a repeated ``idempotency_key``).
     """
+    key = check_key(idempotency_key)
     authorise(uow, admin, Operation.RUN_DRAWS)
     if attendance_definition_id is None:
         raise ValidationError("attendance_definition_id is required")
@@ -451,9 +505,22 @@ def run_final_attendance_prize_draw(
     cap = resolve_cap(max_wins_per_user, setup.draw_type.max_wins_per_user)
     if uow.definitions.get(attendance_definition_id) is None:
         raise NotFoundError(f"definition {attendance_definition_id} does not exist")
-    with collector_paused():
+    arguments = draw_arguments(
+        setup.draw_type,
+        winning_number,
+        threshold,
+        checked_limit,
+        cap,
+        attendance_definition_id=attendance_definition_id,
+    )
+    with collector_paused(), keyed_call(uow, key):
+        replay = claim_key(uow, ATTENDANCE_DRAW, key, arguments, setup.now)
+        if replay is not None:
+            return replayed_outcome(uow, setup.draw_type, replay)
         pool = uow.instances.candidates_for_definition(attendance_definition_id)
-        return _ranked_draw(uow, setup, pool, checked_limit, "attendance draw", cap)
+        outcome = _ranked_draw(uow, setup, pool, checked_limit, "attendance draw", cap)
+        complete_draw(uow, ATTENDANCE_DRAW, key, outcome)
+        return outcome
 
 
 def select_top_prize_draw_results(

@@ -14,6 +14,15 @@ from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows._issuing import Gain, IssuingPipeline
 from nictbw.app.workflows.common import atomic, lock_users, now_from, rng_or_none
+from nictbw.app.workflows.idempotency import (
+    ISSUE,
+    check_key,
+    claim_key,
+    claim_keys,
+    complete_keys,
+    fingerprint,
+    stored_ids,
+)
 from nictbw.domain.chain_payload import parse_mint_metadata
 from nictbw.domain.entities import (
     DEFINITION_INACTIVE,
@@ -37,6 +46,9 @@ class Grant:
     user: User
     definition: NFTDefinition
     nft_origin: str | None = None
+    idempotency_key: str | None = None
+    """Makes this grant safe to repeat: a later grant or ``create_and_issue_instance``
+    with the same key and arguments returns this grant's instance and issues nothing."""
 
 
 GrantLike = Grant | tuple[User, NFTDefinition, str | None] | tuple[User, NFTDefinition]
@@ -209,8 +221,74 @@ def issue_instances(
     if not normalized:
         return []
     now = now_from(clock)
+    keyed = _grant_keys(normalized)
     with collector_paused(), atomic(uow):
-        return _issue(uow, normalized, rng=rng, now=now)
+        if not keyed:
+            return _issue(uow, normalized, rng=rng, now=now)
+        return _issue_keyed(uow, normalized, keyed, rng=rng, now=now)
+
+
+def _grant_arguments(grant: Grant, chain: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "user_id": grant.user.id,
+        "definition_id": grant.definition.id,
+        "nft_origin": grant.nft_origin,
+        "chain": chain or {},
+    }
+
+
+def _grant_keys(grants: Sequence[Grant]) -> dict[str, str]:
+    """The grants' keys with their fingerprints; a key given twice with other arguments
+    is a ``ConflictError``."""
+    keyed: dict[str, str] = {}
+    for grant in grants:
+        key = check_key(grant.idempotency_key)
+        if key is None:
+            continue
+        fp = fingerprint(ISSUE, _grant_arguments(grant))
+        if keyed.setdefault(key, fp) != fp:
+            raise ConflictError(
+                f"idempotency_key {key!r} is given to two grants with other arguments"
+            )
+    return keyed
+
+
+def _issue_keyed(
+    uow: UnitOfWork,
+    grants: Sequence[Grant],
+    keyed: dict[str, str],
+    *,
+    rng: random.Random | None,
+    now: datetime,
+) -> list[NFTInstance]:
+    """Issue the grants whose key is new (or absent); the others replay their instance."""
+    replays = claim_keys(uow, ISSUE, keyed, now)
+    fresh: list[Grant] = []
+    seen: set[str] = set(replays)
+    for grant in grants:
+        key = grant.idempotency_key
+        if key is None or key not in seen:
+            fresh.append(grant)
+            if key is not None:
+                seen.add(key)
+    issued = _issue(uow, fresh, rng=rng, now=now) if fresh else []
+    by_key: dict[str, NFTInstance] = {}
+    for grant, instance in zip(fresh, issued, strict=True):
+        if grant.idempotency_key is not None:
+            by_key[grant.idempotency_key] = instance
+    complete_keys(uow, ISSUE, {key: {"instance_id": i.id} for key, i in by_key.items()})
+    replayed = dict(zip(replays, stored_ids(list(replays.values()), "instance_id"), strict=True))
+    found = uow.instances.get_many(replayed.values()) if replayed else {}
+    for key, instance_id in replayed.items():
+        if instance_id not in found:
+            raise NotFoundError(f"instance {instance_id} of idempotency_key {key!r} is gone")
+        by_key[key] = found[instance_id]
+    out: list[NFTInstance] = []
+    plain = iter(i for g, i in zip(fresh, issued, strict=True) if g.idempotency_key is None)
+    for grant in grants:
+        key = grant.idempotency_key
+        out.append(next(plain) if key is None else by_key[key])
+    return out
 
 
 def create_and_issue_instance(
@@ -222,15 +300,19 @@ def create_and_issue_instance(
     chain_metadata: dict[str, Any] | None = None,
     rng: random.Random | None = None,
     clock: Clock | None = None,
+    idempotency_key: str | None = None,
     admin: Admin | None = None,
 ) -> NFTInstance:
     """Issue one badge of ``definition`` to ``user`` (§4.5) and run the bingo path.
 
     ``chain_metadata`` is the answer of ``ChainPort.mint_nft`` when the badge was minted;
-    its origin, nft id, location and transaction id are recorded on the instance.
+    its origin, nft id, location and transaction id are recorded on the instance. With
+    ``idempotency_key`` a repeat with the same arguments returns the first call's
+    instance and writes nothing (other arguments: ``ConflictError``).
     """
     authorise(uow, admin, Operation.ISSUE)
     rng = rng_or_none(rng)
+    key = check_key(idempotency_key)
     now = now_from(clock)
     fields: dict[str, Any] = {}
     if chain_metadata is not None:
@@ -250,4 +332,18 @@ def create_and_issue_instance(
             fields["transaction_id"] = info.transaction_id
     grant = Grant(user=user, definition=definition, nft_origin=nft_origin)
     with atomic(uow):
-        return _issue(uow, [grant], rng=rng, now=now, chain_fields=[fields])[0]
+        replay = claim_key(uow, ISSUE, key, _grant_arguments(grant, fields), now)
+        if replay is not None:
+            return _replayed_instance(uow, replay)
+        instance = _issue(uow, [grant], rng=rng, now=now, chain_fields=[fields])[0]
+        if key is not None:
+            complete_keys(uow, ISSUE, {key: {"instance_id": instance.id}})
+        return instance
+
+
+def _replayed_instance(uow: UnitOfWork, result: dict[str, Any]) -> NFTInstance:
+    (instance_id,) = stored_ids([result], "instance_id")
+    found = uow.instances.get(instance_id)
+    if found is None:
+        raise NotFoundError(f"instance {instance_id} of the idempotency key is gone")
+    return found

@@ -28,6 +28,7 @@ from nictbw.app.workflows.common import (
     stored_draw_type,
     stored_instance,
 )
+from nictbw.app.workflows.outbox import record_event
 from nictbw.domain.audit import AuditAction, AuditEntity, changed_fields
 from nictbw.domain.bingo import (
     MIN_CANDIDATES,
@@ -107,14 +108,8 @@ class Revocation:
 
 
 def _emit(uow: UnitOfWork, type_name: str, user_id: int | None, payload: dict[str, Any]) -> None:
-    """Append a domain event to the outbox, in the transaction of its effect.
-
-    Deliberately a no-op for now: the transactional outbox
-    (``app/workflows/outbox.record_event``) is being built alongside; at merge this calls
-    ``record_event(uow, type_name, user_id=user_id, payload=payload)``. Every call site
-    already passes the final event name and payload (no secret, ids only).
-    """
-    del uow, type_name, user_id, payload
+    """Append a domain event to the outbox, in the transaction of its effect."""
+    record_event(uow, type_name, user_id=user_id, payload=payload)
 
 
 def record(

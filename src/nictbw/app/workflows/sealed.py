@@ -19,6 +19,7 @@ from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.catalogue import submit_winning_number
 from nictbw.app.workflows.common import atomic, now_from, stored_draw_type
 from nictbw.app.workflows.draws import _DrawSetup, _ranked_draw
+from nictbw.app.workflows.outbox import sealed_event
 from nictbw.app.workflows.snapshots import prepare_snapshot, store_snapshot
 from nictbw.domain.beacon import BeaconInfo, BeaconRound, verify_beacon
 from nictbw.domain.entities import (
@@ -94,7 +95,9 @@ def seal_prize_draw(
     snapshot.beacon_scheme = info.scheme
     snapshot.beacon_round = round_number
     snapshot.beacon_round_at = info.time_of(round_number)
-    store_snapshot(uow, results, snapshot)
+    with atomic(uow):
+        store_snapshot(uow, results, snapshot)
+        uow.events.append_many([sealed_event(snapshot, now)])
     return snapshot
 
 

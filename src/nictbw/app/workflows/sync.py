@@ -18,8 +18,16 @@ from nictbw.app.workflows.common import (
     stored_user,
 )
 from nictbw.app.workflows.issuance import refuse_colliding_origins
+from nictbw.app.workflows.outbox import transferred_events
 from nictbw.domain.chain_payload import DEFAULT_APP, parse_nft_payloads
-from nictbw.domain.entities import NFTDefinition, NFTInstance, SyncNote, SyncReport, User
+from nictbw.domain.entities import (
+    INSTANCE_TRANSFERRED,
+    NFTDefinition,
+    NFTInstance,
+    SyncNote,
+    SyncReport,
+    User,
+)
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.reconcile import CREATED, UNCHANGED, UPDATED, Reconciliation, reconcile
 from nictbw.ports import ChainPort, Clock, UnitOfWork
@@ -104,6 +112,7 @@ def sync_nft_instances_from_chain(
     lock_users(uow, [user_id])
     with atomic(uow):
         mine = uow.instances.list_for_user(user_id)
+        held_before = {i.id for i in mine if i.status != INSTANCE_TRANSFERRED}
         definitions = uow.definitions.get_many_by_prefix({i.prefix for i in parsed.items})
         origins = {i.origin for i in parsed.items}
         holders = uow.instances.list_by_origins(origins) if origins else []
@@ -146,6 +155,16 @@ def sync_nft_instances_from_chain(
         if decided.changed:
             uow.instances.update_many(list(decided.changed))
         pipeline.store_and_unlock()
+        moves: list[tuple[NFTInstance, int | None]] = [
+            (instance, user_id) for instance in decided.transferred_elsewhere
+        ]
+        moves += [
+            (instance, None)
+            for instance in decided.changed
+            if instance.status == INSTANCE_TRANSFERRED and instance.id in held_before
+        ]
+        if moves:
+            uow.events.append_many(transferred_events(moves, now))
 
     return SyncReport(
         created=decided.count(CREATED),

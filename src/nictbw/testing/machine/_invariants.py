@@ -182,6 +182,12 @@ class Invariants:
                 # the host's fake beacon signs the sealed draws: the verifier trusts its key
                 trusted = VerifyPolicy(public_key=self.host.beacon.info().public_key)
                 problems = verify_export(document, policy=trusted)
+                if document.get("sealed") is None:
+                    # An operator's number is paired with the draw type's latest unsealed
+                    # snapshot; the machine draws over any candidates after any snapshot, so
+                    # that pairing is not an invariant here (verify rightly reports it). A
+                    # sealed export must verify whole.
+                    problems = [p for p in problems if not p.startswith("snapshot")]
                 assert problems == [], f"export of {types[draw_type_id]}/{number_id}: {problems}"
 
     @invariant()
@@ -262,3 +268,22 @@ class Invariants:
             for text in _strings([entry.action, entry.entity_type, entry.before, entry.after]):
                 leaked = [secret for secret in secrets if secret in text]
                 assert not leaked, f"audit entry {entry.id} shows a secret"
+
+    @invariant()
+    def every_side_records_the_same_events(self) -> None:
+        """Where a reference composition runs beside the host, both outboxes hold the same
+        events in the same order (payloads too where ids agree: PostgreSQL sequences do
+        not rewind on rollback)."""
+        if len(self.sides) < 2:
+            return
+        outboxes: list[list[Any]] = []
+        for side in self.sides:
+            with side.factory() as uow:
+                events = uow.events.pending(limit=100_000)
+            if self.by_rank:
+                outboxes.append([(str(e.type), sorted(e.payload)) for e in events])
+            else:
+                outboxes.append([(str(e.type), e.user_id, e.payload) for e in events])
+        assert outboxes[0] == outboxes[-1], (
+            f"events differ between {self.sides[0].name} and {self.sides[-1].name}"
+        )

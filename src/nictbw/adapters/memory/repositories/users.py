@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from nictbw.adapters.memory.repositories.base import MemoryRepository
+import builtins
+from collections.abc import Collection, Mapping, Sequence
+from typing import Final
+
+from nictbw.adapters.memory.repositories.base import MemoryRepository, require_new
 from nictbw.adapters.memory.store import InMemoryStore
 from nictbw.adapters.memory.table import Table
 from nictbw.domain.entities import User, normalize_email
+from nictbw.domain.errors import ValidationError
 from nictbw.ports.repositories import UserRepository
+
+UNIQUE_COLUMNS: Final = ("in_app_id", "email", "paymail", "on_chain_id")
+
+
+def check_unique_column(column: str) -> None:
+    """``ValidationError`` unless ``column`` is a unique key of a user."""
+    if column not in UNIQUE_COLUMNS:
+        raise ValidationError(
+            f"{column!r} is not a unique key of a user; use one of {UNIQUE_COLUMNS}"
+        )
 
 
 class InMemoryUserRepository(MemoryRepository[User], UserRepository):
@@ -16,6 +31,30 @@ class InMemoryUserRepository(MemoryRepository[User], UserRepository):
 
     def _table(self, store: InMemoryStore) -> Table[User]:
         return store.users
+
+    def add_many(self, users: Sequence[User]) -> None:
+        """Store copies of many new users, all or none; ids in order. A key taken by a
+        stored user or repeated among ``users`` -> ``ConflictError`` naming the value."""
+        for user in users:
+            require_new(user, self.what)
+        with self._tx.statement() as journal:
+            table = self._tx.store.users
+            rows = table.prepare_many(users)
+            table.insert_many(rows, journal)
+        for user, row in zip(users, rows, strict=True):
+            user.id = row.id
+
+    def list_holding(self, keys: Mapping[str, Collection[str]]) -> builtins.list[User]:
+        """The stored users holding one of ``keys`` (column name -> values), ascending id."""
+        table = self._read()
+        ids: set[int] = set()
+        for column, values in keys.items():
+            check_unique_column(column)
+            for value in values:
+                owner = table.owner(column, value)
+                if owner is not None:
+                    ids.add(owner)
+        return table.read_many(sorted(ids))
 
     def _by_key(self, column: str, value: str | None) -> User | None:
         table = self._read()

@@ -2,23 +2,150 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, Final, NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import Boolean, String, or_, select
+from sqlalchemy.exc import StatementError
 
-from nictbw.adapters.sqlalchemy.bulk import chunked, distinct_keys
-from nictbw.adapters.sqlalchemy.mapping import USERS
-from nictbw.adapters.sqlalchemy.repositories.base import TableRepository
-from nictbw.adapters.sqlalchemy.statements import select_by
+from nictbw.adapters.sqlalchemy.bulk import BulkStatements, chunked, distinct_keys
+from nictbw.adapters.sqlalchemy.mapping import USERS, user_values
+from nictbw.adapters.sqlalchemy.repositories.base import TableRepository, _reraise, require_new
+from nictbw.adapters.sqlalchemy.statements import select_among, select_by
 from nictbw.adapters.sqlalchemy.tables import users
 from nictbw.domain.entities import User, normalize_email
+from nictbw.domain.errors import ConflictError, ValidationError
 from nictbw.ports.repositories import UserRepository
+
+UNIQUE_COLUMNS: Final = ("in_app_id", "email", "paymail", "on_chain_id")
+"""The unique keys of a user besides its id, in the order a conflict names them."""
+
+_COLUMNS: Final = tuple(user_values(User()))
+_NO_CONFLICT: Final = "ON CONFLICT DO NOTHING"
+
+
+def _column_rule(name: str) -> tuple[str, bool, int | None, bool]:
+    column = users.c[name]
+    kind = column.type
+    length = kind.length if isinstance(kind, String) else None
+    return name, bool(column.nullable), length, isinstance(kind, Boolean)
+
+
+_RULES: Final = tuple(_column_rule(name) for name in _COLUMNS)
+"""Per inserted column: name, nullable, maximum length (strings), whether a flag."""
+
+
+def _check_storable(values: Sequence[Any]) -> None:
+    """``ValidationError`` for what PostgreSQL would refuse in a users row (``values`` in
+    ``_COLUMNS`` order) besides a taken key: a NULL where none may be, a string past its
+    length, a non-bool flag. Checked before the insert, which then needs no savepoint: the
+    only refusal left is a taken key, which ``ON CONFLICT DO NOTHING`` turns into an empty
+    answer."""
+    for (name, nullable, length, flag), value in zip(_RULES, values, strict=True):
+        if value is None:
+            if not nullable:
+                raise ValidationError(f"users.{name} must not be null")
+        elif length is not None:
+            if not isinstance(value, str):
+                raise ValidationError(f"users.{name} must be a string, got {value!r}")
+            if len(value) > length:
+                raise ValidationError(
+                    f"users.{name} is longer than {length} characters: "
+                    f"{name} has {len(value)} characters"
+                )
+        elif flag and not isinstance(value, bool):
+            raise ValidationError(f"users.{name} must be a bool, got {value!r}")
 
 
 class SqlUserRepository(TableRepository[User], UserRepository):
     """Users in the ``users`` table."""
 
     mapper = USERS
+
+    def add(self, user: User) -> User:
+        """Store a new user; a taken unique key -> ``ConflictError`` naming it.
+
+        One cached ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: an empty answer
+        means a key is taken (then one lookup names it). No savepoint is needed, on
+        PostgreSQL either: what else the server could refuse is checked first.
+        """
+        require_new(user, "user")
+        values = user_values(user)
+        row = tuple(values.values())
+        connection = self._connection()
+        if connection.dialect.name == "postgresql":
+            _check_storable(row)
+        bulk = BulkStatements.of(connection.dialect, users, _COLUMNS)
+        sql = f"{bulk.insert_row()} {_NO_CONFLICT} RETURNING id"
+        try:
+            answer = connection.exec_driver_sql(sql, bulk.executemany_rows([row])[0])
+            found = answer.fetchone()
+        except StatementError as exc:
+            _reraise(exc, values)
+        if found is None:
+            self._raise_taken([values])
+        user.id = int(found[0])
+        return user
+
+    def add_many(self, new_users: Sequence[User]) -> None:
+        """Store many new users, all or none: one multi-row insert per chunk inside one
+        savepoint. A key taken by a stored user or repeated in ``new_users`` ->
+        ``ConflictError`` naming the value; ids assigned in order."""
+        for user in new_users:
+            require_new(user, "user")
+        rows = [user_values(user) for user in new_users]
+        _refuse_repeats(rows)
+        keys = [tuple(row[c] for c in UNIQUE_COLUMNS) for row in rows]
+        keyed = [k for k, key in enumerate(keys) if any(v is not None for v in key)]
+        keyless = [k for k, key in enumerate(keys) if all(v is None for v in key)]
+        with self._atomic():
+            returned = self._bulk_insert(
+                users,
+                _COLUMNS,
+                [tuple(rows[k].values()) for k in keyed],
+                returning=("id", *UNIQUE_COLUMNS),
+                conflict=_NO_CONFLICT,
+            )
+            ids = {tuple(found[1:]): int(found[0]) for found in returned}
+            if len(ids) < len(keyed):
+                self._raise_taken([rows[k] for k in keyed if keys[k] not in ids])
+            for k in keyed:
+                new_users[k].id = ids[keys[k]]
+            for k in keyless:
+                self.add(new_users[k])
+
+    def list_holding(self, keys: Mapping[str, Collection[str]]) -> list[User]:
+        """The stored users holding one of ``keys`` (column name -> values), ascending
+        id: one query per column and chunk of values."""
+        found: dict[int, User] = {}
+        dialect = self._connection().dialect.name
+        for column, values in keys.items():
+            if column not in UNIQUE_COLUMNS:
+                raise ValidationError(
+                    f"{column!r} is not a unique key of a user; use one of {UNIQUE_COLUMNS}"
+                )
+            statement = select_among(dialect, users, column)
+            for chunk in chunked(distinct_keys(values), self.chunk_size):
+                for row in self._rows(statement, self._keys(chunk)):
+                    found.setdefault(int(row["id"]), self._from_row(row))
+        return [found[user_id] for user_id in sorted(found)]
+
+    def _raise_taken(self, refused: Sequence[Mapping[str, Any]]) -> NoReturn:
+        """``ConflictError`` naming a key of ``refused`` (rows an insert skipped) that a
+        stored user holds."""
+        first = refused[0]
+        keys = [(c, first[c]) for c in UNIQUE_COLUMNS if first[c] is not None]
+        statement = select(users.c.id, *(users.c[c] for c in UNIQUE_COLUMNS)).where(
+            or_(*(users.c[c] == value for c, value in keys))
+        )
+        for holder in self._rows(statement):
+            for name, value in keys:
+                if holder[name] == value:
+                    raise ConflictError(
+                        f"users.{name} {value!r} is already taken by user {holder['id']}"
+                    )
+        shown = ", ".join(f"{c} {v!r}" for c, v in keys) or "no unique key"
+        raise ConflictError(f"user with {shown} was refused: a unique key is taken")
 
     def _by_column(self, column: str, value: str | None) -> User | None:
         if value is None:
@@ -63,4 +190,17 @@ class SqlUserRepository(TableRepository[User], UserRepository):
             self._rows(statement)
 
 
-__all__ = ["SqlUserRepository"]
+def _refuse_repeats(rows: Sequence[Mapping[str, Any]]) -> None:
+    """``ConflictError`` naming a unique value given to two of the new users."""
+    for name in UNIQUE_COLUMNS:
+        seen: set[Any] = set()
+        for row in rows:
+            value = row[name]
+            if value is None:
+                continue
+            if value in seen:
+                raise ConflictError(f"users.{name} {value!r} is given to two of the new users")
+            seen.add(value)
+
+
+__all__ = ["UNIQUE_COLUMNS", "SqlUserRepository"]

@@ -1,0 +1,108 @@
+"""Statement counts of the bulk user paths: ``users.add`` sends one statement (no
+savepoint, on PostgreSQL either), ``users.add_many`` and ``sync_many`` send as many for
+10 users as for 200 (one chunk of rows), so their cost does not grow with the number of users.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nictbw.adapters.chain import FakeChain
+from nictbw.domain.entities import User
+from nictbw.workflows import SignUp, register_users, sync_many
+from tests.conftest import postgres_url_or_skip
+from tests.contract.helpers import CANDIDATES, TRIGGER, build_world
+from tests.sql_backends import (
+    SqlUowFactory,
+    count_statements,
+    postgres_uow_factory,
+    sqlite_uow_factory,
+)
+
+T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sql_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlUowFactory]:
+    if request.param == "sqlite":
+        with sqlite_uow_factory(tmp_path) as factory:
+            yield factory
+    else:
+        with postgres_uow_factory(postgres_url_or_skip()) as factory:
+            yield factory
+
+
+def user(n: int) -> User:
+    return User(
+        in_app_id=f"u{n}",
+        email=f"u{n}@example.org",
+        paymail=f"u{n}@fake.chain",
+        on_chain_id=f"u{n}",
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+def counted(factory: SqlUowFactory, body: Callable[[Any], object]) -> list[str]:
+    with factory() as uow, count_statements(factory.engine) as log:
+        body(uow)
+    return list(log)
+
+
+def test_add_sends_one_insert_and_no_savepoint(sql_factory: SqlUowFactory) -> None:
+    with sql_factory() as uow:
+        uow.users.add(user(0))
+        with count_statements(sql_factory.engine) as log:
+            uow.users.add(user(1))
+    assert len(log) == 1, list(log)
+    assert log[0].lstrip().upper().startswith("INSERT")
+
+
+def test_add_many_sends_as_many_statements_for_400_users_as_for_10(
+    sql_factory: SqlUowFactory,
+) -> None:
+    small = counted(sql_factory, lambda uow: uow.users.add_many([user(n) for n in range(10)]))
+    large = counted(sql_factory, lambda uow: uow.users.add_many([user(n) for n in range(400)]))
+    assert len(small) == len(large) <= 4, (small, large)
+
+
+def test_sync_many_sends_as_many_statements_for_200_users_as_for_10(
+    sql_factory: SqlUowFactory,
+) -> None:
+    world = build_world(sql_factory)
+    chain = FakeChain(seed=2, clock=world.clock)
+    with sql_factory() as uow:
+        users = register_users(
+            uow,
+            [
+                SignUp(user=User(in_app_id=f"p{n}"), password="pw", email=f"p{n}@example.org")
+                for n in range(200)
+            ],
+            chain=chain,
+            clock=world.clock,
+        )
+        uow.commit()
+    for member in users:
+        for prefix in (TRIGGER, *CANDIDATES[:3]):
+            chain.mint(
+                app="nictbw",
+                name=prefix,
+                additional_info={"prefix": prefix},
+                recipient_paymail=member.paymail,
+            )
+
+    def sync(members: list[User]) -> Callable[[Any], object]:
+        return lambda uow: sync_many(
+            uow, members, chain=chain, rng=random.Random(1), clock=world.clock
+        )
+
+    small = counted(sql_factory, sync(users[:10]))
+    large = counted(sql_factory, sync(users))
+    assert len(small) == len(large), (len(small), len(large))
+    assert len(large) <= 40, large
