@@ -1,21 +1,32 @@
 """The event machine: random workflow sequences against a host's composition.
 
 :class:`WorkflowMachine` is a hypothesis ``RuleBasedStateMachine``. Each example starts a
-fresh store from the host's ``new_store``, commits a small event (an admin, a catalogue,
+fresh store from the host's ``new_store``, commits a small event (two admins, a catalogue,
 users with cards, draw types with winning numbers) and then runs random steps: register
 and update users, create definitions and draw types, issue one by one and in bulk, mint,
 transfer and sync through a fake chain (with injected faults), move the clock (cards
 expire), bring cards up to date, submit winning numbers, run every kind of draw, seal and
-run sealed draws on a fake beacon, select top results and export. Arguments sometimes
-break a rule: a refused workflow must change nothing.
+run sealed draws on a fake beacon, select top results and export; and, as an admin with
+every right or one with a restricted role, edit and deactivate definitions, edit and
+retire draw types (then use a retired one), revoke badges, erase users, edit admins and
+read the audit log. Arguments sometimes break a rule: a refused workflow must change
+nothing (checked for the admin workflows), and where the refusal is certain (a forbidden
+role, a supply below the minted count, a retired draw type) its error class is asserted.
 
 After every step, read through a fresh unit of work of the host, the invariants hold:
 minted counts equal instances and serials are contiguous per definition; no supply is
 exceeded; cells and cards are consistent and a cell of an active card is unlocked exactly
-when its user holds a succeeded instance of its target; an instance is drawn once per
-draw and an origin has one succeeded holder; every draw's export recomputes to the
-stored results; and, where the in-memory reference runs beside the host
-(``compare_with_memory``), both answered every step alike and store the same.
+when its user holds a succeeded instance of its target (a revoked one does not count, and
+no cell stays matched to it); an instance is drawn once per draw and an origin has one
+succeeded holder; every draw's export recomputes to the stored results; a revoked
+instance is never eligible and gets no result in a draw that had none for it when it was
+revoked; an erased user keeps its badges and draw results; the audit log only grows (ids
+increase, entries never change) and holds no password hash, push token or password; and,
+where the in-memory reference runs beside the host (``compare_with_memory``), both
+answered every step alike and store the same (audit log included).
+
+Rules that write go through ``WorkflowMachine.both``, which also tells the invariants that
+the host's state must be read again (they share one read per step).
 
 ``new_store`` is called once per example and gives the host's composition on an empty
 store: a zero-argument unit-of-work factory, a context manager yielding one (closed when

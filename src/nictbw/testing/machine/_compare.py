@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 import attrs
@@ -18,6 +19,7 @@ REPOSITORIES: Final = (
     "winning_numbers",
     "draw_results",
     "draw_snapshots",
+    "audit",
 )
 """The repositories whose ``list()`` makes up the stored state."""
 
@@ -32,6 +34,7 @@ _TABLE_OF: Final = {
     "PrizeDrawWinningNumber": "winning_numbers",
     "PrizeDrawResult": "draw_results",
     "PrizeDrawSnapshot": "draw_snapshots",
+    "AuditEntry": "audit",
 }
 """Entity class name -> the table (repository) whose ids its ``id`` holds."""
 _REFERENCES: Final = {
@@ -40,6 +43,7 @@ _REFERENCES: Final = {
     "center_definition_id": "definitions",
     "target_definition_id": "definitions",
     "created_by_admin_id": "admins",
+    "admin_id": "admins",
     "attendance_definition_id": "definitions",
     "nft_instance_id": "instances",
     "matched_nft_instance_id": "instances",
@@ -49,6 +53,17 @@ _REFERENCES: Final = {
 }
 _JSON_CONTEXT: Final = {"cells": "bingo_cells", "target_definition": "definitions"}
 """Card JSON: the table whose ids ``id`` holds below these keys."""
+
+_AUDITED: Final = {
+    "definition": "definitions",
+    "draw_type": "draw_types",
+    "instance": "instances",
+    "admin": "admins",
+    "user": "users",
+}
+"""Audit entry ``entity_type`` -> the table whose ids its ``entity_id`` holds."""
+_PSEUDONYM: Final = re.compile(r"erased-(\d+)")
+"""An erased user's pseudonym holds the user's id (``erase_user``)."""
 
 IdMaps = dict[str, dict[int, int]]
 
@@ -72,7 +87,14 @@ def id_ranks(state: dict[str, list[Any]]) -> IdMaps:
 def _ref(maps: IdMaps | None, table: str, value: Any) -> Any:
     if maps is None or not isinstance(value, int) or isinstance(value, bool):
         return value
-    return maps[table].get(value, ("not stored", value))
+    return maps.get(table, {}).get(value, ("not stored", value))
+
+
+def _pseudonyms(text: str, maps: IdMaps | None) -> str:
+    """``text`` with the user id in each erased user's pseudonym replaced by its rank."""
+    if maps is None or "erased-" not in text:
+        return text
+    return _PSEUDONYM.sub(lambda m: f"erased-#{_ref(maps, 'users', int(m.group(1)))}", text)
 
 
 def plain(value: Any, maps: IdMaps | None, table: str | None = None) -> Any:
@@ -85,6 +107,8 @@ def plain(value: Any, maps: IdMaps | None, table: str | None = None) -> Any:
             item = getattr(value, field.name)
             if field.name == "id" and own is not None:
                 fields[field.name] = _ref(maps, own, item)
+            elif field.name == "entity_id" and own == "audit":
+                fields[field.name] = _ref(maps, _AUDITED.get(value.entity_type, "?"), item)
             elif field.name in _REFERENCES:
                 fields[field.name] = _ref(maps, _REFERENCES[field.name], item)
             else:
@@ -102,4 +126,6 @@ def plain(value: Any, maps: IdMaps | None, table: str | None = None) -> Any:
             else:
                 out[key] = plain(item, maps, _JSON_CONTEXT.get(key))
         return out
+    if isinstance(value, str):
+        return _pseudonyms(value, maps)
     return value

@@ -3,18 +3,57 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from hypothesis.stateful import invariant
 
-from nictbw.domain.entities import CARD_ACTIVE, CARD_COMPLETED, CELL_UNLOCKED, INSTANCE_SUCCEEDED
+from nictbw.app.workflows.erase import pseudonym
+from nictbw.domain.entities import (
+    CARD_ACTIVE,
+    CARD_COMPLETED,
+    CELL_UNLOCKED,
+    INSTANCE_REVOKED,
+    INSTANCE_SUCCEEDED,
+)
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.export import VerifyPolicy, verify_export
 from nictbw.testing.machine._compare import REPOSITORIES, id_ranks, plain, state_of
+from nictbw.testing.machine._setup import PASSWORD
 from nictbw.workflows import export_draw
 
 if TYPE_CHECKING:
     from nictbw.testing.machine._setup import Side
+
+
+DrawKey = tuple[int, int | None]
+"""A draw: (draw type id, winning number id)."""
+
+
+@attrs.define
+class Trail:
+    """What the invariants remember of the host's store between steps."""
+
+    audit: list[Any] = attrs.Factory(list)
+    """The audit entries seen so far, as plain data."""
+    secrets: set[str] = attrs.Factory(lambda: {PASSWORD})
+    """Every password hash and push token ever stored (and the users' password)."""
+    drawn_when_revoked: dict[int, set[DrawKey]] = attrs.Factory(dict)
+    """Per revoked instance, the draws that had a result for it when it was revoked."""
+    kept_when_erased: dict[int, tuple[set[Any], set[Any]]] = attrs.Factory(dict)
+    """Per erased user, its badges and draw results when it was erased."""
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside JSON-like ``value`` (keys and values)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for key, item in value.items() for s in (*_strings(key), *_strings(item))]
+    if isinstance(value, (list, tuple)):
+        return [s for item in value for s in _strings(item)]
+    return []
 
 
 class Invariants:
@@ -22,15 +61,23 @@ class Invariants:
 
     sides: list[Side]
     by_rank: bool
+    trail: Trail
 
     @property
     def host(self) -> Side:
         """The composition under test (the last side)."""
         return self.sides[-1]
 
+    writes: int = 0
+    """How many times the machine may have written (``both`` counts its calls): the host's
+    state read after the last write is reused by every invariant until the next one."""
+    _read: tuple[int, dict[str, list[Any]]] | None = None
+
     def _host_state(self) -> dict[str, list[Any]]:
-        with self.host.factory() as uow:
-            return state_of(uow)
+        if self._read is None or self._read[0] != self.writes:
+            with self.host.factory() as uow:
+                self._read = (self.writes, state_of(uow))
+        return self._read[1]
 
     @invariant()
     def minted_counts_equal_instances_and_serials_are_contiguous(self) -> None:
@@ -62,7 +109,8 @@ class Invariants:
     @invariant()
     def cells_are_unlocked_iff_the_user_holds_the_target(self) -> None:
         """Cells and cards are consistent; on an active card a cell is unlocked exactly when
-        its user holds a succeeded instance of its target (domain-rules.md §5.4)."""
+        its user holds a succeeded instance of its target (domain-rules.md §5.4): a revoked
+        instance does not count, and no cell stays matched to one."""
         state = self._host_state()
         now = self.host.clock.now()
         instances = {i.id: i for i in state["instances"]}
@@ -82,6 +130,10 @@ class Invariants:
                     matched = instances.get(cell.matched_nft_instance_id)
                     assert matched is not None, cell
                     assert matched.definition_id == cell.target_definition_id, cell
+                    assert matched.status != INSTANCE_REVOKED, (
+                        f"card {card.id}: cell {cell.idx} is unlocked by revoked "
+                        f"instance {matched.id}"
+                    )
                 if card.effective_state(now) == CARD_ACTIVE:
                     holds = (card.user_id, cell.target_definition_id) in held
                     assert unlocked or not holds, (
@@ -145,14 +197,77 @@ class Invariants:
             return
         states = []
         for side in self.sides:
-            with side.factory() as uow:
-                state = state_of(uow)
+            if side is self.host:
+                state = self._host_state()
+            else:
+                with side.factory() as uow:
+                    state = state_of(uow)
             maps = id_ranks(state) if self.by_rank else None
             states.append({name: plain(rows, maps) for name, rows in state.items()})
         for name in REPOSITORIES:
             assert states[0][name] == states[-1][name], (
                 f"{name} differ between {self.sides[0].name} and {self.sides[-1].name}"
             )
+
+    @invariant()
+    def revocations_and_erasures_keep_their_promises(self) -> None:
+        """A revoked instance is never eligible and gets no result in a draw that had none
+        for it when it was revoked; an erased user keeps its badges and draw results."""
+        state = self._host_state()
+        users, instances, results = state["users"], state["instances"], state["draw_results"]
+        drawn: dict[int, set[DrawKey]] = defaultdict(set)
+        for result in results:
+            drawn[result.nft_instance_id].add((result.draw_type_id, result.winning_number_id))
+        for instance in instances:
+            if instance.status != INSTANCE_REVOKED:
+                continue
+            assert instance.id is not None
+            assert not instance.is_draw_eligible, instance
+            before = self.trail.drawn_when_revoked.setdefault(instance.id, drawn[instance.id])
+            assert drawn[instance.id] <= before, (
+                f"revoked instance {instance.id} was drawn again: "
+                f"{sorted(drawn[instance.id] - before, key=str)}"
+            )
+        badges: dict[int, set[Any]] = defaultdict(set)
+        for instance in instances:
+            badges[instance.user_id].add(
+                (instance.id, instance.definition_id, instance.serial_number)
+            )
+        won: dict[int, set[Any]] = defaultdict(set)
+        for result in results:
+            won[result.user_id].add(
+                (result.draw_type_id, result.winning_number_id, result.nft_instance_id)
+            )
+        for user in users:
+            assert user.id is not None
+            if user.in_app_id != pseudonym(user.id):
+                continue
+            kept_badges, kept_results = self.trail.kept_when_erased.setdefault(
+                user.id, (set(badges[user.id]), set(won[user.id]))
+            )
+            assert kept_badges <= badges[user.id], f"erased user {user.id} lost badges"
+            assert kept_results <= won[user.id], f"erased user {user.id} lost draw results"
+
+    @invariant()
+    def the_audit_log_only_grows_and_holds_no_secret(self) -> None:
+        """Audit ids increase; an entry once seen never changes or goes; no password hash,
+        push token or password ever stored appears in any entry."""
+        state = self._host_state()
+        entries, users, admins = state["audit"], state["users"], state["admins"]
+        ids = [-1 if entry.id is None else entry.id for entry in entries]
+        assert all(a < b for a, b in pairwise(ids)) and min(ids, default=1) > 0, (
+            f"audit ids do not increase: {ids}"
+        )
+        seen = [plain(entry, None) for entry in entries]
+        assert seen[: len(self.trail.audit)] == self.trail.audit, "an audit entry changed or went"
+        self.trail.audit = seen
+        secrets = self.trail.secrets
+        secrets.update(s for u in users for s in (u.password_hash, u.fcm_token) if s)
+        secrets.update(a.password_hash for a in admins if a.password_hash)
+        for entry in entries:
+            for text in _strings([entry.action, entry.entity_type, entry.before, entry.after]):
+                leaked = [secret for secret in secrets if secret in text]
+                assert not leaked, f"audit entry {entry.id} shows a secret"
 
     @invariant()
     def every_side_records_the_same_events(self) -> None:

@@ -1,6 +1,7 @@
 """The rules of the workflow machine: every workflow, with arguments that sometimes break a rule.
 
-Over 500 lines on purpose: one hypothesis state machine, whose rules must sit on one class.
+Over 500 lines on purpose: one hypothesis state machine, whose rules sit on one class (the
+rules of the admin workflows, a separate concern, are mixed in from ``_lifecycle``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from nictbw.domain.entities import (
 from nictbw.domain.errors import NictbwError
 from nictbw.ports import UnitOfWork
 from nictbw.testing.machine._compare import id_ranks, plain, state_of
-from nictbw.testing.machine._invariants import Invariants
+from nictbw.testing.machine._invariants import Invariants, Trail
+from nictbw.testing.machine._lifecycle import LifecycleRules
 from nictbw.testing.machine._setup import (
     ALGORITHM,
     GHOST_DEFINITION,
@@ -39,6 +41,7 @@ from nictbw.testing.machine._setup import (
     GHOST_INSTANCE,
     GHOST_USER,
     NAMES,
+    PASSWORD,
     Side,
     UowFactory,
     definition_spec,
@@ -72,6 +75,8 @@ NEW_PREFIXES: Final = ("NEW1", "NEW2", "EXPO", "bad prefix")
 CHAIN_PREFIXES: Final = ("EXPO", "PARK", "C01", "C02", "C05", "ATTEND", "LIMITED", "ONCHAIN-1")
 LOCAL_ORIGINS: Final = ("local-0", "LOCAL-0", " Local-0 ", "local-1")
 """Origins differing only in case and spaces share a draw number: their scores tie."""
+FCM_TOKENS: Final = ("fcm-token-ann-0001", "fcm-token-ben-0002")
+"""Push tokens users may be given (secrets: never in the audit log)."""
 WINNING_VALUES: Final = ("ABD", " abc ", "xyz", "   ", "caf\u00e9")
 GHOST: Final = -1
 """An index standing for an entity that is not stored (``id`` None)."""
@@ -110,7 +115,7 @@ def _open(resources: ExitStack, made: Any) -> UowFactory:
     return factory
 
 
-class WorkflowMachine(Invariants, RuleBasedStateMachine):
+class WorkflowMachine(Invariants, LifecycleRules, RuleBasedStateMachine):
     """Random workflow sequences against the host's composition, invariants after each step.
 
     Subclass and set ``new_store`` (or use :func:`machine_class`). With
@@ -143,6 +148,7 @@ class WorkflowMachine(Invariants, RuleBasedStateMachine):
             side.setup()
             self.sides.append(side)
         self.lines = 0
+        self.trail = Trail()
 
     def teardown(self) -> None:
         """Close what the store factory opened."""
@@ -150,17 +156,26 @@ class WorkflowMachine(Invariants, RuleBasedStateMachine):
 
     # -- driving every side -----------------------------------------------------------------
 
-    def both(self, operation: Operation, *, commit: bool = True) -> list[Any]:
+    def both(
+        self, operation: Operation, *, commit: bool = True, refusal_unchanged: bool = False
+    ) -> list[Any]:
         """Run ``operation`` on each side in a fresh unit of work; the answers (value or
         error class) must be equal. Committed when ``commit``, even after an error (a
-        failing workflow changes nothing). Returns the raw answers."""
+        failing workflow changes nothing; with ``refusal_unchanged`` that is checked: the
+        unit of work reads the same after a refusal as before). Returns the raw answers."""
+        self.writes += 1
         answers, raw = [], []
         for side in self.sides:
             with side.factory() as uow:
+                before = plain(state_of(uow), None) if refusal_unchanged else None
                 try:
                     answer: Any = ("answer", operation(side, uow))
                 except NictbwError as exc:
                     answer = ("error", type(exc).__name__)
+                    if before is not None:
+                        assert plain(state_of(uow), None) == before, (
+                            f"{side.name}: the refused call ({exc}) changed the store"
+                        )
                 raw.append(answer)
                 maps = id_ranks(state_of(uow)) if self.by_rank else None
                 answers.append(plain(answer, maps))
@@ -249,7 +264,7 @@ class WorkflowMachine(Invariants, RuleBasedStateMachine):
             return side.register(
                 uow,
                 name,
-                password=" " if blank_password else "secret",
+                password=" " if blank_password else PASSWORD,
                 email=f"{name}@city.example" if email_ok else "no-at-sign",
                 username=username,
             )
@@ -260,12 +275,17 @@ class WorkflowMachine(Invariants, RuleBasedStateMachine):
         user=entity_indexes,
         nickname=st.sampled_from(["Neo", "", "x" * 51]),
         email=st.none() | st.sampled_from(["ann@city.example", " New@City.Example "]),
+        fcm_token=st.none() | st.sampled_from(FCM_TOKENS),
     )
-    def update_a_user(self, user: int, nickname: str, email: str | None) -> None:
-        """Change a user's nickname and e-mail."""
+    def update_a_user(
+        self, user: int, nickname: str, email: str | None, fcm_token: str | None
+    ) -> None:
+        """Change a user's nickname, e-mail and push token."""
         changes: dict[str, Any] = {"nickname": nickname}
         if email is not None:
             changes["email"] = email
+        if fcm_token is not None:
+            changes["fcm_token"] = fcm_token
 
         def operation(side: Side, uow: UnitOfWork) -> Any:
             return update_user(uow, self.user(uow, user), clock=side.clock, **changes)
@@ -405,13 +425,17 @@ class WorkflowMachine(Invariants, RuleBasedStateMachine):
             return
         nft_index = data.draw(st.integers(0, count - 1), label="nft")
         giver: str | None = None
+        receivers = []
         for side in self.sides:
+            with side.factory() as uow:
+                receivers.append(self.user(uow, receiver).on_chain_id)
+        if None in receivers:  # an erased user has no chain account any more
+            return
+        for side, to in zip(self.sides, receivers, strict=True):
             nft = side.chain.nfts[nft_index]
             giver = nft.holder
-            with side.factory() as uow:
-                to = self.user(uow, receiver)
-            assert to.on_chain_id is not None
-            side.chain.transfer(nft.origin, to.on_chain_id)
+            assert to is not None
+            side.chain.transfer(nft.origin, to)
         self._sync(receiver, seed)
         if sync_giver and giver is not None:
             with self.sides[0].factory() as uow:

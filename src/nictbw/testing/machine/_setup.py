@@ -1,4 +1,4 @@
-"""The starting state of every run: an admin, a catalogue, users and draw types."""
+"""The starting state of every run: two admins, a catalogue, users and draw types."""
 
 from __future__ import annotations
 
@@ -32,6 +32,13 @@ ATTENDANCE: Final = "ATTEND"
 LIMITED: Final = "LIMITED"
 NAMES: Final = ("ann", "ben", "cat", "dan")
 DRAW_TYPES: Final = ("with-threshold", "without-threshold")
+OPS_HASH: Final = "ops-password-hash-0001"
+AUDITOR_HASH: Final = "auditor-password-hash-0002"
+"""The stored password hashes of the two admins (secrets: never in the audit log)."""
+AUDITOR_ROLE: Final = "auditor"
+"""The second admin's starting role: it may read the audit log and do nothing else."""
+PASSWORD: Final = "secret-password-1"
+"""The password users register with (a secret: never in the audit log)."""
 BEACON_PERIOD: Final = 600
 """Seconds between beacon rounds: few rounds (signing is slow), published within a run."""
 
@@ -65,6 +72,7 @@ class Side:
     chain: FakeChain
     beacon: FakeBeacon
     admin: Admin | None = None
+    auditor: Admin | None = None
 
     @classmethod
     def new(cls, name: str, factory: UowFactory, *, chain_seed: int) -> Side:
@@ -77,7 +85,7 @@ class Side:
     def register(self, uow: UnitOfWork, name: str, **changes: Any) -> User:
         """Register user ``name`` on this side's chain."""
         fields: dict[str, Any] = {
-            "password": "secret",
+            "password": PASSWORD,
             "email": f"{name}@city.example",
             "chain": self.chain,
             "clock": self.clock,
@@ -86,7 +94,10 @@ class Side:
         return register_user(uow, User(in_app_id=name, nickname=name.title()), **fields)
 
     def setup(self) -> None:
-        """Commit an admin, the catalogue, two users and two draw types.
+        """Commit two admins, the catalogue, two users and two draw types.
+
+        The admins: ``ops`` (no role: every right) and ``audit`` (role ``auditor``: it may
+        only read the audit log, so its other attempts are refused).
 
         The catalogue: ``EXPO`` (triggers a card), ``PARK`` (triggers a card living an
         hour), ``C01``..``C09`` (bingo candidates), ``ATTEND`` and ``LIMITED`` (supply 2).
@@ -94,9 +105,21 @@ class Side:
         clock = self.clock
         with self.factory() as uow:
             admin = register_admin(
-                uow, Admin(email="ops@city.example", password_hash="hash", name="Ops"), clock=clock
+                uow,
+                Admin(email="ops@city.example", password_hash=OPS_HASH, name="Ops"),
+                clock=clock,
             )
             self.admin = admin
+            self.auditor = register_admin(
+                uow,
+                Admin(
+                    email="audit@city.example",
+                    password_hash=AUDITOR_HASH,
+                    name="Audit",
+                    role=AUDITOR_ROLE,
+                ),
+                clock=clock,
+            )
 
             def add(prefix: str, **overrides: Any) -> None:
                 spec = definition_spec(prefix, created_by_admin_id=admin.id, **overrides)
