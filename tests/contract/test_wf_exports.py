@@ -10,7 +10,7 @@ import pytest
 
 from nictbw.adapters.beacon import FakeBeacon
 from nictbw.app.workflows import exports
-from nictbw.domain.entities import PrizeDrawType
+from nictbw.domain.entities import PrizeDrawSnapshot, PrizeDrawType
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.export import VerifyPolicy, verify_document
 from nictbw.workflows import (
@@ -112,24 +112,36 @@ def test_an_export_refused_writes_nothing(drawn: tuple[World, PrizeDrawType, int
     assert buffer.getvalue() == ""
 
 
-def test_an_operators_draw_is_not_bound_to_a_sealed_snapshot(uow_factory: UowFactory) -> None:
-    """A sealed snapshot fixes the candidates of its own sealed run only: a later draw on a
-    submitted number, over other candidates, exports without it and verifies."""
+def _sealed_attendance(
+    uow_factory: UowFactory, threshold: float
+) -> tuple[World, PrizeDrawType, FakeBeacon, PrizeDrawSnapshot]:
+    """Three attendance badges and a draw type, sealed on a fake beacon (not yet run)."""
     world = build_world(uow_factory)
-    attendance = world.d(ATTENDANCE)
     with world.factory() as uow:
         for position in range(3):
             user = register(uow, world, f"early{position}")
             issue(uow, world, user, ATTENDANCE, origin=f"early-{position}", seed=position)
-        draw_type = add_draw_type(uow, world, "final", threshold=0.3)
+        draw_type = add_draw_type(uow, world, "final", threshold=threshold)
         uow.commit()
     genesis = int(world.clock.now().timestamp()) - 300
     beacon = FakeBeacon(world.clock, seed=4, period=30, genesis_time=genesis)
     with world.factory() as uow:
         sealed = seal_prize_draw(
-            uow, draw_type, beacon=beacon, clock=world.clock, attendance_definition_id=attendance.id
+            uow,
+            draw_type,
+            beacon=beacon,
+            clock=world.clock,
+            attendance_definition_id=world.d(ATTENDANCE).id,
         )
         uow.commit()
+    return world, draw_type, beacon, sealed
+
+
+def test_an_operators_draw_is_not_bound_to_a_sealed_snapshot(uow_factory: UowFactory) -> None:
+    """A sealed snapshot fixes the candidates of its own sealed run only: a later draw on a
+    submitted number, over other candidates, exports without it and verifies."""
+    world, draw_type, _beacon, sealed = _sealed_attendance(uow_factory, 0.3)
+    attendance = world.d(ATTENDANCE)
     world.clock.advance(timedelta(minutes=5))
     with world.factory() as uow:
         late = register(uow, world, "late")
@@ -156,21 +168,8 @@ def test_an_operators_draw_is_not_bound_to_a_sealed_snapshot(uow_factory: UowFac
 def test_a_sealed_winning_number_is_refused_by_every_other_draw(uow_factory: UowFactory) -> None:
     """Only the sealed run evaluates a sealed number: a batch draw on it would add candidates
     outside the sealed set, so it is refused and changes nothing."""
-    world = build_world(uow_factory)
+    world, draw_type, beacon, sealed = _sealed_attendance(uow_factory, 0.3)
     attendance = world.d(ATTENDANCE)
-    with world.factory() as uow:
-        for position in range(3):
-            user = register(uow, world, f"user{position}")
-            issue(uow, world, user, ATTENDANCE, origin=f"origin-{position}", seed=position)
-        draw_type = add_draw_type(uow, world, "final", threshold=0.3)
-        uow.commit()
-    genesis = int(world.clock.now().timestamp()) - 300
-    beacon = FakeBeacon(world.clock, seed=4, period=30, genesis_time=genesis)
-    with world.factory() as uow:
-        sealed = seal_prize_draw(
-            uow, draw_type, beacon=beacon, clock=world.clock, attendance_definition_id=attendance.id
-        )
-        uow.commit()
     assert sealed.beacon_round_at is not None
     world.clock.set(sealed.beacon_round_at + timedelta(seconds=1))
     with world.factory() as uow:
@@ -193,21 +192,7 @@ def test_a_sealed_draw_keeps_a_candidate_transferred_after_sealing(
 ) -> None:
     """The sealed set is the draw: a badge that changes hands after sealing still competes
     for the user who held it, and the export verifies whole."""
-    world = build_world(uow_factory)
-    attendance = world.d(ATTENDANCE)
-    with world.factory() as uow:
-        for position in range(3):
-            user = register(uow, world, f"user{position}")
-            issue(uow, world, user, ATTENDANCE, origin=f"origin-{position}", seed=position)
-        draw_type = add_draw_type(uow, world, "final", threshold=0.0)
-        uow.commit()
-    genesis = int(world.clock.now().timestamp()) - 300
-    beacon = FakeBeacon(world.clock, seed=4, period=30, genesis_time=genesis)
-    with world.factory() as uow:
-        sealed = seal_prize_draw(
-            uow, draw_type, beacon=beacon, clock=world.clock, attendance_definition_id=attendance.id
-        )
-        uow.commit()
+    world, _draw_type, beacon, sealed = _sealed_attendance(uow_factory, 0.0)
     with world.factory() as uow:
         moved = uow.instances.list()[0]
         moved.status = "transferred"
