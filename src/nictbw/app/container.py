@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from dependency_injector import containers, providers
@@ -47,6 +48,9 @@ DEFAULT_CHAIN_APP: Final = DEFAULT_APP
 DEFAULT_CHAIN_MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
 DEFAULT_BEACON_BASE_URL: Final = "https://api.drand.sh"
 DEFAULT_BEACON_TIMEOUT: Final = 10.0
+DEFAULT_IDEMPOTENCY_RETENTION_DAYS: Final = 7.0
+"""How long a stored idempotency key answers retries before a purge may forget it."""
+MAX_IDEMPOTENCY_RETENTION_DAYS: Final = 3650.0
 
 BACKEND_MEMORY: Final = "memory"
 BACKEND_SQL: Final = "sql"
@@ -66,6 +70,7 @@ ENV_VARIABLES: Final[Mapping[str, tuple[str, ...]]] = {
     "NICTBW_BEACON_BASE_URL": ("beacon", "base_url"),
     "NICTBW_BEACON_CHAIN_HASH": ("beacon", "chain_hash"),
     "NICTBW_BEACON_TIMEOUT": ("beacon", "timeout"),
+    "NICTBW_IDEMPOTENCY_RETENTION_DAYS": ("idempotency", "retention_days"),
     "NICTBW_SEED": ("seed",),
 }
 """Environment variable -> configuration key path, as read by ``Container.from_env``."""
@@ -88,6 +93,7 @@ def default_settings() -> dict[str, Any]:
             "chain_hash": DRAND_MAINNET_CHAIN_HASH,
             "timeout": DEFAULT_BEACON_TIMEOUT,
         },
+        "idempotency": {"retention_days": DEFAULT_IDEMPOTENCY_RETENTION_DAYS},
         "seed": None,
         "gc_pause": False,
     }
@@ -198,6 +204,29 @@ def trusted_app_names(configured: object, app: str | None) -> tuple[str, ...]:
     return apps
 
 
+def retention_period(days: object) -> timedelta:
+    """``idempotency.retention_days`` as a ``timedelta``: a number of days above 0 and at
+    most 3650 (``None``: the default of 7); ``ValidationError`` naming it otherwise."""
+    value = DEFAULT_IDEMPOTENCY_RETENTION_DAYS if days is None else days
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ValidationError(
+                f"idempotency.retention_days must be a number of days, got {days!r}"
+            ) from None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 < value <= MAX_IDEMPOTENCY_RETENTION_DAYS
+    ):
+        raise ValidationError(
+            "idempotency.retention_days must be a number of days above 0 and at most "
+            f"{MAX_IDEMPOTENCY_RETENTION_DAYS:g}, got {days!r}"
+        )
+    return timedelta(days=float(value))
+
+
 def collector_pause(enabled: object) -> Iterator[bool]:
     """Resource: pause CPython's cyclic collector during bulk workflows when ``enabled``.
 
@@ -259,7 +288,10 @@ class Container(containers.DeclarativeContainer):
     ``sync_nft_instances_from_chain``; ``password_hasher`` is one Argon2id
     ``PasswordHasher`` per container; ``beacon.base_url`` (default drand's public relay),
     ``beacon.chain_hash`` (default drand's mainnet chain), ``beacon.timeout`` (seconds,
-    default 10); ``beacon`` is a resource released by ``shutdown_resources()``.
+    default 10); ``beacon`` is a resource released by ``shutdown_resources()``;
+    ``idempotency.retention_days`` (default 7) is how long stored idempotency keys answer
+    retries: ``idempotency_retention()`` gives it as the ``timedelta`` to subtract from
+    now for ``purge_idempotency_keys`` (``nictbw db purge-keys`` does so).
     """
 
     config = providers.Configuration(default=default_settings())
@@ -272,6 +304,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     gc_pause = providers.Resource(collector_pause, config.gc_pause)
+    idempotency_retention = providers.Callable(retention_period, config.idempotency.retention_days)
     password_hasher = providers.Singleton(argon2_hasher)
 
     memory_store = providers.Singleton(InMemoryStore)

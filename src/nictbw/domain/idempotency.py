@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final
 
@@ -83,10 +84,62 @@ def check_replay(record: IdempotencyRecord, fingerprint: str) -> dict[str, Any]:
     return record.result
 
 
+def id_ranges(ids: Iterable[int]) -> list[list[int]]:
+    """``ids`` in their order as ``[first, last]`` runs of consecutive ascending ids: a
+    result reference whose size follows the runs, not the ids (a fresh batch of
+    results is a few runs however many rows it stored)."""
+    runs: list[list[int]] = []
+    for value in ids:
+        if runs and value == runs[-1][1] + 1:
+            runs[-1][1] = value
+        else:
+            runs.append([value, value])
+    return runs
+
+
+def expand_id_ranges(runs: object) -> list[int]:
+    """The ids of :func:`id_ranges` runs, in order; ``ValidationError`` naming a run that
+    is not two ascending ints."""
+    if not isinstance(runs, list):
+        raise ValidationError(f"stored id runs must be a list, got {shown(runs)}")
+    ids: list[int] = []
+    for run in runs:
+        if (
+            not isinstance(run, list)
+            or len(run) != 2
+            or any(isinstance(v, bool) or not isinstance(v, int) for v in run)
+            or run[0] > run[1]
+        ):
+            raise ValidationError(f"stored id run {shown(run)} is not [first, last]")
+        ids.extend(range(run[0], run[1] + 1))
+    return ids
+
+
+class SequenceDigest:
+    """A running sha256 of a sequence of ids as given (order and repeats count): what a
+    keyed call over a stream of instances remembers of it without holding the stream."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self.count = 0
+
+    def add(self, value: object) -> None:
+        """Take the next id of the sequence (``None`` and non-ints by their repr)."""
+        self._hash.update(f"{value!r},".encode())
+        self.count += 1
+
+    def hexdigest(self) -> str:
+        """The digest of the ids taken so far, with their count."""
+        return f"{self.count}:{self._hash.hexdigest()}"
+
+
 __all__ = [
     "MAX_IDEMPOTENCY_KEY_LENGTH",
     "IdempotencyRecord",
+    "SequenceDigest",
     "arguments_fingerprint",
     "check_replay",
+    "expand_id_ranges",
+    "id_ranges",
     "validate_idempotency_key",
 ]

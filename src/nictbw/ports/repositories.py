@@ -357,6 +357,10 @@ class DrawResultRepository(Protocol):
         """Every result, ascending id."""
         ...
 
+    def get_many(self, ids: Collection[int]) -> dict[int, PrizeDrawResult]:
+        """The stored results among ``ids``, by id (one query per chunk of ids)."""
+        ...
+
     def list_for_draw_type(
         self, draw_type_id: int, winning_number_id: int | None = None
     ) -> builtins.list[PrizeDrawResult]:

@@ -8,8 +8,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.text import Text
 
 from nictbw.app.cli.errors import EXIT_USAGE, CommandLineError, database_problem, one_line
+from nictbw.app.cli.rendering import emit, print_json
 from nictbw.app.cli.root import DatabaseOption, JsonOption, db_app
 from nictbw.app.cli.session import (
     Access,
@@ -17,9 +19,15 @@ from nictbw.app.cli.session import (
     check_driver,
     database_url,
     needs_migration,
+    session,
     shown_url,
 )
-from nictbw.app.container import BACKEND_SQL, MEMORY_DATABASE_URL, storage_backend
+from nictbw.app.container import (
+    BACKEND_SQL,
+    MEMORY_DATABASE_URL,
+    retention_period,
+    storage_backend,
+)
 from nictbw.domain.errors import NictbwError
 from nictbw.domain.redaction import mask_url, redact
 
@@ -42,6 +50,41 @@ def db_upgrade(database: DatabaseOption = None) -> None:
         migrate(url)
     revisions = ", ".join(current_revisions(url)) or "none"
     typer.echo(f"{shown_url(url)} is at revision {revisions}")
+
+
+@db_app.command("purge-keys")
+def db_purge_keys(
+    older_than_days: Annotated[
+        float | None,
+        typer.Option(
+            "--older-than-days",
+            metavar="DAYS",
+            help="Retention in days (default: config idempotency.retention_days, 7).",
+        ),
+    ] = None,
+    database: DatabaseOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Forget the idempotency keys stored before now minus the retention.
+
+    A retry of a keyed call after its key was purged is a new call. Run it as a periodic
+    job; it deletes keys only, never what the calls did.
+    """
+    retention = (
+        build_container(database).idempotency_retention()
+        if older_than_days is None
+        else retention_period(older_than_days)
+    )
+    from nictbw.workflows import purge_idempotency_keys
+
+    with session(database, Access.WRITE) as (uow, clock):
+        cutoff = clock.now() - retention
+        purged = purge_idempotency_keys(uow, cutoff)
+        uow.commit()
+    if json_output:
+        print_json({"purged": purged, "stored_before": cutoff.isoformat()})
+    else:
+        emit(Text(f"purged {purged} idempotency keys stored before {cutoff.isoformat()}"))
 
 
 SKIPPED_SHOWN = 50

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
+from typing import Any
 
 from attrs import frozen
 
@@ -29,13 +30,23 @@ from nictbw.app.workflows.common import (
 )
 from nictbw.app.workflows.idempotency import (
     ATTENDANCE_DRAW,
+    BATCH_DRAW,
+    BATCH_SUMMARY,
     BINGO_DRAW,
+    SINGLE_DRAW,
     check_key,
+    check_same_instances,
     claim_key,
     complete_draw,
+    complete_keys,
+    digest_of,
     draw_arguments,
+    evaluation_reference,
     keyed_call,
+    replayed_evaluations,
     replayed_outcome,
+    results_in_order,
+    stored_ids,
 )
 from nictbw.app.workflows.outbox import (
     append_draw_events,
@@ -59,6 +70,7 @@ from nictbw.domain.entities import (
     PrizeDrawWinningNumber,
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.idempotency import SequenceDigest
 from nictbw.domain.outcomes import DrawOutcome
 from nictbw.domain.permissions import Operation
 from nictbw.domain.ranking import (
@@ -252,11 +264,15 @@ def run_prize_draw(
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
     admin: Admin | None = None,
+    idempotency_key: str | None = None,
 ) -> PrizeDrawEvaluation:
     """Evaluate one instance in ``draw_type`` and store the result (§4.10).
 
-    Without a winning number in effect the stored result is ``pending``.
+    Without a winning number in effect the stored result is ``pending``. With
+    ``idempotency_key`` a repeat with the same arguments returns the first evaluation
+    (its stored result read back) and writes nothing; other arguments: ``ConflictError``.
     """
+    key = check_key(idempotency_key)
     authorise(uow, admin, Operation.RUN_DRAWS)
     stored = stored_instance(uow, instance)
     candidate = DrawCandidate.of(stored)
@@ -264,10 +280,19 @@ def run_prize_draw(
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=False
     )
+    arguments = draw_arguments(
+        setup.draw_type, winning_number, threshold, None, None, instance_id=stored.id
+    )
     with atomic(uow):
+        replay = claim_key(uow, SINGLE_DRAW, key, arguments, setup.now)
+        if replay is not None:
+            return replayed_evaluations(uow, replay)[0]
         results = next(setup.evaluate(uow, [CandidateColumns.of([candidate])])).results()
         _evaluation_events(uow, setup, results, "single evaluation")
-    return _evaluation(results[0], setup.threshold)
+        evaluation = _evaluation(results[0], setup.threshold)
+        if key is not None:
+            complete_keys(uow, SINGLE_DRAW, {key: evaluation_reference([evaluation])})
+    return evaluation
 
 
 def _evaluation_events(
@@ -304,6 +329,35 @@ def _batch_candidates(
     return _column_batches(_explicit_candidates(uow, instances))
 
 
+def _batch_arguments(
+    setup: _DrawSetup,
+    winning_number: PrizeDrawWinningNumber | None,
+    threshold: float | None,
+    instances: Iterable[NFTInstance] | None,
+    **more: object,
+) -> dict[str, object]:
+    """What a batch run's fingerprint covers; the given instances themselves are checked
+    by their digest (:func:`check_same_instances`), not held for the fingerprint."""
+    given = "given" if instances is not None else "completed lines"
+    return draw_arguments(
+        setup.draw_type, winning_number, threshold, None, None, instances=given, **more
+    )
+
+
+def _instances_digest(
+    key: str | None, instances: Iterable[NFTInstance] | None
+) -> SequenceDigest | None:
+    return SequenceDigest() if key is not None and instances is not None else None
+
+
+def _tapped(
+    instances: Iterable[NFTInstance] | None, digest: SequenceDigest | None
+) -> Iterable[NFTInstance] | None:
+    if instances is None or digest is None:
+        return instances
+    return digest_of(digest, instances, lambda instance: getattr(instance, "id", None))
+
+
 def run_prize_draw_batch(
     uow: UnitOfWork,
     draw_type: PrizeDrawType,
@@ -314,6 +368,7 @@ def run_prize_draw_batch(
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
     admin: Admin | None = None,
+    idempotency_key: str | None = None,
 ) -> list[PrizeDrawEvaluation]:
     """Evaluate many instances and store the results set-based (§4.11).
 
@@ -322,17 +377,35 @@ def run_prize_draw_batch(
     given: their ids are checked stored, their status and origin are not read again.
     Every evaluation is returned; a caller who only wants counts and the best results
     calls ``run_prize_draw_batch_summary``, whose memory does not grow with the draw.
+
+    With ``idempotency_key`` a repeat with the same arguments (the same instances, id for
+    id and in order) returns the first run's evaluations, their stored results read
+    back, and writes nothing; other arguments: ``ConflictError``.
     """
+    key = check_key(idempotency_key)
     authorise(uow, admin, Operation.RUN_DRAWS)
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
+    arguments = _batch_arguments(setup, winning_number, threshold, instances)
+    digest = _instances_digest(key, instances)
     with collector_paused():
         evaluations: list[PrizeDrawEvaluation] = []
         with atomic(uow):
-            for batch in setup.evaluate(uow, _batch_candidates(uow, setup, instances)):
+            replay = claim_key(uow, BATCH_DRAW, key, arguments, setup.now)
+            if replay is not None:
+                assert key is not None
+                check_same_instances(BATCH_DRAW, key, replay, instances)
+                return replayed_evaluations(uow, replay)
+            candidates = _batch_candidates(uow, setup, _tapped(instances, digest))
+            for batch in setup.evaluate(uow, candidates):
                 evaluations.extend(_evaluation(r, setup.threshold) for r in batch.results())
             _evaluation_events(uow, setup, [e.result for e in evaluations], "batch evaluation")
+            if key is not None:
+                reference = evaluation_reference(evaluations)
+                reference["threshold"] = setup.threshold
+                reference["instances"] = None if digest is None else digest.hexdigest()
+                complete_keys(uow, BATCH_DRAW, {key: reference})
         return evaluations
 
 
@@ -346,21 +419,37 @@ def run_prize_draw_batch_summary(
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
     top: int = 100,
+    admin: Admin | None = None,
+    idempotency_key: str | None = None,
 ) -> BatchDrawSummary:
     """``run_prize_draw_batch`` that returns a :class:`BatchDrawSummary` instead of every
     evaluation: it stores the same results, in batches, and keeps only the counts and
     the best ``top`` results, so memory is bounded by one batch and ``top`` whatever
-    the number of instances (a generator of ``instances`` is read as it goes)."""
+    the number of instances (a generator of ``instances`` is read as it goes).
+
+    With ``idempotency_key`` a repeat with the same arguments returns the first run's
+    summary (its best results read back) and writes nothing; other: ``ConflictError``.
+    """
+    key = check_key(idempotency_key)
+    authorise(uow, admin, Operation.RUN_DRAWS)
     checked_top = validate_limit(top, allow_none=False)
     assert checked_top is not None
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
+    arguments = _batch_arguments(setup, winning_number, threshold, instances, top=checked_top)
+    digest = _instances_digest(key, instances)
     counts = {OUTCOME_WIN: 0, OUTCOME_LOSE: 0, OUTCOME_PENDING: 0}
     best: list[PrizeDrawResult] = []
     evaluated = 0
     with collector_paused(), atomic(uow):
-        for batch in setup.evaluate(uow, _batch_candidates(uow, setup, instances)):
+        replay = claim_key(uow, BATCH_SUMMARY, key, arguments, setup.now)
+        if replay is not None:
+            assert key is not None
+            check_same_instances(BATCH_SUMMARY, key, replay, instances)
+            return _replayed_summary(uow, replay)
+        candidates = _batch_candidates(uow, setup, _tapped(instances, digest))
+        for batch in setup.evaluate(uow, candidates):
             evaluated += len(batch)
             for outcome, count in Counter(batch.columns.outcomes).items():
                 counts[outcome] = counts.get(outcome, 0) + count
@@ -378,15 +467,58 @@ def run_prize_draw_batch_summary(
             setup.now,
             "batch evaluation",
         )
-    assert setup.winning_number is not None
+        assert setup.winning_number is not None
+        summary = BatchDrawSummary(
+            evaluated=evaluated,
+            wins=counts[OUTCOME_WIN],
+            losses=counts[OUTCOME_LOSE],
+            pending=counts[OUTCOME_PENDING],
+            threshold=setup.threshold,
+            winning_number=setup.winning_number,
+            top=best,
+        )
+        if key is not None:
+            complete_keys(uow, BATCH_SUMMARY, {key: _summary_reference(summary, digest)})
+    return summary
+
+
+def _summary_reference(
+    summary: BatchDrawSummary, digest: SequenceDigest | None
+) -> dict[str, object]:
+    return {
+        "winning_number_id": summary.winning_number.id,
+        "threshold": summary.threshold,
+        "evaluated": summary.evaluated,
+        "wins": summary.wins,
+        "losses": summary.losses,
+        "pending": summary.pending,
+        "top": [result.id for result in summary.top],
+        "instances": None if digest is None else digest.hexdigest(),
+    }
+
+
+def _replayed_summary(uow: UnitOfWork, stored: dict[str, Any]) -> BatchDrawSummary:
+    """The summary a keyed batch run returned, read back: counts as stored, the best
+    results from the store."""
+    number_id, evaluated, wins, losses, pending = (
+        stored_ids([stored], name)[0]
+        for name in ("winning_number_id", "evaluated", "wins", "losses", "pending")
+    )
+    number = uow.winning_numbers.get(number_id)
+    if number is None:
+        raise NotFoundError(f"winning number {number_id} of a stored draw is gone")
+    top_ids = stored.get("top")
+    if not isinstance(top_ids, list):
+        raise ValidationError(f"stored idempotency result {stored!r} has no top")
+    threshold = stored.get("threshold")
     return BatchDrawSummary(
         evaluated=evaluated,
-        wins=counts[OUTCOME_WIN],
-        losses=counts[OUTCOME_LOSE],
-        pending=counts[OUTCOME_PENDING],
-        threshold=setup.threshold,
-        winning_number=setup.winning_number,
-        top=best,
+        wins=wins,
+        losses=losses,
+        pending=pending,
+        threshold=None if threshold is None else float(threshold),
+        winning_number=number,
+        top=results_in_order(uow, stored_ids([{"id": i} for i in top_ids], "id")),
     )
 
 
@@ -502,7 +634,7 @@ def run_bingo_prize_draw(
     with collector_paused(), keyed_call(uow, key):
         replay = claim_key(uow, BINGO_DRAW, key, arguments, setup.now)
         if replay is not None:
-            return replayed_outcome(uow, setup.draw_type, replay)
+            return replayed_outcome(uow, replay)
         pool = uow.bingo_cards.completed_line_candidate_columns(setup.now)
         outcome = _ranked_draw(uow, setup, pool, checked_limit, "bingo draw", cap)
         complete_draw(uow, BINGO_DRAW, key, outcome)
@@ -555,7 +687,7 @@ def run_final_attendance_prize_draw(
     with collector_paused(), keyed_call(uow, key):
         replay = claim_key(uow, ATTENDANCE_DRAW, key, arguments, setup.now)
         if replay is not None:
-            return replayed_outcome(uow, setup.draw_type, replay)
+            return replayed_outcome(uow, replay)
         pool = CandidateColumns.of(
             uow.instances.candidates_for_definition(attendance_definition_id)
         )

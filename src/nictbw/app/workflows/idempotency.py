@@ -9,20 +9,29 @@ rolled back, claims the key itself), so however many writers race, one effect ha
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from nictbw.app.workflows.common import atomic
-from nictbw.domain.entities import PrizeDrawType, PrizeDrawWinningNumber
-from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.entities import (
+    PrizeDrawEvaluation,
+    PrizeDrawResult,
+    PrizeDrawType,
+    PrizeDrawWinningNumber,
+)
+from nictbw.domain.errors import ConflictError, NotFoundError, ValidationError
 from nictbw.domain.idempotency import (
     IdempotencyRecord,
+    SequenceDigest,
     arguments_fingerprint,
     check_replay,
+    expand_id_ranges,
+    id_ranges,
     validate_idempotency_key,
 )
+from nictbw.domain.messages import shown
 from nictbw.domain.outcomes import DrawOutcome
 from nictbw.domain.validation import validate_aware
 from nictbw.ports import UnitOfWork
@@ -34,6 +43,12 @@ REGISTER_USER: Final = "register_user"
 SUBMIT_WINNING_NUMBER: Final = "submit_winning_number"
 BINGO_DRAW: Final = "run_bingo_prize_draw"
 ATTENDANCE_DRAW: Final = "run_final_attendance_prize_draw"
+SINGLE_DRAW: Final = "run_prize_draw"
+BATCH_DRAW: Final = "run_prize_draw_batch"
+BATCH_SUMMARY: Final = "run_prize_draw_batch_summary"
+SEALED_DRAW: Final = "run_sealed_prize_draw"
+
+T = TypeVar("T")
 
 SECRET_WORDS: Final = ("password", "token", "hash", "secret")
 """Argument names left out of fingerprints: a hash of a secret is no place to keep one."""
@@ -147,28 +162,84 @@ def complete_draw(uow: UnitOfWork, workflow: str, key: str | None, outcome: Draw
     complete_keys(uow, workflow, {key: reference})
 
 
-def replayed_outcome(
-    uow: UnitOfWork, draw_type: PrizeDrawType, stored: dict[str, Any]
-) -> DrawOutcome:
+def replayed_outcome(uow: UnitOfWork, stored: dict[str, Any]) -> DrawOutcome:
     """The outcome a keyed draw returned, read back: its number and its ranked results."""
     (number_id,) = stored_ids([stored], "winning_number_id")
     number = uow.winning_numbers.get(number_id)
     ranked_ids = stored.get("ranked")
     if number is None or not isinstance(ranked_ids, list):
         raise NotFoundError(f"winning number {number_id} of a stored draw is gone")
-    assert draw_type.id is not None
-    by_id = {r.id: r for r in uow.draw_results.list_for_draw_type(draw_type.id, number_id)}
-    missing = [i for i in ranked_ids if i not in by_id]
-    if missing:
-        raise NotFoundError(f"results {missing[:10]} of a stored draw are gone")
+    ranked = results_in_order(uow, stored_ids([{"id": i} for i in ranked_ids], "id"))
     return DrawOutcome(
-        [by_id[i] for i in ranked_ids],
+        ranked,
         winning_number=number,
         threshold=stored.get("threshold"),
         eligible=int(stored.get("eligible", 0)),
         ineligible=int(stored.get("ineligible", 0)),
         evaluated=int(stored.get("evaluated", 0)),
     )
+
+
+def results_in_order(uow: UnitOfWork, ids: Sequence[int]) -> list[PrizeDrawResult]:
+    """The stored results ``ids`` in that order (``NotFoundError`` naming missing ones)."""
+    found = uow.draw_results.get_many(ids)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFoundError(f"results {missing[:10]} of a stored draw are gone")
+    return [found[i] for i in ids]
+
+
+def evaluation_reference(evaluations: Sequence[PrizeDrawEvaluation]) -> dict[str, Any]:
+    """What a keyed evaluation run stores: its threshold and its result ids (as runs)."""
+    return {
+        "threshold": evaluations[0].threshold if evaluations else None,
+        "results": id_ranges(e.result.id for e in evaluations if e.result.id is not None),
+    }
+
+
+def replayed_evaluations(uow: UnitOfWork, stored: dict[str, Any]) -> list[PrizeDrawEvaluation]:
+    """The evaluations a keyed run returned, read back from their stored results."""
+    threshold = stored.get("threshold")
+    if threshold is not None and not isinstance(threshold, (int, float)):
+        raise ValidationError(f"stored idempotency result has threshold {shown(threshold)}")
+    results = results_in_order(uow, expand_id_ranges(stored.get("results")))
+    return [
+        PrizeDrawEvaluation(
+            result=result,
+            draw_number=result.draw_number,
+            threshold=threshold,
+            similarity=result.similarity_score,
+        )
+        for result in results
+    ]
+
+
+def digest_of(digest: SequenceDigest | None, instances: Iterable[T], id_of: Any) -> Iterator[T]:
+    """``instances`` passed through, each one's id added to ``digest`` as it goes by."""
+    for instance in instances:
+        if digest is not None:
+            digest.add(id_of(instance))
+        yield instance
+
+
+def check_same_instances(
+    workflow: str,
+    key: str,
+    stored: dict[str, Any],
+    instances: Iterable[Any] | None,
+) -> None:
+    """Refuse (``ConflictError`` naming the key) a repeat whose given instances are not,
+    id for id and in order, those of the first call; reads ``instances`` through once."""
+    digest: str | None = None
+    if instances is not None:
+        running = SequenceDigest()
+        for instance in instances:
+            running.add(getattr(instance, "id", None))
+        digest = running.hexdigest()
+    if digest != stored.get("instances"):
+        raise ConflictError(
+            f"idempotency_key {shown(key)} of {workflow} was first used with other instances"
+        )
 
 
 def stored_ids(results: Sequence[dict[str, Any]], name: str) -> list[int]:
@@ -184,20 +255,29 @@ def stored_ids(results: Sequence[dict[str, Any]], name: str) -> list[int]:
 
 __all__ = [
     "ATTENDANCE_DRAW",
+    "BATCH_DRAW",
+    "BATCH_SUMMARY",
     "BINGO_DRAW",
     "ISSUE",
     "REGISTER_USER",
+    "SEALED_DRAW",
+    "SINGLE_DRAW",
     "SUBMIT_WINNING_NUMBER",
     "check_key",
+    "check_same_instances",
     "claim_key",
     "claim_keys",
     "complete_draw",
     "complete_keys",
+    "digest_of",
     "draw_arguments",
+    "evaluation_reference",
     "fingerprint",
     "keyed_call",
     "public_arguments",
     "purge_idempotency_keys",
+    "replayed_evaluations",
     "replayed_outcome",
+    "results_in_order",
     "stored_ids",
 ]

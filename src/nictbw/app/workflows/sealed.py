@@ -11,7 +11,7 @@ in its metadata and evaluates exactly the snapshot's candidates.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from nictbw.app.workflows._authority import authorise
@@ -19,6 +19,14 @@ from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.catalogue import submit_winning_number
 from nictbw.app.workflows.common import atomic, now_from, stored_draw_type
 from nictbw.app.workflows.draws import _DrawSetup, _ranked_draw
+from nictbw.app.workflows.idempotency import (
+    SEALED_DRAW,
+    check_key,
+    claim_key,
+    complete_draw,
+    keyed_call,
+    replayed_outcome,
+)
 from nictbw.app.workflows.outbox import sealed_event
 from nictbw.app.workflows.snapshots import prepare_snapshot, store_snapshot
 from nictbw.domain.beacon import BeaconInfo, BeaconRound, verify_beacon
@@ -134,6 +142,7 @@ def run_sealed_prize_draw(
     clock: Clock | None = None,
     admin: Admin | None = None,
     max_wins_per_user: int | CapDefault | None = FROM_DRAW_TYPE,
+    idempotency_key: str | None = None,
 ) -> DrawOutcome:
     """Run a sealed draw: round R's verified randomness decides; returns the ranking.
 
@@ -146,16 +155,48 @@ def run_sealed_prize_draw(
     Evaluates exactly the snapshot's stored candidates (``ConflictError`` when they were
     replaced since), stores the results under the derived winning number and ranks them
     as :func:`run_bingo_prize_draw` does (``limit``, ties, the committed cap). Run
-    again, it reads the stored results back and changes nothing.
+    again, it reads the stored results back and changes nothing. With
+    ``idempotency_key`` a repeat with the same arguments replays the first run's outcome
+    without asking the beacon; other arguments: ``ConflictError`` naming the key.
     """
+    key = check_key(idempotency_key)
     authorise(uow, admin, Operation.RUN_DRAWS)
     sealed = _stored_sealed(uow, snapshot)
     draw_type = stored_draw_type(uow, _draw_type_ref(sealed))
     checked_limit = validate_limit(limit, allow_none=True)
     cap = committed_cap(sealed, max_wins_per_user)
+    now = now_from(clock)
+    arguments = {
+        "snapshot_id": sealed.id,
+        "limit": checked_limit,
+        "threshold": threshold,
+        "max_wins_per_user": cap,
+    }
+    with keyed_call(uow, key):
+        replay = claim_key(uow, SEALED_DRAW, key, arguments, now)
+        if replay is not None:
+            return replayed_outcome(uow, replay)
+        outcome = _sealed_outcome(
+            uow, sealed, draw_type, beacon, checked_limit, cap, threshold, registry, clock, now
+        )
+        complete_draw(uow, SEALED_DRAW, key, outcome)
+        return outcome
+
+
+def _sealed_outcome(
+    uow: UnitOfWork,
+    sealed: PrizeDrawSnapshot,
+    draw_type: PrizeDrawType,
+    beacon: RandomnessBeacon,
+    checked_limit: int | None,
+    cap: int | None,
+    threshold: float | None,
+    registry: AlgorithmRegistry | None,
+    clock: Clock | None,
+    now: datetime,
+) -> DrawOutcome:
     info = _committed_info(sealed, beacon.info())
     assert sealed.beacon_round is not None and sealed.beacon_round_at is not None
-    now = now_from(clock)
     if now < sealed.beacon_round_at:
         raise BeaconRoundNotPublishedError(sealed.beacon_round, sealed.beacon_round_at)
     beacon_round = beacon.get(sealed.beacon_round)

@@ -217,6 +217,15 @@ class DrawResultRepositoryContract(ContractCase):
         with uow_factory() as uow:
             assert uow.draw_results.get(_id(result)) == result
 
+    def test_results_get_many_by_id(self, uow_factory: UowFactory, draws: Draws) -> None:
+        dt, wn = draws.draw_type_id, draws.number_ids[0]
+        with uow_factory() as uow:
+            added = [uow.draw_results.add(make_result(i, dt, wn, 0.3)) for i in draws.instances]
+            uow.commit()
+        with uow_factory() as uow:
+            found = uow.draw_results.get_many([_id(added[2]), MISSING_ID, _id(added[0])])
+        assert found == {_id(added[0]): added[0], _id(added[2]): added[2]}
+
     def test_result_key_is_unique_per_winning_number(
         self, uow_factory: UowFactory, draws: Draws
     ) -> None:
