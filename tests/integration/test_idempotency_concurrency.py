@@ -23,10 +23,18 @@ from nictbw.workflows import (
     create_and_issue_instance,
     issue_instances,
     pending_events,
+    run_prize_draw_batch_summary,
     submit_winning_number,
 )
 from tests.conftest import postgres_url_or_skip
-from tests.contract.helpers import TRIGGER, add_draw_type, add_users, build_world
+from tests.contract.helpers import (
+    TRIGGER,
+    add_draw_type,
+    add_users,
+    build_world,
+    complete_line,
+    user_with_card,
+)
 from tests.integration.test_concurrency import Outcome, in_transaction, run_workers
 from tests.sql_backends import SqlUowFactory, postgres_uow_factory, sqlite_uow_factory
 
@@ -140,3 +148,38 @@ def test_racing_winning_numbers_with_one_key_store_one(store: SqlUowFactory) -> 
     assert len(ids) == 1
     with store() as uow:
         assert len(uow.winning_numbers.list()) == 1
+
+
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
+def test_racing_batch_draws_with_one_key_run_once(store: SqlUowFactory) -> None:
+    world = build_world(store)
+    user, card = user_with_card(world, "ana", trigger_origin="ana-trigger")
+    with store() as uow:
+        complete_line(uow, world, user, card, (1, 4, 7), origin_tag="ana")
+        draw_type = add_draw_type(uow, world)
+        submit_winning_number(uow, draw_type, "abc", clock=world.clock)
+        uow.commit()
+    outcome = Outcome()
+    answers: list[Any] = []
+
+    def job(worker: int) -> None:
+        found = in_transaction(
+            store,
+            lambda uow: run_prize_draw_batch_summary(
+                uow, draw_type, clock=world.clock, idempotency_key="batch-race"
+            ),
+            outcome,
+        )
+        assert found is not None
+        with outcome.lock:
+            answers.append(found)
+
+    run_workers(WORKERS, job, outcome)
+    assert not outcome.conflicts, outcome.conflicts
+    assert len(answers) == WORKERS
+    assert all(answer == answers[0] for answer in answers)
+    assert answers[0].evaluated == 3
+    with store() as uow:
+        kinds = Counter(str(e.type) for e in pending_events(uow, limit=1000))
+        assert len(uow.draw_results.list()) == 3
+    assert kinds["DrawRun"] == 1
