@@ -48,3 +48,34 @@ def test_text_within_the_limit_parses_as_json_does() -> None:
     assert loads_bounded('{"a": [1, {"b": null}]}', max_depth=3) == {"a": [1, {"b": None}]}
     with pytest.raises(ValueError, match="Expecting"):
         loads_bounded("[1,", max_depth=3)
+
+
+PAYLOADS = st.dictionaries(
+    st.text(max_size=5),
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=True, allow_infinity=True)
+        | st.text(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+        max_leaves=15,
+    ),
+    max_size=6,
+)
+
+
+@given(PAYLOADS)
+def test_the_event_payload_encoder_writes_exactly_what_json_does(
+    payload: dict[str, object],
+) -> None:
+    from nictbw.adapters.sqlalchemy.repositories.events import payload_encoder
+
+    assert payload_encoder()(payload) == json.JSONEncoder(ensure_ascii=False).encode(payload)
+
+
+def test_the_event_payload_encoder_refuses_what_json_refuses() -> None:
+    from nictbw.adapters.sqlalchemy.repositories.events import payload_encoder
+
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        payload_encoder()({"when": object()})
