@@ -6,6 +6,11 @@ unit of work unchanged when it raises, and never commits: the caller commits.
 
 from nictbw.app.workflows.admins import update_admin
 from nictbw.app.workflows.audit_trail import read_audit_log
+from nictbw.app.workflows.batch_draws import (
+    BatchDrawSummary,
+    run_prize_draw_batch,
+    run_prize_draw_batch_summary,
+)
 from nictbw.app.workflows.cards import (
     bingo_cards_json,
     bingo_cards_json_many,
@@ -20,12 +25,9 @@ from nictbw.app.workflows.catalogue import (
     submit_winning_number,
 )
 from nictbw.app.workflows.draws import (
-    BatchDrawSummary,
     run_bingo_prize_draw,
     run_final_attendance_prize_draw,
     run_prize_draw,
-    run_prize_draw_batch,
-    run_prize_draw_batch_summary,
     select_top_prize_draw_results,
 )
 from nictbw.app.workflows.erase import erase_user

@@ -123,9 +123,9 @@ def test_a_repeated_batch_returns_the_first_evaluations_in_order(
     again = run(x for x in chosen)
     assert again == first
     assert _state(world) == before
-    with pytest.raises(ConflictError, match="'batch'.*other instances"):
+    with pytest.raises(ConflictError, match=r"'batch'.*other instances"):
         run([instances[3], instances[5], instances[1]])
-    with pytest.raises(ConflictError, match="'batch'.*other instances"):
+    with pytest.raises(ConflictError, match=r"'batch'.*other instances"):
         run(chosen[:2])
     with pytest.raises(ConflictError, match="'batch'"):
         run(None)

@@ -86,6 +86,7 @@ def test_the_retention_comes_from_the_option_or_the_environment(
 def test_a_bad_retention_is_one_error_line_and_purges_nothing(keyed_db: str) -> None:
     result = cli("db", "purge-keys", "--older-than-days", "0", "-d", keyed_db)
     assert result.exit_code != 0
-    assert result.stderr.startswith("error: ") and "retention_days" in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert "retention_days" in result.stderr
     assert "Traceback" not in result.output
     assert _left(keyed_db) == {"k30", "k3", "k0"}

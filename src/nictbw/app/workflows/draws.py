@@ -1,20 +1,17 @@
-"""Prize draws: single and batch evaluation, bingo-line and attendance draws, top-N (§4.10-4.14).
+"""Prize draws: the shared draw setup, single evaluation, bingo-line and attendance draws,
+top-N (§4.10, §4.12-4.14); batch draws (§4.11) build on the same setup in
+:mod:`nictbw.app.workflows.batch_draws`.
 
-Over 500 lines on purpose: every kind of draw run shares one setup (draw type, winning
-number, threshold, authority), one eligibility rule and one store-and-rank step, all here.
-Each appends its events and honours its idempotency key around them.
+Every kind of draw run shares one setup (draw type, winning number, threshold,
+authority), one eligibility rule and one store-and-rank step, all here. Each appends its
+events and honours its idempotency key around them.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from itertools import islice
-from typing import Any
-
-from attrs import frozen
 
 from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
@@ -30,34 +27,24 @@ from nictbw.app.workflows.common import (
 )
 from nictbw.app.workflows.idempotency import (
     ATTENDANCE_DRAW,
-    BATCH_DRAW,
-    BATCH_SUMMARY,
     BINGO_DRAW,
     SINGLE_DRAW,
     check_key,
-    check_same_instances,
     claim_key,
     complete_draw,
     complete_keys,
-    digest_of,
     draw_arguments,
     evaluation_reference,
     keyed_call,
     replayed_evaluations,
     replayed_outcome,
-    results_in_order,
-    stored_ids,
 )
 from nictbw.app.workflows.outbox import (
     append_draw_events,
     append_evaluation_events,
-    append_run,
-    append_wins,
 )
 from nictbw.domain.engine import PrizeDrawEngine, resolve_threshold
 from nictbw.domain.entities import (
-    OUTCOME_LOSE,
-    OUTCOME_PENDING,
     OUTCOME_WIN,
     Admin,
     CandidateColumns,
@@ -70,7 +57,6 @@ from nictbw.domain.entities import (
     PrizeDrawWinningNumber,
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
-from nictbw.domain.idempotency import SequenceDigest
 from nictbw.domain.outcomes import DrawOutcome
 from nictbw.domain.permissions import Operation
 from nictbw.domain.ranking import (
@@ -219,13 +205,6 @@ class StoredBatch:
         return [row for row in scored if scores[row] >= cutoff]
 
 
-def _column_batches(candidates: Iterable[DrawCandidate]) -> Iterator[CandidateColumns]:
-    """``candidates`` as column batches of at most ``BATCH_SIZE``, read lazily."""
-    iterator = iter(candidates)
-    while batch := list(islice(iterator, BATCH_SIZE)):
-        yield CandidateColumns.of(batch)
-
-
 def _require_eligible(candidate: DrawCandidate, unique_id: str | None = None) -> None:
     if not candidate.is_draw_eligible:
         label = f" ({unique_id})" if unique_id else ""
@@ -301,263 +280,6 @@ def _evaluation_events(
     assert setup.draw_type.id is not None
     number_id = None if setup.winning_number is None else setup.winning_number.id
     append_evaluation_events(uow, setup.draw_type.id, number_id, results, setup.now, kind)
-
-
-@frozen
-class BatchDrawSummary:
-    """What a batch draw did, without its results: counts and the best ``top`` results.
-
-    ``top`` holds the best scored results in ranking order (similarity desc, instance id
-    asc; every result tying the last kept score too), at most ``top`` of them plus ties.
-    """
-
-    evaluated: int
-    wins: int
-    losses: int
-    pending: int
-    threshold: float | None
-    winning_number: PrizeDrawWinningNumber
-    top: list[PrizeDrawResult]
-
-
-def _batch_candidates(
-    uow: UnitOfWork, setup: _DrawSetup, instances: Iterable[NFTInstance] | None
-) -> Iterable[CandidateColumns]:
-    if instances is None:
-        pool = uow.bingo_cards.completed_line_candidate_columns(setup.now)
-        return [_eligible_only(pool, "batch draw")]
-    return _column_batches(_explicit_candidates(uow, instances))
-
-
-def _batch_arguments(
-    setup: _DrawSetup,
-    winning_number: PrizeDrawWinningNumber | None,
-    threshold: float | None,
-    instances: Iterable[NFTInstance] | None,
-    **more: object,
-) -> dict[str, object]:
-    """What a batch run's fingerprint covers; the given instances themselves are checked
-    by their digest (:func:`check_same_instances`), not held for the fingerprint."""
-    given = "given" if instances is not None else "completed lines"
-    return draw_arguments(
-        setup.draw_type, winning_number, threshold, None, None, instances=given, **more
-    )
-
-
-def _instances_digest(
-    key: str | None, instances: Iterable[NFTInstance] | None
-) -> SequenceDigest | None:
-    return SequenceDigest() if key is not None and instances is not None else None
-
-
-def _tapped(
-    instances: Iterable[NFTInstance] | None, digest: SequenceDigest | None
-) -> Iterable[NFTInstance] | None:
-    if instances is None or digest is None:
-        return instances
-    return digest_of(digest, instances, lambda instance: getattr(instance, "id", None))
-
-
-def run_prize_draw_batch(
-    uow: UnitOfWork,
-    draw_type: PrizeDrawType,
-    *,
-    winning_number: PrizeDrawWinningNumber | None = None,
-    instances: Iterable[NFTInstance] | None = None,
-    threshold: float | None = None,
-    registry: AlgorithmRegistry | None = None,
-    clock: Clock | None = None,
-    admin: Admin | None = None,
-    idempotency_key: str | None = None,
-) -> list[PrizeDrawEvaluation]:
-    """Evaluate many instances and store the results set-based (§4.11).
-
-    ``instances=None`` takes every eligible instance on a completed bingo line. Given
-    ``instances`` are read as they come (any iterable, a generator too) and drawn as
-    given: their ids are checked stored, their status and origin are not read again.
-    Every evaluation is returned; a caller who only wants counts and the best results
-    calls ``run_prize_draw_batch_summary``, whose memory does not grow with the draw.
-
-    With ``idempotency_key`` a repeat with the same arguments (the same instances, id for
-    id and in order) returns the first run's evaluations, their stored results read
-    back, and writes nothing; other arguments: ``ConflictError``.
-    """
-    key = check_key(idempotency_key)
-    authorise(uow, admin, Operation.RUN_DRAWS)
-    setup = _DrawSetup(
-        uow, draw_type, winning_number, threshold, registry, clock, require_number=True
-    )
-    arguments = _batch_arguments(setup, winning_number, threshold, instances)
-    digest = _instances_digest(key, instances)
-    with collector_paused():
-        evaluations: list[PrizeDrawEvaluation] = []
-        with atomic(uow):
-            replay = claim_key(uow, BATCH_DRAW, key, arguments, setup.now)
-            if replay is not None:
-                assert key is not None
-                check_same_instances(BATCH_DRAW, key, replay, instances)
-                return replayed_evaluations(uow, replay)
-            candidates = _batch_candidates(uow, setup, _tapped(instances, digest))
-            for batch in setup.evaluate(uow, candidates):
-                evaluations.extend(_evaluation(r, setup.threshold) for r in batch.results())
-            _evaluation_events(uow, setup, [e.result for e in evaluations], "batch evaluation")
-            if key is not None:
-                reference = evaluation_reference(evaluations)
-                reference["threshold"] = setup.threshold
-                reference["instances"] = None if digest is None else digest.hexdigest()
-                complete_keys(uow, BATCH_DRAW, {key: reference})
-        return evaluations
-
-
-def run_prize_draw_batch_summary(
-    uow: UnitOfWork,
-    draw_type: PrizeDrawType,
-    *,
-    winning_number: PrizeDrawWinningNumber | None = None,
-    instances: Iterable[NFTInstance] | None = None,
-    threshold: float | None = None,
-    registry: AlgorithmRegistry | None = None,
-    clock: Clock | None = None,
-    top: int = 100,
-    admin: Admin | None = None,
-    idempotency_key: str | None = None,
-) -> BatchDrawSummary:
-    """``run_prize_draw_batch`` that returns a :class:`BatchDrawSummary` instead of every
-    evaluation: it stores the same results, in batches, and keeps only the counts and
-    the best ``top`` results, so memory is bounded by one batch and ``top`` whatever
-    the number of instances (a generator of ``instances`` is read as it goes).
-
-    With ``idempotency_key`` a repeat with the same arguments returns the first run's
-    summary (its best results read back) and writes nothing; other: ``ConflictError``.
-    """
-    key = check_key(idempotency_key)
-    authorise(uow, admin, Operation.RUN_DRAWS)
-    checked_top = validate_limit(top, allow_none=False)
-    assert checked_top is not None
-    setup = _DrawSetup(
-        uow, draw_type, winning_number, threshold, registry, clock, require_number=True
-    )
-    arguments = _batch_arguments(setup, winning_number, threshold, instances, top=checked_top)
-    digest = _instances_digest(key, instances)
-    counts = {OUTCOME_WIN: 0, OUTCOME_LOSE: 0, OUTCOME_PENDING: 0}
-    best: list[PrizeDrawResult] = []
-    evaluated = 0
-    with collector_paused(), atomic(uow):
-        replay = claim_key(uow, BATCH_SUMMARY, key, arguments, setup.now)
-        if replay is not None:
-            assert key is not None
-            check_same_instances(BATCH_SUMMARY, key, replay, instances)
-            return _replayed_summary(uow, replay)
-        candidates = _batch_candidates(uow, setup, _tapped(instances, digest))
-        for batch in setup.evaluate(uow, candidates):
-            evaluated += len(batch)
-            for outcome, count in Counter(batch.columns.outcomes).items():
-                counts[outcome] = counts.get(outcome, 0) + count
-            best.extend(batch.results(batch.best_rows(checked_top)))
-            best = rank_with_cap(best, checked_top, None)
-            append_wins(uow, batch.results(batch.rows_with_outcome(OUTCOME_WIN)), setup.now)
-        assert setup.draw_type.id is not None
-        number_id = None if setup.winning_number is None else setup.winning_number.id
-        append_run(
-            uow,
-            setup.draw_type.id,
-            number_id,
-            evaluated,
-            counts[OUTCOME_WIN],
-            setup.now,
-            "batch evaluation",
-        )
-        assert setup.winning_number is not None
-        summary = BatchDrawSummary(
-            evaluated=evaluated,
-            wins=counts[OUTCOME_WIN],
-            losses=counts[OUTCOME_LOSE],
-            pending=counts[OUTCOME_PENDING],
-            threshold=setup.threshold,
-            winning_number=setup.winning_number,
-            top=best,
-        )
-        if key is not None:
-            complete_keys(uow, BATCH_SUMMARY, {key: _summary_reference(summary, digest)})
-    return summary
-
-
-def _summary_reference(
-    summary: BatchDrawSummary, digest: SequenceDigest | None
-) -> dict[str, object]:
-    return {
-        "winning_number_id": summary.winning_number.id,
-        "threshold": summary.threshold,
-        "evaluated": summary.evaluated,
-        "wins": summary.wins,
-        "losses": summary.losses,
-        "pending": summary.pending,
-        "top": [result.id for result in summary.top],
-        "instances": None if digest is None else digest.hexdigest(),
-    }
-
-
-def _replayed_summary(uow: UnitOfWork, stored: dict[str, Any]) -> BatchDrawSummary:
-    """The summary a keyed batch run returned, read back: counts as stored, the best
-    results from the store."""
-    number_id, evaluated, wins, losses, pending = (
-        stored_ids([stored], name)[0]
-        for name in ("winning_number_id", "evaluated", "wins", "losses", "pending")
-    )
-    number = uow.winning_numbers.get(number_id)
-    if number is None:
-        raise NotFoundError(f"winning number {number_id} of a stored draw is gone")
-    top_ids = stored.get("top")
-    if not isinstance(top_ids, list):
-        raise ValidationError(f"stored idempotency result {stored!r} has no top")
-    threshold = stored.get("threshold")
-    return BatchDrawSummary(
-        evaluated=evaluated,
-        wins=wins,
-        losses=losses,
-        pending=pending,
-        threshold=None if threshold is None else float(threshold),
-        winning_number=number,
-        top=results_in_order(uow, stored_ids([{"id": i} for i in top_ids], "id")),
-    )
-
-
-EXPLICIT_CHUNK = BATCH_SIZE
-"""Given instances checked stored per chunk of this many (one id-only query per 1,000)."""
-
-
-def _explicit_candidates(
-    uow: UnitOfWork, instances: Iterable[NFTInstance]
-) -> Iterator[DrawCandidate]:
-    """The given instances as candidates, each once in first-seen order, read lazily:
-    per chunk the ids are checked stored (``NotFoundError``), then each is checked
-    eligible (``ValidationError``). Nothing is read again."""
-    seen: set[int] = set()
-    iterator = iter(instances)
-    while True:
-        chunk: list[NFTInstance] = []
-        for instance in iterator:
-            instance_id = getattr(instance, "id", None)
-            if instance_id is None:
-                raise NotFoundError(f"instance {instance!r} is not stored")
-            if isinstance(instance_id, bool) or not isinstance(instance_id, int):
-                raise ValidationError(f"instance id must be an int, got {instance_id!r}")
-            if instance_id in seen:
-                continue
-            seen.add(instance_id)
-            chunk.append(instance)
-            if len(chunk) >= EXPLICIT_CHUNK:
-                break
-        if not chunk:
-            return
-        stored = uow.instances.existing_ids([i.id for i in chunk if i.id is not None])
-        for instance in chunk:
-            if instance.id not in stored:
-                raise NotFoundError(f"instance {instance.id} does not exist")
-        for instance in chunk:
-            candidate = DrawCandidate.of(instance)
-            _require_eligible(candidate, instance.unique_instance_id)
-            yield candidate
 
 
 def _ranked_draw(

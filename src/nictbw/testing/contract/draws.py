@@ -6,11 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from nictbw.domain.entities import (
-    OUTCOME_LOSE,
-    OUTCOME_PENDING,
-    OUTCOME_WIN,
-)
+from nictbw.domain.entities import OUTCOME_LOSE, OUTCOME_PENDING, OUTCOME_WIN
 from nictbw.domain.errors import ConflictError, ValidationError
 from nictbw.testing.contract._support import (
     HOUR,

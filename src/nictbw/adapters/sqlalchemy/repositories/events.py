@@ -51,6 +51,8 @@ _EVENT_ROWS: Final = Table(
 payload with one reused encoder costs less than the column type's ``json.dumps``. Only
 bulk appends use ``BulkStatements`` on ``domain_events`` (its cache is keyed by table
 name and columns), so they always get these plain-text statements."""
+
+
 def payload_encoder() -> Callable[[Any], str]:
     """A function giving the payload text of ``JSONText`` (non-ASCII kept literally,
     default separators): exactly ``json.JSONEncoder(ensure_ascii=False).encode``.
