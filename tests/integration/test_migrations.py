@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import CheckConstraint, Engine, inspect
+from sqlalchemy.exc import IntegrityError
 
 from nictbw.adapters.sqlalchemy import (
     SqlAlchemyUnitOfWork,
@@ -80,6 +81,44 @@ def test_drift_is_detected_when_the_schema_differs(empty_engine: Engine) -> None
         connection.exec_driver_sql("DROP INDEX uq_nft_instances_succeeded_origin")
     drift = schema_drift(empty_engine)
     assert any("uq_nft_instances_succeeded_origin" in repr(change) for change in drift)
+
+
+def test_sqlite_check_constraints_are_the_metadata_s(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'checks.db'}")
+    migrate(engine)
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+        )
+        created = {str(name): str(sql) for name, sql in rows}
+    engine.dispose()
+    checks = [
+        (table.name, str(constraint.sqltext))
+        for table in metadata.sorted_tables
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+    ]
+    assert any(" OR type = " in text for _, text in checks)  # the long list as comparisons
+    missing = [(name, text) for name, text in checks if text not in created[name]]
+    assert missing == []
+
+
+def test_event_types_are_checked_after_every_migration(empty_engine: Engine) -> None:
+    migrate(empty_engine)
+    insert = (
+        "INSERT INTO domain_events (type, occurred_at, user_id, payload) "
+        "VALUES ('{}', '2026-05-01 09:00:00+00:00', 1, '{{}}')"
+    )
+    with empty_engine.begin() as connection:
+        for known in ("BadgeIssued", "UserErased", "DrawRun"):
+            connection.exec_driver_sql(insert.format(known))
+    with pytest.raises(IntegrityError), empty_engine.begin() as connection:
+        connection.exec_driver_sql(insert.format("BadgeStolen"))
+    downgrade(empty_engine, "0009")
+    with pytest.raises(IntegrityError), empty_engine.begin() as connection:
+        connection.exec_driver_sql(insert.format("BadgeStolen"))
+    migrate(empty_engine)
+    assert schema_drift(empty_engine) == []
 
 
 def test_partial_unique_indexes_are_created(empty_engine: Engine) -> None:

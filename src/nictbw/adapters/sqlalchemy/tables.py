@@ -8,9 +8,10 @@ winning number)".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     BigInteger,
@@ -58,10 +59,25 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+IN_LIST_MAX: Final = 3
+"""The longest list of values a CHECK states as ``IN (...)``. A longer one is written as
+``=`` comparisons joined by ``OR`` (the same values accepted): in a CHECK, SQLite
+evaluates a long ``IN`` list by building a temporary index for every row inserted,
+which for the 13 event types cost about 1.4 µs a row, as much as storing the row;
+comparisons cost nothing measurable (``bench/events_cost.py``)."""
+
+
+def one_of_condition(column: str, values: Sequence[str]) -> str:
+    """The CHECK condition accepting exactly ``values`` in ``column`` (see ``IN_LIST_MAX``)."""
+    quoted = [f"'{value}'" for value in values]
+    if len(quoted) <= IN_LIST_MAX:
+        return f"{column} IN ({', '.join(quoted)})"
+    return " OR ".join(f"{column} = {value}" for value in quoted)
+
+
 def _one_of(column: str, kind: type[StrEnum], *, name: str) -> CheckConstraint:
-    """``column IN (...)`` over the values of the domain's ``kind``, in declaration order."""
-    values = ", ".join(f"'{member.value}'" for member in kind)
-    return CheckConstraint(f"{column} IN ({values})", name=name)
+    """The CHECK over the values of the domain's ``kind``, in declaration order."""
+    return CheckConstraint(one_of_condition(column, [m.value for m in kind]), name=name)
 
 
 def _timestamps() -> tuple[Column[datetime], Column[datetime]]:
