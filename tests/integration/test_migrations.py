@@ -103,6 +103,21 @@ def test_sqlite_check_constraints_are_the_metadata_s(tmp_path: Path) -> None:
     assert missing == []
 
 
+def test_value_lists_are_checked_as_comparisons_on_every_backend(empty_engine: Engine) -> None:
+    migrate(empty_engine)
+    inspector = inspect(empty_engine)
+    compared = 0
+    for table in metadata.sorted_tables:
+        reflected = {c["name"]: c["sqltext"] for c in inspector.get_check_constraints(table.name)}
+        for constraint in table.constraints:
+            if not isinstance(constraint, CheckConstraint) or "_known" not in str(constraint.name):
+                continue
+            if " OR " in str(constraint.sqltext):
+                assert " OR " in str(reflected[str(constraint.name)]), constraint.name
+                compared += 1
+    assert compared == 4  # event type, instance status, card state, result outcome
+
+
 def test_event_types_are_checked_after_every_migration(empty_engine: Engine) -> None:
     migrate(empty_engine)
     insert = (
