@@ -368,7 +368,7 @@ prize_draw_results = Table(
         ForeignKey("prize_draw_winning_numbers.id"),
         nullable=True,
     ),
-    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("definition_id", Integer, ForeignKey("nft_definitions.id"), nullable=False),
     Column("nft_instance_id", Integer, ForeignKey("nft_instances.id"), nullable=False),
     Column("draw_number", String(255), nullable=False),
@@ -376,7 +376,7 @@ prize_draw_results = Table(
     Column("draw_top_digits", String(10), nullable=True),
     Column("winning_top_digits", String(10), nullable=True),
     Column("threshold_used", Double, nullable=True),
-    Column("outcome", String(20), nullable=False, server_default=Outcome.PENDING.value, index=True),
+    Column("outcome", String(20), nullable=False, server_default=Outcome.PENDING.value),
     Column("evaluated_at", UTCDateTime(), nullable=False),
     _one_of("outcome", Outcome, name="outcome_known"),
 )
