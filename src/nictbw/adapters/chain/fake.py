@@ -154,24 +154,121 @@ class FakeNFT:
 
     def payload(self) -> dict[str, Any]:
         """The NFT as the chain lists it (§9.5)."""
-        return {
-            "nft_id": self.nft_id,
-            "nft_origin": self.origin,
-            "current_nft_location": self.current_nft_location,
-            "transaction_id": self.transaction_id,
-            "name": self.name,
-            "unique_nft_id": self.unique_nft_id,
-            "created_at": chain_timestamp(self.created_at),
-            "updated_at": chain_timestamp(self.updated_at),
-            "metadata": {
-                "MAP": {
-                    "app": self.app,
-                    "type": "ord",
-                    "name": self.name,
-                    "subTypeData": _json_copy(self.additional_info),
-                }
-            },
-        }
+        return _payload(
+            self.nft_id,
+            self.origin,
+            self.current_nft_location,
+            self.transaction_id,
+            self.name,
+            self.unique_nft_id,
+            self.created_at,
+            self.updated_at,
+            self.app,
+            self.additional_info,
+        )
+
+
+def _payload(
+    nft_id: int,
+    origin: str,
+    location: str,
+    txid: str,
+    name: str,
+    unique_nft_id: str,
+    created_at: datetime,
+    updated_at: datetime,
+    app: str,
+    additional_info: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "nft_id": nft_id,
+        "nft_origin": origin,
+        "current_nft_location": location,
+        "transaction_id": txid,
+        "name": name,
+        "unique_nft_id": unique_nft_id,
+        "created_at": chain_timestamp(created_at),
+        "updated_at": chain_timestamp(updated_at),
+        "metadata": {
+            "MAP": {
+                "app": app,
+                "type": "ord",
+                "name": name,
+                "subTypeData": _json_copy(additional_info),
+            }
+        },
+    }
+
+
+@frozen
+class _Kind:
+    """What NFTs minted alike share: app, name, ``additional_info``, unique id, image."""
+
+    app: str
+    name: str
+    info: dict[str, Any]
+    unique_nft_id: str
+    image: bytes
+
+
+class _Minted:
+    """One minted NFT as the fake keeps it: compact (a city-sized event mints a million),
+    its ``FakeNFT`` and payload built on read. ``txid`` is the mint's transaction id (the
+    origin is ``{txid}_0``); ``moved`` the transaction id and location of the last
+    transfer, None until one."""
+
+    __slots__ = ("created_at", "holder", "kind", "moved", "nft_id", "txid", "updated_at")
+
+    def __init__(
+        self, nft_id: int, txid: bytes, holder: str | None, kind: _Kind, at: datetime
+    ) -> None:
+        self.nft_id = nft_id
+        self.txid = txid
+        self.holder = holder
+        self.kind = kind
+        self.created_at = at
+        self.updated_at = at
+        self.moved: tuple[str, str] | None = None
+
+    def view(self) -> FakeNFT:
+        """The NFT as a ``FakeNFT`` (its own ``additional_info``)."""
+        txid = self.txid.hex()
+        origin = f"{txid}_0"
+        kind = self.kind
+        moved_txid, location = self.moved if self.moved is not None else (txid, origin)
+        return FakeNFT(
+            nft_id=self.nft_id,
+            origin=origin,
+            transaction_id=moved_txid,
+            current_nft_location=location,
+            holder=self.holder,
+            app=kind.app,
+            name=kind.name,
+            additional_info=dict(kind.info),
+            unique_nft_id=kind.unique_nft_id,
+            image=kind.image,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+    def payload(self) -> dict[str, Any]:
+        """The NFT as the chain lists it (§9.5)."""
+        txid = self.txid.hex()
+        origin = f"{txid}_0"
+        kind = self.kind
+        moved_txid, location = self.moved if self.moved is not None else (txid, origin)
+        return _payload(
+            self.nft_id,
+            origin,
+            location,
+            moved_txid,
+            kind.name,
+            kind.unique_nft_id,
+            self.created_at,
+            self.updated_at,
+            kind.app,
+            kind.info,
+        )
 
 
 class FakeChain(ChainPort):
@@ -206,14 +303,17 @@ class FakeChain(ChainPort):
         self._rng = random.Random(seed)
         self._secret = hashlib.sha256(f"nictbw-fake-chain:{seed}".encode()).digest()
         self._accounts: dict[str, FakeAccount] = {}
-        self._nfts: list[FakeNFT] = []
-        self._by_origin: dict[str, FakeNFT] = {}
+        self._nfts: list[_Minted] = []
+        self._by_txid: dict[bytes, _Minted] = {}
+        """NFTs by the transaction id of their mint (their origin is ``{txid}_0``)."""
         self._by_paymail: dict[str, str] = {}
         """Account username by paymail (mint looks its recipient up here)."""
         self._infos: dict[str, dict[str, Any]] = {}
         """Stored ``additional_info`` by JSON text: NFTs minted alike share one (never
         changed: listings copy it), so a city-sized event does not hold a million dicts."""
-        self._held: dict[str | None, dict[int, FakeNFT]] = {}
+        self._kinds: dict[tuple[str, str, str, bytes], _Kind] = {}
+        """What NFTs minted alike share, by app, name, ``additional_info`` text and image."""
+        self._held: dict[str | None, dict[int, _Minted]] = {}
         """NFTs by holder, each by ``nft_id`` (insertion keeps ascending ``nft_id``)."""
         self._token_serial = 0
         self._token_generation = 0
@@ -244,7 +344,7 @@ class FakeChain(ChainPort):
     def nfts(self) -> list[FakeNFT]:
         """Copies of every minted NFT, ascending ``nft_id``."""
         with self._lock:
-            return [evolve(nft, additional_info=dict(nft.additional_info)) for nft in self._nfts]
+            return [nft.view() for nft in self._nfts]
 
     # -- faults -----------------------------------------------------------------------
 
@@ -374,6 +474,21 @@ class FakeChain(ChainPort):
     def _hex(self) -> str:
         return f"{self._rng.getrandbits(256):064x}"
 
+    def _txid(self) -> bytes:
+        """A transaction id as ``_hex`` draws it, as its 32 bytes."""
+        return self._rng.getrandbits(256).to_bytes(32, "big")
+
+    def _find(self, origin: str) -> _Minted | None:
+        txid, _, output = origin.rpartition("_")
+        if output != "0" or len(txid) != 64:
+            return None
+        try:
+            key = bytes.fromhex(txid)
+        except ValueError:
+            return None
+        nft = self._by_txid.get(key)
+        return nft if nft is not None and nft.txid.hex() == txid else None
+
     def _unique_nft_id(self, additional_info: Mapping[str, Any], name: str) -> str:
         prefix = additional_info.get("prefix")
         key = f"prefix:{prefix}" if isinstance(prefix, str) else f"name:{name}"
@@ -474,26 +589,20 @@ class FakeChain(ChainPort):
                     raise ChainError(
                         f"fake chain refused mint: {message}", status=400, body=error_body(message)
                     )
-            txid = self._hex()
-            origin = f"{txid}_0"
-            now = self.clock.now()
-            nft = FakeNFT(
-                nft_id=len(self._nfts) + 1,
-                origin=origin,
-                transaction_id=txid,
-                current_nft_location=origin,
-                holder=holder,
-                app=app,
-                name=name,
-                additional_info=info,
-                unique_nft_id=self._unique_nft_id(info, name),
-                image=image if image is not None else default_image(),
-                created_at=now,
-                updated_at=now,
-            )
+            picture = image if image is not None else default_image()
+            kind = self._kinds.get((app, name, text, picture))
+            if kind is None:
+                if len(self._kinds) >= _SHARED_INFOS:
+                    self._kinds.clear()
+                kind = _Kind(app, name, info, self._unique_nft_id(info, name), picture)
+                self._kinds[app, name, text, picture] = kind
+            key = self._txid()
+            nft = _Minted(len(self._nfts) + 1, key, holder, kind, self.clock.now())
             self._nfts.append(nft)
-            self._by_origin[origin] = nft
+            self._by_txid[key] = nft
             self._held.setdefault(holder, {})[nft.nft_id] = nft
+            txid = key.hex()
+            origin = f"{txid}_0"
         return {
             "transaction_id": txid,
             "transaction_hex": "0100000001" + txid,
@@ -513,7 +622,7 @@ class FakeChain(ChainPort):
         Unknown origin or user → ``ChainError(404)``.
         """
         with self._lock:
-            nft = self._by_origin.get(origin)
+            nft = self._find(origin)
             if nft is None:
                 message = f"NFT {origin!r} not found"
                 raise ChainError(f"fake chain: {message}", status=404, body=error_body(message))
@@ -524,8 +633,7 @@ class FakeChain(ChainPort):
             self._held.get(nft.holder, {}).pop(nft.nft_id, None)
             self._held.setdefault(to_username, {})[nft.nft_id] = nft
             nft.holder = to_username
-            nft.transaction_id = txid
-            nft.current_nft_location = new_location if new_location is not None else f"{txid}_0"
+            nft.moved = (txid, new_location if new_location is not None else f"{txid}_0")
             nft.updated_at = self.clock.now()
             return nft.payload()
 
