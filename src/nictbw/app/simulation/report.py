@@ -22,6 +22,9 @@ from nictbw.domain.outcomes import DrawOutcome
 from nictbw.domain.timeutil import iso
 from nictbw.ports import UnitOfWork
 
+_REPORT_BLOCK = 5_000
+"""Users whose instances and cards the report counts per read."""
+
 
 @define
 class SyncTotals:
@@ -121,14 +124,28 @@ def event_report(
     bingo_update: dict[str, int],
     draws: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
-    """The JSON-ready report of the event (without timings), counting what storage holds."""
-    users = uow.users.list()
+    """The JSON-ready report of the event (without timings), counting what storage holds.
+
+    Instances and cards are counted a block of users at a time (each belongs to a
+    user), so the report never holds every instance of a city-sized event at once.
+    """
+    user_ids = [user.id for user in uow.users.list() if user.id is not None]
     definitions = uow.definitions.list()
-    instances = uow.instances.list()
-    cards = uow.bingo_cards.list()
-    states = Counter(card.effective_state(now) for card in cards)
-    lines = Counter(len(card.completed_lines()) for card in cards)
-    statuses = Counter(instance.status for instance in instances)
+    states: Counter[str] = Counter()
+    lines: Counter[int] = Counter()
+    statuses: Counter[str] = Counter()
+    instance_count = card_count = 0
+    for first in range(0, len(user_ids), _REPORT_BLOCK):
+        block = user_ids[first : first + _REPORT_BLOCK]
+        instances = uow.instances.list_for_users(block)
+        instance_count += len(instances)
+        statuses.update(instance.status for instance in instances)
+        del instances
+        cards = uow.bingo_cards.list_for_users(block)
+        card_count += len(cards)
+        states.update(card.effective_state(now) for card in cards)
+        lines.update(len(card.completed_lines()) for card in cards)
+        del cards
     by_category = Counter(d.category or "none" for d in definitions)
     return {
         "seed": settings.seed,
@@ -136,15 +153,15 @@ def event_report(
         "days": settings.days,
         "start": iso(settings.start),
         "counts": {
-            "users": len(users),
+            "users": len(user_ids),
             "wallet_users": wallet_users,
             "definitions": len(definitions),
             "definitions_by_category": dict(sorted(by_category.items())),
-            "instances": len(instances),
+            "instances": instance_count,
             "instances_succeeded": statuses[INSTANCE_SUCCEEDED],
-            "instances_transferred": len(instances) - statuses[INSTANCE_SUCCEEDED],
+            "instances_transferred": instance_count - statuses[INSTANCE_SUCCEEDED],
             "minted_on_chain": minted,
-            "cards": len(cards),
+            "cards": card_count,
             "cards_active": states[CARD_ACTIVE],
             "cards_completed": states[CARD_COMPLETED],
             "cards_expired": states[CARD_EXPIRED],
