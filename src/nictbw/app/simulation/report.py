@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from attrs import define, field
 
@@ -21,6 +21,9 @@ from nictbw.domain.entities import (
 from nictbw.domain.outcomes import DrawOutcome
 from nictbw.domain.timeutil import iso
 from nictbw.ports import UnitOfWork
+
+REPORT_CHUNK: Final = 2_000
+"""Users whose instances and cards the report reads at a time."""
 
 
 @define
@@ -121,14 +124,28 @@ def event_report(
     bingo_update: dict[str, int],
     draws: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
-    """The JSON-ready report of the event (without timings), counting what storage holds."""
+    """The JSON-ready report of the event (without timings), counting what storage holds.
+
+    Instances and cards are read per chunk of :data:`REPORT_CHUNK` users (every one
+    belongs to a user), so the report holds one chunk of them at a time, not the event.
+    """
     users = uow.users.list()
     definitions = uow.definitions.list()
-    instances = uow.instances.list()
-    cards = uow.bingo_cards.list()
-    states = Counter(card.effective_state(now) for card in cards)
-    lines = Counter(len(card.completed_lines()) for card in cards)
-    statuses = Counter(instance.status for instance in instances)
+    user_ids = [user.id for user in users if user.id is not None]
+    instances = cards = 0
+    states: Counter[str] = Counter()
+    lines: Counter[int] = Counter()
+    statuses: Counter[str] = Counter()
+    for start in range(0, len(user_ids), REPORT_CHUNK):
+        chunk = user_ids[start : start + REPORT_CHUNK]
+        held = uow.instances.list_for_users(chunk)
+        instances += len(held)
+        statuses.update(instance.status for instance in held)
+        del held
+        laid = uow.bingo_cards.list_for_users(chunk)
+        cards += len(laid)
+        states.update(card.effective_state(now) for card in laid)
+        lines.update(len(card.completed_lines()) for card in laid)
     by_category = Counter(d.category or "none" for d in definitions)
     return {
         "seed": settings.seed,
@@ -140,11 +157,11 @@ def event_report(
             "wallet_users": wallet_users,
             "definitions": len(definitions),
             "definitions_by_category": dict(sorted(by_category.items())),
-            "instances": len(instances),
+            "instances": instances,
             "instances_succeeded": statuses[INSTANCE_SUCCEEDED],
-            "instances_transferred": len(instances) - statuses[INSTANCE_SUCCEEDED],
+            "instances_transferred": instances - statuses[INSTANCE_SUCCEEDED],
             "minted_on_chain": minted,
-            "cards": len(cards),
+            "cards": cards,
             "cards_active": states[CARD_ACTIVE],
             "cards_completed": states[CARD_COMPLETED],
             "cards_expired": states[CARD_EXPIRED],
