@@ -26,7 +26,7 @@ from typing import Any
 from measure import hashing_limit
 from nictbw.adapters.clock import FixedClock
 from nictbw.app.workflows import set_collector_pause
-from nictbw.domain.entities import PrizeDrawType, User
+from nictbw.domain.entities import PrizeDrawType
 from nictbw.workflows import (
     create_prize_draw_type,
     issue_instances,
@@ -38,12 +38,9 @@ from scenario import (
     ALGORITHM,
     BINGO_THRESHOLD,
     EVENT_START,
-    add_users,
-    build_catalogue,
+    build_visitors,
     grant_blocks,
 )
-
-USER_BLOCK = 5_000
 
 
 def run_configuration(
@@ -53,14 +50,7 @@ def run_configuration(
     clock = FixedClock(EVENT_START)
     runs: list[dict[str, Any]] = []
     with open_adapter(adapter) as (new_uow, engine):
-        with new_uow() as uow:
-            catalogue = build_catalogue(uow, clock)
-            uow.commit()
-        visitors: list[User] = []
-        for first in range(0, users, USER_BLOCK):
-            with new_uow() as uow:
-                visitors.extend(add_users(uow, first, min(USER_BLOCK, users - first), clock))
-                uow.commit()
+        catalogue, visitors = build_visitors(new_uow, users, clock)
         rng = random.Random(seed)
         for grants in grant_blocks(rng, visitors, catalogue, 1_000):
             with new_uow() as uow:

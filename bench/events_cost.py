@@ -25,10 +25,9 @@ from typing import Any
 
 from nictbw.adapters.clock import FixedClock
 from nictbw.app.workflows import set_collector_pause
-from nictbw.domain.entities import User
 from nictbw.workflows import issue_instances
-from run import USER_BLOCK, count_events, open_adapter
-from scenario import EVENT_START, add_users, build_catalogue, grant_blocks
+from run import count_events, open_adapter
+from scenario import EVENT_START, build_visitors, grant_blocks
 
 MODES = ("with events", "without events")
 
@@ -42,14 +41,7 @@ def measure(adapter: str, users: int, seed: int, block: int, events: bool) -> di
     set_collector_pause(True)
     clock = FixedClock(EVENT_START)
     with open_adapter(adapter) as (new_uow, _engine):
-        with new_uow() as uow:
-            catalogue = build_catalogue(uow, clock)
-            uow.commit()
-        visitors: list[User] = []
-        for first in range(0, users, USER_BLOCK):
-            with new_uow() as uow:
-                visitors.extend(add_users(uow, first, min(USER_BLOCK, users - first), clock))
-                uow.commit()
+        catalogue, visitors = build_visitors(new_uow, users, clock)
         rng = random.Random(seed)
         wall = cpu = 0.0
         instances = 0

@@ -37,7 +37,6 @@ from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine, migrate, open_database
 from nictbw.adapters.sqlalchemy.repositories import DEFAULT_CHUNK_SIZE
 from nictbw.app.workflows import set_collector_pause
-from nictbw.domain.entities import User
 from nictbw.domain.events import MAX_EVENT_PAGE
 from nictbw.ports import UnitOfWork
 from nictbw.workflows import (
@@ -50,9 +49,8 @@ from nictbw.workflows import (
 )
 from scenario import (
     EVENT_START,
-    add_users,
-    build_catalogue,
     build_draws,
+    build_visitors,
     grant_blocks,
 )
 
@@ -67,7 +65,6 @@ PHASES: Final = (
     ("top", "select_top_prize_draw_results", "stored results ranked"),
     ("cards_json", "bingo_cards_json, all users", "cards"),
 )
-USER_BLOCK: Final = 5_000
 CHUNK_SIZE: Final = DEFAULT_CHUNK_SIZE
 """Rows per bulk statement of the SQL adapter: a draw sends one upsert per chunk."""
 
@@ -127,14 +124,7 @@ def run_configuration(
     """Build the event on a fresh store of ``adapter`` and measure every phase."""
     clock = FixedClock(EVENT_START)
     with open_adapter(adapter) as (new_uow, engine):
-        with new_uow() as uow:
-            catalogue = build_catalogue(uow, clock)
-            uow.commit()
-        visitors: list[User] = []
-        for first in range(0, users, USER_BLOCK):
-            with new_uow() as uow:
-                visitors.extend(add_users(uow, first, min(USER_BLOCK, users - first), clock))
-                uow.commit()
+        catalogue, visitors = build_visitors(new_uow, users, clock)
         analyze(engine)
         meter = Meter(engine, profile / f"{adapter}-{users}" if profile else None)
         rng = random.Random(seed)

@@ -16,7 +16,7 @@ badge carries an origin shaped like a chain origin (``<64 hex>_0``), so it can b
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
@@ -148,6 +148,25 @@ def add_users(uow: UnitOfWork, first: int, count: int, clock: FixedClock) -> lis
         )
         for n in range(first, first + count)
     ]
+
+
+USER_BLOCK: Final = 5_000
+"""Visitors added per committed unit of work when an event is built."""
+
+
+def build_visitors(
+    new_uow: Callable[[], UnitOfWork], users: int, clock: FixedClock
+) -> tuple[Catalogue, list[User]]:
+    """Commit the catalogue and ``users`` visitors on a fresh store (not measured)."""
+    with new_uow() as uow:
+        catalogue = build_catalogue(uow, clock)
+        uow.commit()
+    visitors: list[User] = []
+    for first in range(0, users, USER_BLOCK):
+        with new_uow() as uow:
+            visitors.extend(add_users(uow, first, min(USER_BLOCK, users - first), clock))
+            uow.commit()
+    return catalogue, visitors
 
 
 def _origin(rng: random.Random) -> str:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from nictbw.adapters.sqlalchemy.engine import SQLITE_BEGIN_OPTION
+from tests.conftest import postgres_url_or_skip
 from tests.integration.hostile_server import Behaviour, HostileServer
+from tests.sql_backends import SqlUowFactory, postgres_uow_factory, sqlite_uow_factory
 
 
 @pytest.fixture
@@ -22,3 +26,15 @@ def serve() -> Iterator[Callable[[Behaviour], HostileServer]]:
     yield start
     for server in servers:
         server.__exit__()
+
+
+@pytest.fixture
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlUowFactory]:
+    """Units of work on a clean store of the backend the test's parameter names:
+    ``postgres`` (READ COMMITTED) or ``sqlite`` with ``BEGIN IMMEDIATE`` (writers wait)."""
+    if request.param == "postgres":
+        with postgres_uow_factory(postgres_url_or_skip()) as factory:
+            yield factory
+        return
+    with sqlite_uow_factory(tmp_path) as factory:
+        yield SqlUowFactory(factory.engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}))

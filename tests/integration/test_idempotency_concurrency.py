@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, Final
 
 import pytest
 
-from nictbw.adapters.sqlalchemy.engine import SQLITE_BEGIN_OPTION
 from nictbw.domain.entities import NFTInstance
 from nictbw.workflows import (
     Grant,
@@ -26,7 +23,6 @@ from nictbw.workflows import (
     run_prize_draw_batch_summary,
     submit_winning_number,
 )
-from tests.conftest import postgres_url_or_skip
 from tests.contract.helpers import (
     TRIGGER,
     add_draw_type,
@@ -36,20 +32,10 @@ from tests.contract.helpers import (
     user_with_card,
 )
 from tests.integration.test_concurrency import Outcome, in_transaction, run_workers
-from tests.sql_backends import SqlUowFactory, postgres_uow_factory, sqlite_uow_factory
+from tests.sql_backends import SqlUowFactory
 
 WORKERS: Final = 8
 BACKENDS: Final = [pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"]
-
-
-@pytest.fixture
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlUowFactory]:
-    if request.param == "postgres":
-        with postgres_uow_factory(postgres_url_or_skip()) as factory:
-            yield factory
-        return
-    with sqlite_uow_factory(tmp_path) as factory:
-        yield SqlUowFactory(factory.engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}))
 
 
 @pytest.mark.parametrize("store", BACKENDS, indirect=True)

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, Final
 
 import pytest
 
-from nictbw.adapters.sqlalchemy.engine import SQLITE_BEGIN_OPTION
 from nictbw.domain.audit import AuditAction
 from nictbw.domain.entities import INSTANCE_REVOKED, INSTANCE_SUCCEEDED
 from nictbw.testing.checks import assert_invariants
@@ -25,23 +22,12 @@ from nictbw.workflows import (
     read_audit_log,
     revoke_instance,
 )
-from tests.conftest import postgres_url_or_skip
 from tests.contract.helpers import CANDIDATES, build_world, complete_line, user_with_card
 from tests.integration.test_concurrency import Outcome, in_transaction, run_workers
-from tests.sql_backends import SqlUowFactory, postgres_uow_factory, sqlite_uow_factory
+from tests.sql_backends import SqlUowFactory
 
 WORKERS: Final = 8
 BACKENDS: Final = [pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"]
-
-
-@pytest.fixture
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlUowFactory]:
-    if request.param == "postgres":
-        with postgres_uow_factory(postgres_url_or_skip()) as factory:
-            yield factory
-        return
-    with sqlite_uow_factory(tmp_path) as factory:
-        yield SqlUowFactory(factory.engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}))
 
 
 def _already_revoked(exc: Exception) -> bool:

@@ -33,7 +33,7 @@ def test_the_report_counts_the_same_in_blocks_of_users(monkeypatch: pytest.Monke
     store = InMemoryStore()
     report = run_simulation(lambda: InMemoryUnitOfWork(store), SETTINGS)
     whole = _counted(store, report)
-    monkeypatch.setattr(simulation_report, "_REPORT_BLOCK", 3)
+    monkeypatch.setattr(simulation_report, "REPORT_CHUNK", 3)
     blocked = _counted(store, report)
     assert whole["counts"] == blocked["counts"] == report["counts"]
     assert whole["lines_per_card"] == blocked["lines_per_card"] == report["lines_per_card"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from attrs import define, field
 
@@ -22,8 +22,8 @@ from nictbw.domain.outcomes import DrawOutcome
 from nictbw.domain.timeutil import iso
 from nictbw.ports import UnitOfWork
 
-_REPORT_BLOCK = 5_000
-"""Users whose instances and cards the report counts per read."""
+REPORT_CHUNK: Final = 2_000
+"""Users whose instances and cards the report reads at a time."""
 
 
 @define
@@ -126,26 +126,26 @@ def event_report(
 ) -> dict[str, Any]:
     """The JSON-ready report of the event (without timings), counting what storage holds.
 
-    Instances and cards are counted a block of users at a time (each belongs to a
-    user), so the report never holds every instance of a city-sized event at once.
+    Instances and cards are read per chunk of :data:`REPORT_CHUNK` users (every one
+    belongs to a user), so the report holds one chunk of them at a time, not the event.
     """
-    user_ids = [user.id for user in uow.users.list() if user.id is not None]
+    users = uow.users.list()
     definitions = uow.definitions.list()
+    user_ids = [user.id for user in users if user.id is not None]
+    instances = cards = 0
     states: Counter[str] = Counter()
     lines: Counter[int] = Counter()
     statuses: Counter[str] = Counter()
-    instance_count = card_count = 0
-    for first in range(0, len(user_ids), _REPORT_BLOCK):
-        block = user_ids[first : first + _REPORT_BLOCK]
-        instances = uow.instances.list_for_users(block)
-        instance_count += len(instances)
-        statuses.update(instance.status for instance in instances)
-        del instances
-        cards = uow.bingo_cards.list_for_users(block)
-        card_count += len(cards)
-        states.update(card.effective_state(now) for card in cards)
-        lines.update(len(card.completed_lines()) for card in cards)
-        del cards
+    for start in range(0, len(user_ids), REPORT_CHUNK):
+        chunk = user_ids[start : start + REPORT_CHUNK]
+        held = uow.instances.list_for_users(chunk)
+        instances += len(held)
+        statuses.update(instance.status for instance in held)
+        del held
+        laid = uow.bingo_cards.list_for_users(chunk)
+        cards += len(laid)
+        states.update(card.effective_state(now) for card in laid)
+        lines.update(len(card.completed_lines()) for card in laid)
     by_category = Counter(d.category or "none" for d in definitions)
     return {
         "seed": settings.seed,
@@ -153,15 +153,15 @@ def event_report(
         "days": settings.days,
         "start": iso(settings.start),
         "counts": {
-            "users": len(user_ids),
+            "users": len(users),
             "wallet_users": wallet_users,
             "definitions": len(definitions),
             "definitions_by_category": dict(sorted(by_category.items())),
-            "instances": instance_count,
+            "instances": instances,
             "instances_succeeded": statuses[INSTANCE_SUCCEEDED],
-            "instances_transferred": instance_count - statuses[INSTANCE_SUCCEEDED],
+            "instances_transferred": instances - statuses[INSTANCE_SUCCEEDED],
             "minted_on_chain": minted,
-            "cards": card_count,
+            "cards": cards,
             "cards_active": states[CARD_ACTIVE],
             "cards_completed": states[CARD_COMPLETED],
             "cards_expired": states[CARD_EXPIRED],

@@ -9,7 +9,7 @@ rolled back, claims the key itself), so however many writers race, one effect ha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Final, TypeVar
@@ -214,7 +214,9 @@ def replayed_evaluations(uow: UnitOfWork, stored: dict[str, Any]) -> list[PrizeD
     ]
 
 
-def digest_of(digest: SequenceDigest | None, instances: Iterable[T], id_of: Any) -> Iterator[T]:
+def digest_of(
+    digest: SequenceDigest | None, instances: Iterable[T], id_of: Callable[[T], object]
+) -> Iterator[T]:
     """``instances`` passed through, each one's id added to ``digest`` as it goes by."""
     for instance in instances:
         if digest is not None:

@@ -3,9 +3,9 @@
 The accepted types are unchanged. SQLite evaluates a 13-value ``IN`` list in a CHECK by
 building a temporary index for every inserted row, about as costly as storing the row;
 the same condition as ``=`` comparisons joined by ``OR`` costs nothing measurable. On
-PostgreSQL the constraint is replaced; on SQLite, which cannot alter a CHECK, the
-constraint text of the table definition is edited in place (no row is rewritten; every
-stored row satisfies the new text, which accepts exactly what the old one did).
+PostgreSQL the constraint is replaced; on SQLite the constraint text of the table
+definition is edited in place (``check_text.replace_checks``; the new text accepts
+exactly what the old one did).
 
 Revision ID: 0010
 Revises: 0009
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import op
+from nictbw.adapters.sqlalchemy.check_text import replace_checks
 
 revision: str = "0010"
 down_revision: str | Sequence[str] | None = "0009"
@@ -43,30 +43,11 @@ _AS_COMPARISONS = " OR ".join(f"type = '{name}'" for name in _EVENT_TYPES)
 _CHECK = "ck_domain_events_type_known"
 
 
-def _replace_type_check(old: str, new: str) -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        op.drop_constraint(op.f(_CHECK), "domain_events", type_="check")
-        op.create_check_constraint(op.f(_CHECK), "domain_events", new)
-        return
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
-    bind.exec_driver_sql("PRAGMA writable_schema = ON")
-    try:
-        bind.exec_driver_sql(
-            "UPDATE sqlite_master SET sql = replace(sql, ?, ?) "
-            "WHERE type = 'table' AND name = 'domain_events'",
-            (old, new),
-        )
-        bind.exec_driver_sql(f"PRAGMA schema_version = {int(version or 0) + 1}")
-    finally:
-        bind.exec_driver_sql("PRAGMA writable_schema = OFF")
-
-
 def upgrade() -> None:
     """Write the event-type CHECK as comparisons."""
-    _replace_type_check(_AS_LIST, _AS_COMPARISONS)
+    replace_checks([("domain_events", _CHECK, _AS_LIST, _AS_COMPARISONS)])
 
 
 def downgrade() -> None:
     """Write the event-type CHECK as an IN list again."""
-    _replace_type_check(_AS_COMPARISONS, _AS_LIST)
+    replace_checks([("domain_events", _CHECK, _AS_COMPARISONS, _AS_LIST)])
