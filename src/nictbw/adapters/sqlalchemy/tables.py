@@ -368,12 +368,8 @@ prize_draw_results = Table(
         ForeignKey("prize_draw_winning_numbers.id"),
         nullable=True,
     ),
-    # Copies of the instance's user and definition, taken when the result is stored: no
-    # foreign key (migration 0013). The ``nft_instance_id`` key already guarantees the
-    # instance, whose own keys guarantee both; users and definitions are never deleted
-    # (``erase_user`` pseudonymises). On PostgreSQL each key is a trigger per stored row.
-    Column("user_id", Integer, nullable=False),
-    Column("definition_id", Integer, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("definition_id", Integer, ForeignKey("nft_definitions.id"), nullable=False),
     Column("nft_instance_id", Integer, ForeignKey("nft_instances.id"), nullable=False),
     Column("draw_number", String(255), nullable=False),
     Column("similarity_score", Double, nullable=True),
