@@ -21,6 +21,14 @@ SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
 SQLITE_BEGIN_OPTION: Final = "nictbw_sqlite_begin"
 """Connection execution option: ``"IMMEDIATE"`` takes the SQLite write lock at BEGIN."""
 
+SQLITE_CACHED_STATEMENTS: Final = 16
+"""Prepared statements Python's ``sqlite3`` keeps per connection (its default is 128).
+
+Bulk paths send multi-row statements whose text depends on the row count, each
+prepared once and rarely again; with 128 of them cached, SQLite's own heap reached
+about 50 MB in the event simulation. The statements a workflow repeats (lookups, the
+per-user reads) are few, so 16 keeps them prepared (``bench/simulate.py``, docs/performance.md)."""
+
 INSERT_PAGE_SIZE: Final = 5_000
 """Rows per "insertmanyvalues" batch; above any chunk the repositories send at once."""
 
@@ -40,11 +48,12 @@ def make_engine(
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, **engine_options)
     in_memory = _is_sqlite_memory(parsed)
+    connect_args = dict(engine_options.pop("connect_args", {}))
+    connect_args.setdefault("cached_statements", SQLITE_CACHED_STATEMENTS)
     if in_memory:
         engine_options.setdefault("poolclass", StaticPool)
-        connect_args = dict(engine_options.pop("connect_args", {}))
         connect_args.setdefault("check_same_thread", False)
-        engine_options["connect_args"] = connect_args
+    engine_options["connect_args"] = connect_args
     engine = create_engine(parsed, **engine_options)
     _install_sqlite_hooks(engine, wal=not in_memory, busy_timeout_ms=sqlite_busy_timeout_ms)
     return engine
