@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from attrs import frozen
+from attrs import define, frozen
 
 from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
@@ -32,7 +33,6 @@ from nictbw.app.workflows.idempotency import (
     check_same_instances,
     claim_key,
     complete_keys,
-    digest_of,
     draw_arguments,
     evaluation_reference,
     replayed_evaluations,
@@ -109,18 +109,57 @@ def _batch_arguments(
     )
 
 
-def _instances_digest(
-    key: str | None, instances: Iterable[NFTInstance] | None
-) -> SequenceDigest | None:
-    return SequenceDigest() if key is not None and instances is not None else None
+@define
+class _BatchKey:
+    """A batch run's idempotency key and the running digest of the instances it was
+    given (read once, so kept as a digest rather than in the fingerprint)."""
+
+    workflow: str
+    key: str | None
+    digest: SequenceDigest | None
+
+    @classmethod
+    def of(
+        cls, workflow: str, key: str | None, instances: Iterable[NFTInstance] | None
+    ) -> _BatchKey:
+        """The key of a call; a digest only for a keyed call given instances."""
+        wanted = key is not None and instances is not None
+        return cls(workflow, key, SequenceDigest() if wanted else None)
+
+    def claim(
+        self,
+        uow: UnitOfWork,
+        arguments: dict[str, object],
+        now: datetime,
+        instances: Iterable[NFTInstance] | None,
+    ) -> dict[str, Any] | None:
+        """The first call's stored result when this is a repeat (its given instances
+        checked to be the first call's: ``ConflictError`` otherwise); else ``None``."""
+        replay = claim_key(uow, self.workflow, self.key, arguments, now)
+        if replay is not None:
+            assert self.key is not None
+            check_same_instances(self.workflow, self.key, replay, instances)
+        return replay
+
+    def tap(self, instances: Iterable[NFTInstance] | None) -> Iterable[NFTInstance] | None:
+        """``instances`` passed through, each id added to the digest as it goes by."""
+        digest = self.digest
+        if instances is None or digest is None:
+            return instances
+        return _digested(instances, digest)
+
+    def complete(self, uow: UnitOfWork, reference: dict[str, Any]) -> None:
+        """Store the result reference of a keyed call, with its instances' digest."""
+        if self.key is None:
+            return
+        reference["instances"] = None if self.digest is None else self.digest.hexdigest()
+        complete_keys(uow, self.workflow, {self.key: reference})
 
 
-def _tapped(
-    instances: Iterable[NFTInstance] | None, digest: SequenceDigest | None
-) -> Iterable[NFTInstance] | None:
-    if instances is None or digest is None:
-        return instances
-    return digest_of(digest, instances, lambda instance: getattr(instance, "id", None))
+def _digested(instances: Iterable[NFTInstance], digest: SequenceDigest) -> Iterator[NFTInstance]:
+    for instance in instances:
+        digest.add(getattr(instance, "id", None))
+        yield instance
 
 
 def run_prize_draw_batch(
@@ -153,24 +192,18 @@ def run_prize_draw_batch(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
     arguments = _batch_arguments(setup, winning_number, threshold, instances)
-    digest = _instances_digest(key, instances)
+    keyed = _BatchKey.of(BATCH_DRAW, key, instances)
     with collector_paused():
         evaluations: list[PrizeDrawEvaluation] = []
         with atomic(uow):
-            replay = claim_key(uow, BATCH_DRAW, key, arguments, setup.now)
+            replay = keyed.claim(uow, arguments, setup.now, instances)
             if replay is not None:
-                assert key is not None
-                check_same_instances(BATCH_DRAW, key, replay, instances)
                 return replayed_evaluations(uow, replay)
-            candidates = _batch_candidates(uow, setup, _tapped(instances, digest))
+            candidates = _batch_candidates(uow, setup, keyed.tap(instances))
             for batch in setup.evaluate(uow, candidates):
                 evaluations.extend(_evaluation(r, setup.threshold) for r in batch.results())
             _evaluation_events(uow, setup, [e.result for e in evaluations], "batch evaluation")
-            if key is not None:
-                reference = evaluation_reference(evaluations)
-                reference["threshold"] = setup.threshold
-                reference["instances"] = None if digest is None else digest.hexdigest()
-                complete_keys(uow, BATCH_DRAW, {key: reference})
+            keyed.complete(uow, evaluation_reference(evaluations, setup.threshold))
         return evaluations
 
 
@@ -203,17 +236,15 @@ def run_prize_draw_batch_summary(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
     arguments = _batch_arguments(setup, winning_number, threshold, instances, top=checked_top)
-    digest = _instances_digest(key, instances)
+    keyed = _BatchKey.of(BATCH_SUMMARY, key, instances)
     counts = {OUTCOME_WIN: 0, OUTCOME_LOSE: 0, OUTCOME_PENDING: 0}
     best: list[PrizeDrawResult] = []
     evaluated = 0
     with collector_paused(), atomic(uow):
-        replay = claim_key(uow, BATCH_SUMMARY, key, arguments, setup.now)
+        replay = keyed.claim(uow, arguments, setup.now, instances)
         if replay is not None:
-            assert key is not None
-            check_same_instances(BATCH_SUMMARY, key, replay, instances)
             return _replayed_summary(uow, replay)
-        candidates = _batch_candidates(uow, setup, _tapped(instances, digest))
+        candidates = _batch_candidates(uow, setup, keyed.tap(instances))
         for batch in setup.evaluate(uow, candidates):
             evaluated += len(batch)
             for outcome, count in Counter(batch.columns.outcomes).items():
@@ -242,14 +273,11 @@ def run_prize_draw_batch_summary(
             winning_number=setup.winning_number,
             top=best,
         )
-        if key is not None:
-            complete_keys(uow, BATCH_SUMMARY, {key: _summary_reference(summary, digest)})
+        keyed.complete(uow, _summary_reference(summary))
     return summary
 
 
-def _summary_reference(
-    summary: BatchDrawSummary, digest: SequenceDigest | None
-) -> dict[str, object]:
+def _summary_reference(summary: BatchDrawSummary) -> dict[str, Any]:
     return {
         "winning_number_id": summary.winning_number.id,
         "threshold": summary.threshold,
@@ -258,7 +286,6 @@ def _summary_reference(
         "losses": summary.losses,
         "pending": summary.pending,
         "top": [result.id for result in summary.top],
-        "instances": None if digest is None else digest.hexdigest(),
     }
 
 

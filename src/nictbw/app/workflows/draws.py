@@ -270,7 +270,9 @@ def run_prize_draw(
         _evaluation_events(uow, setup, results, "single evaluation")
         evaluation = _evaluation(results[0], setup.threshold)
         if key is not None:
-            complete_keys(uow, SINGLE_DRAW, {key: evaluation_reference([evaluation])})
+            complete_keys(
+                uow, SINGLE_DRAW, {key: evaluation_reference([evaluation], setup.threshold)}
+            )
     return evaluation
 
 

@@ -9,10 +9,10 @@ rolled back, claims the key itself), so however many writers race, one effect ha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from nictbw.app.workflows.common import atomic
 from nictbw.domain.entities import (
@@ -47,8 +47,6 @@ SINGLE_DRAW: Final = "run_prize_draw"
 BATCH_DRAW: Final = "run_prize_draw_batch"
 BATCH_SUMMARY: Final = "run_prize_draw_batch_summary"
 SEALED_DRAW: Final = "run_sealed_prize_draw"
-
-T = TypeVar("T")
 
 SECRET_WORDS: Final = ("password", "token", "hash", "secret")
 """Argument names left out of fingerprints: a hash of a secret is no place to keep one."""
@@ -189,10 +187,12 @@ def results_in_order(uow: UnitOfWork, ids: Sequence[int]) -> list[PrizeDrawResul
     return [found[i] for i in ids]
 
 
-def evaluation_reference(evaluations: Sequence[PrizeDrawEvaluation]) -> dict[str, Any]:
+def evaluation_reference(
+    evaluations: Sequence[PrizeDrawEvaluation], threshold: float | None
+) -> dict[str, Any]:
     """What a keyed evaluation run stores: its threshold and its result ids (as runs)."""
     return {
-        "threshold": evaluations[0].threshold if evaluations else None,
+        "threshold": threshold,
         "results": id_ranges(e.result.id for e in evaluations if e.result.id is not None),
     }
 
@@ -212,16 +212,6 @@ def replayed_evaluations(uow: UnitOfWork, stored: dict[str, Any]) -> list[PrizeD
         )
         for result in results
     ]
-
-
-def digest_of(
-    digest: SequenceDigest | None, instances: Iterable[T], id_of: Callable[[T], object]
-) -> Iterator[T]:
-    """``instances`` passed through, each one's id added to ``digest`` as it goes by."""
-    for instance in instances:
-        if digest is not None:
-            digest.add(id_of(instance))
-        yield instance
 
 
 def check_same_instances(
@@ -271,7 +261,6 @@ __all__ = [
     "claim_keys",
     "complete_draw",
     "complete_keys",
-    "digest_of",
     "draw_arguments",
     "evaluation_reference",
     "fingerprint",
