@@ -2,9 +2,9 @@
 
 - ``nft_instances.status`` may be ``revoked`` (the CHECK gains the value). PostgreSQL
   replaces the constraint; SQLite, which cannot alter a CHECK, has the constraint text of
-  the table definition edited in place (the procedure SQLite documents for loosening a
-  CHECK: no row is rewritten, so the foreign keys pointing at ``nft_instances`` and the
-  partial and expression indexes on it are untouched).
+  the table definition edited in place (``check_text.replace_checks``: no row is
+  rewritten, so the foreign keys pointing at ``nft_instances`` and the partial and
+  expression indexes on it are untouched).
 - ``prize_draw_types.retired_at``: set once a draw type is retired.
 - ``audit_log``: the append-only record of admin actions.
 
@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from nictbw.adapters.sqlalchemy.check_text import replace_checks
+
 revision: str = "0006"
 down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -30,28 +32,9 @@ _WITH_REVOKED = "status IN ('succeeded', 'transferred', 'revoked')"
 _CHECK = "ck_nft_instances_status_known"
 
 
-def _replace_status_check(old: str, new: str) -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        op.drop_constraint(op.f(_CHECK), "nft_instances", type_="check")
-        op.create_check_constraint(op.f(_CHECK), "nft_instances", new)
-        return
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
-    bind.exec_driver_sql("PRAGMA writable_schema = ON")
-    try:
-        bind.exec_driver_sql(
-            "UPDATE sqlite_master SET sql = replace(sql, ?, ?) "
-            "WHERE type = 'table' AND name = 'nft_instances'",
-            (old, new),
-        )
-        bind.exec_driver_sql(f"PRAGMA schema_version = {int(version or 0) + 1}")
-    finally:
-        bind.exec_driver_sql("PRAGMA writable_schema = OFF")
-
-
 def upgrade() -> None:
     """Allow ``revoked``, add ``retired_at`` and create ``audit_log``."""
-    _replace_status_check(_WITHOUT_REVOKED, _WITH_REVOKED)
+    replace_checks([("nft_instances", _CHECK, _WITHOUT_REVOKED, _WITH_REVOKED)])
     op.add_column(
         "prize_draw_types", sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True)
     )
@@ -81,4 +64,4 @@ def downgrade() -> None:
     op.drop_table("audit_log")
     with op.batch_alter_table("prize_draw_types") as batch:
         batch.drop_column("retired_at")
-    _replace_status_check(_WITH_REVOKED, _WITHOUT_REVOKED)
+    replace_checks([("nft_instances", _CHECK, _WITH_REVOKED, _WITHOUT_REVOKED)])
