@@ -230,12 +230,18 @@ class _Minted:
         self.updated_at = at
         self.moved: tuple[str, str] | None = None
 
-    def view(self) -> FakeNFT:
-        """The NFT as a ``FakeNFT`` (its own ``additional_info``)."""
+    def _place(self) -> tuple[str, str, str]:
+        """Origin, latest transaction id and current location."""
         txid = self.txid.hex()
         origin = f"{txid}_0"
+        if self.moved is None:
+            return origin, txid, origin
+        return origin, *self.moved
+
+    def view(self) -> FakeNFT:
+        """The NFT as a ``FakeNFT`` (its own ``additional_info``)."""
+        origin, moved_txid, location = self._place()
         kind = self.kind
-        moved_txid, location = self.moved if self.moved is not None else (txid, origin)
         return FakeNFT(
             nft_id=self.nft_id,
             origin=origin,
@@ -253,10 +259,8 @@ class _Minted:
 
     def payload(self) -> dict[str, Any]:
         """The NFT as the chain lists it (§9.5)."""
-        txid = self.txid.hex()
-        origin = f"{txid}_0"
+        origin, moved_txid, location = self._place()
         kind = self.kind
-        moved_txid, location = self.moved if self.moved is not None else (txid, origin)
         return _payload(
             self.nft_id,
             origin,
