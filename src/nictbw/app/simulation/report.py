@@ -141,7 +141,6 @@ def event_report(
         held = uow.instances.list_for_users(chunk)
         instances += len(held)
         statuses.update(instance.status for instance in held)
-        del held
         laid = uow.bingo_cards.list_for_users(chunk)
         cards += len(laid)
         states.update(card.effective_state(now) for card in laid)
