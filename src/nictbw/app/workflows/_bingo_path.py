@@ -54,12 +54,7 @@ class BingoBatch:
         self._changed: dict[int, BingoCard] = {}
         self._new: list[BingoCard] = []
         self._held: dict[int, dict[int, NFTInstance]] = defaultdict(dict)
-        instances = uow.instances.list_for_users(ids) if ids else []
-        by_user: dict[int, list[NFTInstance]] = defaultdict(list)
-        for instance in instances:
-            by_user[instance.user_id].append(instance)
-        for user_id, held in by_user.items():
-            self._held[user_id] = held_by_definition(held)
+        self._holdings_read: set[int] = set()
         self._planned: dict[int, BingoCard] = {}
         self._locked: dict[int, set[int]] = {}
         self._unborn: set[int] = set()
@@ -82,6 +77,24 @@ class BingoBatch:
                 if expire_if_due(card, now):
                     self._mark(card)
                     self.expired.append(card)
+
+    def read_holdings(self) -> None:
+        """Read the stored holdings of every user a card was planned for (one query).
+
+        Only a new card needs what its user already holds (its cells start unlocked for
+        them); unlocking cells of existing cards needs only the gained instance. So the
+        holdings are read for those users alone, after planning and before the gained
+        instances are stored.
+        """
+        wanted = sorted(set(self.cards_created_for) - self._holdings_read)
+        if not wanted:
+            return
+        by_user: dict[int, list[NFTInstance]] = defaultdict(list)
+        for instance in self._uow.instances.list_for_users(wanted):
+            by_user[instance.user_id].append(instance)
+        for user_id in wanted:
+            self._held[user_id] = held_by_definition(by_user.get(user_id, []))
+        self._holdings_read.update(wanted)
 
     @property
     def cards_created(self) -> int:
@@ -158,6 +171,8 @@ class BingoBatch:
         unlocked = 0
         planned = self._planned.pop(key, None)
         if planned is not None:
+            if instance.user_id not in self._holdings_read:
+                raise AssertionError(f"holdings of user {instance.user_id} were not read")
             self._unborn.discard(id(planned))
             unlocked += unlock_held(planned, held, self._now)
         for card in self._cards[instance.user_id]:

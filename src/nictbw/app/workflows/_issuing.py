@@ -75,6 +75,7 @@ class IssuingPipeline:
         for gain, unique_id in zip(gains, self._draw_ids(prefixes), strict=True):
             if unique_id is not None:
                 gain.instance.unique_instance_id = unique_id
+        self.bingo.read_holdings()
         counts = Counter(g.definition.id for g in gains if g.new)
         definitions = {g.definition.id: g.definition for g in gains}
         next_serial: dict[int, int] = {}
