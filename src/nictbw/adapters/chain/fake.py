@@ -26,6 +26,7 @@ from typing import Any, Final, Literal, cast
 from attrs import define, evolve, field, frozen
 
 from nictbw.adapters.chain.common import DEFAULT_APP, default_image, error_body, read_upload
+from nictbw.adapters.chain.ledger import Ledger
 from nictbw.domain.errors import ChainError, ValidationError
 from nictbw.ports.chain import ChainPort
 from nictbw.ports.clock import Clock, SystemClock
@@ -212,23 +213,20 @@ class _Kind:
 
 
 class _Minted:
-    """One minted NFT as the fake keeps it: compact (a city-sized event mints a million),
-    its ``FakeNFT`` and payload built on read. ``txid`` is the mint's transaction id (the
-    origin is ``{txid}_0``); ``moved`` the transaction id and location of the last
-    transfer, None until one."""
+    """One minted NFT read back from the ``Ledger``: its ``FakeNFT`` and payload are
+    built on read. ``txid`` is the mint's transaction id (the origin is ``{txid}_0``);
+    ``moved`` the transaction id and location of the last transfer, None until one."""
 
     __slots__ = ("created_at", "holder", "kind", "moved", "nft_id", "txid", "updated_at")
 
-    def __init__(
-        self, nft_id: int, txid: bytes, holder: str | None, kind: _Kind, at: datetime
-    ) -> None:
+    def __init__(self, ledger: Ledger[_Kind], nft_id: int) -> None:
         self.nft_id = nft_id
-        self.txid = txid
-        self.holder = holder
-        self.kind = kind
-        self.created_at = at
-        self.updated_at = at
-        self.moved: tuple[str, str] | None = None
+        self.txid = ledger.txid(nft_id)
+        self.holder = ledger.holder(nft_id)
+        self.kind = ledger.kind(nft_id)
+        self.created_at = ledger.created_at(nft_id)
+        self.updated_at = ledger.updated_at(nft_id)
+        self.moved = ledger.moved(nft_id)
 
     def _place(self) -> tuple[str, str, str]:
         """Origin, latest transaction id and current location."""
@@ -307,9 +305,9 @@ class FakeChain(ChainPort):
         self._rng = random.Random(seed)
         self._secret = hashlib.sha256(f"nictbw-fake-chain:{seed}".encode()).digest()
         self._accounts: dict[str, FakeAccount] = {}
-        self._nfts: list[_Minted] = []
-        self._by_txid: dict[bytes, _Minted] = {}
-        """NFTs by the transaction id of their mint (their origin is ``{txid}_0``)."""
+        self._ledger: Ledger[_Kind] = Ledger()
+        """Every minted NFT, in columns, found by the transaction id of its mint (the
+        origin is ``{txid}_0``) and listed by holder."""
         self._by_paymail: dict[str, str] = {}
         """Account username by paymail (mint looks its recipient up here)."""
         self._infos: dict[str, dict[str, Any]] = {}
@@ -317,8 +315,6 @@ class FakeChain(ChainPort):
         changed: listings copy it), so a city-sized event does not hold a million dicts."""
         self._kinds: dict[tuple[str, str, str, bytes], _Kind] = {}
         """What NFTs minted alike share, by app, name, ``additional_info`` text and image."""
-        self._held: dict[str | None, dict[int, _Minted]] = {}
-        """NFTs by holder, each by ``nft_id`` (insertion keeps ascending ``nft_id``)."""
         self._token_serial = 0
         self._token_generation = 0
         self._faults: dict[int, ChainFault] = {}
@@ -328,7 +324,7 @@ class FakeChain(ChainPort):
     def __repr__(self) -> str:
         return (
             f"FakeChain(seed={self.seed}, paymail_domain={self.paymail_domain!r}, "
-            f"accounts={len(self._accounts)}, nfts={len(self._nfts)})"
+            f"accounts={len(self._accounts)}, nfts={len(self._ledger)})"
         )
 
     # -- inspection -------------------------------------------------------------------
@@ -348,7 +344,8 @@ class FakeChain(ChainPort):
     def nfts(self) -> list[FakeNFT]:
         """Copies of every minted NFT, ascending ``nft_id``."""
         with self._lock:
-            return [nft.view() for nft in self._nfts]
+            ledger = self._ledger
+            return [_Minted(ledger, nft_id).view() for nft_id in range(1, len(ledger) + 1)]
 
     # -- faults -----------------------------------------------------------------------
 
@@ -482,7 +479,8 @@ class FakeChain(ChainPort):
         """A transaction id as ``_hex`` draws it, as its 32 bytes."""
         return self._rng.getrandbits(256).to_bytes(32, "big")
 
-    def _find(self, origin: str) -> _Minted | None:
+    def _find(self, origin: str) -> int | None:
+        """The id of the NFT whose origin is exactly ``origin``, or None."""
         txid, _, output = origin.rpartition("_")
         if output != "0" or len(txid) != 64:
             return None
@@ -490,8 +488,9 @@ class FakeChain(ChainPort):
             key = bytes.fromhex(txid)
         except ValueError:
             return None
-        nft = self._by_txid.get(key)
-        return nft if nft is not None and nft.txid.hex() == txid else None
+        if key.hex() != txid:
+            return None  # the same bytes written otherwise (upper case): not this origin
+        return self._ledger.find(key)
 
     def _unique_nft_id(self, additional_info: Mapping[str, Any], name: str) -> str:
         prefix = additional_info.get("prefix")
@@ -544,8 +543,8 @@ class FakeChain(ChainPort):
             if username not in self._accounts:
                 message = f"user {username!r} not found"
                 raise ChainError(f"fake chain: {message}", status=404, body=error_body(message))
-            held = self._held.get(username, {})
-            return [held[nft_id].payload() for nft_id in sorted(held)]
+            ledger = self._ledger
+            return [_Minted(ledger, nft_id).payload() for nft_id in ledger.held_by(username)]
 
     def mint(
         self,
@@ -601,17 +600,14 @@ class FakeChain(ChainPort):
                 kind = _Kind(app, name, info, self._unique_nft_id(info, name), picture)
                 self._kinds[app, name, text, picture] = kind
             key = self._txid()
-            nft = _Minted(len(self._nfts) + 1, key, holder, kind, self.clock.now())
-            self._nfts.append(nft)
-            self._by_txid[key] = nft
-            self._held.setdefault(holder, {})[nft.nft_id] = nft
+            nft_id = self._ledger.mint(key, holder, kind, self.clock.now())
             txid = key.hex()
             origin = f"{txid}_0"
         return {
             "transaction_id": txid,
             "transaction_hex": "0100000001" + txid,
             "nft_information": {
-                "nft_id": nft.nft_id,
+                "nft_id": nft_id,
                 "nft_origin": origin,
                 "current_nft_location": origin,
             },
@@ -626,20 +622,17 @@ class FakeChain(ChainPort):
         Unknown origin or user → ``ChainError(404)``.
         """
         with self._lock:
-            nft = self._find(origin)
-            if nft is None:
+            nft_id = self._find(origin)
+            if nft_id is None:
                 message = f"NFT {origin!r} not found"
                 raise ChainError(f"fake chain: {message}", status=404, body=error_body(message))
             if to_username not in self._accounts:
                 message = f"user {to_username!r} not found"
                 raise ChainError(f"fake chain: {message}", status=404, body=error_body(message))
             txid = self._hex()
-            self._held.get(nft.holder, {}).pop(nft.nft_id, None)
-            self._held.setdefault(to_username, {})[nft.nft_id] = nft
-            nft.holder = to_username
-            nft.moved = (txid, new_location if new_location is not None else f"{txid}_0")
-            nft.updated_at = self.clock.now()
-            return nft.payload()
+            location = new_location if new_location is not None else f"{txid}_0"
+            self._ledger.transfer(nft_id, to_username, txid, location, self.clock.now())
+            return _Minted(self._ledger, nft_id).payload()
 
     # -- ChainPort --------------------------------------------------------------------
 
