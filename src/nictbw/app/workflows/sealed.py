@@ -36,7 +36,6 @@ from nictbw.domain.entities import (
     OUTCOME_WIN,
     Admin,
     CandidateColumns,
-    DrawCandidate,
     PrizeDrawResult,
     PrizeDrawSnapshot,
     PrizeDrawType,
@@ -72,6 +71,9 @@ from nictbw.ports import Clock, RandomnessBeacon, UnitOfWork
 
 DEFAULT_MARGIN_PERIODS = 2
 METADATA_KEY = SEALED_METADATA_KEY
+
+CANDIDATE_CHUNK = 20_000
+"""Instances read at a time when a sealed draw reads its candidates back."""
 
 
 def seal_prize_draw(
@@ -239,8 +241,7 @@ def _sealed_outcome(
             clock=clock,
         )
         setup.winning_number = number
-        pool = CandidateColumns.of(candidates)
-        return _ranked_draw(uow, setup, pool, checked_limit, "sealed draw", cap)
+        return _ranked_draw(uow, setup, candidates, checked_limit, "sealed draw", cap)
 
 
 def committed_cap(
@@ -318,8 +319,9 @@ def _rankable(results: list[PrizeDrawResult], threshold: float | None) -> list[P
     return [r for r in results if r.outcome == OUTCOME_WIN]
 
 
-def _snapshot_candidates(uow: UnitOfWork, snapshot: PrizeDrawSnapshot) -> list[DrawCandidate]:
-    """The snapshot's candidates, read back from its stored pending results.
+def _snapshot_candidates(uow: UnitOfWork, snapshot: PrizeDrawSnapshot) -> CandidateColumns:
+    """The snapshot's candidates as columns, read back from its stored pending results
+    (their instances per chunk of :data:`CANDIDATE_CHUNK`, so the draw never holds them all).
 
     They are the pending results of the draw type stamped with the snapshot's time; their
     digest must still be the snapshot's (a later snapshot of the same draw type replaces
@@ -344,27 +346,25 @@ def _snapshot_candidates(uow: UnitOfWork, snapshot: PrizeDrawSnapshot) -> list[D
             f"{snapshot.candidates_sha256} ({len(pending)} found, {snapshot.candidate_count} "
             "sealed); they were replaced since sealing: seal the draw again"
         )
-    instances = uow.instances.get_many([r.nft_instance_id for r in pending])
-    candidates: list[DrawCandidate] = []
-    for result in sorted(pending, key=lambda r: r.nft_instance_id):
-        instance = instances.get(result.nft_instance_id)
-        origin = None if instance is None else instance.nft_origin
-        if origin is None or derive_draw_number(origin) != result.draw_number:
-            raise ConflictError(
-                f"instance {result.nft_instance_id} of snapshot {snapshot.id} no longer has "
-                f"the origin behind draw number {result.draw_number!r}"
-            )
-        assert instance is not None
-        candidates.append(
-            DrawCandidate(
-                instance_id=result.nft_instance_id,
-                user_id=result.user_id,
-                definition_id=result.definition_id,
-                nft_origin=origin,
-                status=INSTANCE_SUCCEEDED,
-            )
-        )
-    return candidates
+    pending.sort(key=lambda r: r.nft_instance_id)
+    columns = CandidateColumns([], [], [], [], [])
+    for start in range(0, len(pending), CANDIDATE_CHUNK):
+        chunk = pending[start : start + CANDIDATE_CHUNK]
+        instances = uow.instances.get_many([r.nft_instance_id for r in chunk])
+        for result in chunk:
+            instance = instances.get(result.nft_instance_id)
+            origin = None if instance is None else instance.nft_origin
+            if origin is None or derive_draw_number(origin) != result.draw_number:
+                raise ConflictError(
+                    f"instance {result.nft_instance_id} of snapshot {snapshot.id} no longer "
+                    f"has the origin behind draw number {result.draw_number!r}"
+                )
+            columns.instance_ids.append(result.nft_instance_id)
+            columns.user_ids.append(result.user_id)
+            columns.definition_ids.append(result.definition_id)
+            columns.nft_origins.append(origin)
+            columns.statuses.append(INSTANCE_SUCCEEDED)
+    return columns
 
 
 def _beacon_record(
