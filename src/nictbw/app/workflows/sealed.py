@@ -110,8 +110,8 @@ def seal_prize_draw(
         raise ValidationError(f"margin must be a positive timedelta, got {margin!r:.80}")
     now = now_from(clock)
     round_number = sealing_round(info, now, margin)
-    results, snapshot = prepare_snapshot(uow, draw_type, attendance_definition_id, registry, now)
-    if not results:
+    prepared, snapshot = prepare_snapshot(uow, draw_type, attendance_definition_id, registry, now)
+    if not len(prepared):
         pool = (
             "no badge on a completed bingo line"
             if attendance_definition_id is None
@@ -128,7 +128,7 @@ def seal_prize_draw(
     snapshot.beacon_round = round_number
     snapshot.beacon_round_at = info.time_of(round_number)
     with atomic(uow):
-        store_snapshot(uow, results, snapshot)
+        store_snapshot(uow, prepared, snapshot)
         uow.events.append_many([sealed_event(snapshot, now)])
     return snapshot
 

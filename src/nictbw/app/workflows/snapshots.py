@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from itertools import islice
+
+from attrs import define
 
 from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows.common import (
@@ -19,6 +20,7 @@ from nictbw.domain.entities import (
     SNAPSHOT_ATTENDANCE,
     SNAPSHOT_BINGO,
     Admin,
+    CandidateColumns,
     PrizeDrawResult,
     PrizeDrawSnapshot,
     PrizeDrawType,
@@ -49,11 +51,44 @@ def snapshot_prize_draw(
     the snapshot, and ``verify`` proves the draw used exactly this set.
     """
     authorise(uow, admin, Operation.RUN_DRAWS)
-    results, snapshot = prepare_snapshot(
+    prepared, snapshot = prepare_snapshot(
         uow, draw_type, attendance_definition_id, registry, now_from(clock)
     )
-    store_snapshot(uow, results, snapshot)
+    store_snapshot(uow, prepared, snapshot)
     return snapshot
+
+
+@define
+class PreparedSnapshot:
+    """A draw's eligible candidates as columns, their draw numbers and the threshold of
+    their pending results: what :func:`store_snapshot` stores, chunk by chunk."""
+
+    draw_type_id: int
+    pool: CandidateColumns
+    draw_numbers: list[str]
+    threshold: float | None
+    now: datetime
+
+    def __len__(self) -> int:
+        return len(self.draw_numbers)
+
+    def pending_results(self, start: int, stop: int) -> list[PrizeDrawResult]:
+        """The pending results of rows ``start`` to ``stop`` (one object per row)."""
+        pool = self.pool
+        return [
+            PrizeDrawResult(
+                draw_type_id=self.draw_type_id,
+                winning_number_id=None,
+                user_id=pool.user_ids[row],
+                definition_id=pool.definition_ids[row],
+                nft_instance_id=pool.instance_ids[row],
+                draw_number=self.draw_numbers[row],
+                threshold_used=self.threshold,
+                outcome=OUTCOME_PENDING,
+                evaluated_at=self.now,
+            )
+            for row in range(start, min(stop, len(self)))
+        ]
 
 
 def prepare_snapshot(
@@ -62,8 +97,9 @@ def prepare_snapshot(
     attendance_definition_id: int | None,
     registry: AlgorithmRegistry | None,
     now: datetime,
-) -> tuple[list[PrizeDrawResult], PrizeDrawSnapshot]:
-    """Read and check a draw's candidates; build their pending results and the snapshot.
+) -> tuple[PreparedSnapshot, PrizeDrawSnapshot]:
+    """Read and check a draw's candidates (as columns); the pending results to store and
+    the snapshot.
 
     Writes nothing: :func:`store_snapshot` does.
     """
@@ -73,7 +109,7 @@ def prepare_snapshot(
     threshold = resolve_threshold(None, stored.default_threshold, algorithm)
     if attendance_definition_id is None:
         scope = SNAPSHOT_BINGO
-        candidates = uow.bingo_cards.completed_line_candidates(now)
+        candidates = uow.bingo_cards.completed_line_candidate_columns(now)
     else:
         if isinstance(attendance_definition_id, bool) or not isinstance(
             attendance_definition_id, int
@@ -84,46 +120,37 @@ def prepare_snapshot(
         if uow.definitions.get(attendance_definition_id) is None:
             raise NotFoundError(f"definition {attendance_definition_id} does not exist")
         scope = SNAPSHOT_ATTENDANCE
-        candidates = uow.instances.candidates_for_definition(attendance_definition_id)
-    eligible = [c for c in candidates if c.is_draw_eligible]
-    if len(eligible) != len(candidates):
-        left_out = [c.instance_id for c in candidates if not c.is_draw_eligible]
+        candidates = CandidateColumns.of(
+            uow.instances.candidates_for_definition(attendance_definition_id)
+        )
+    rows = candidates.eligible_rows()
+    if len(rows) != len(candidates):
+        kept = set(rows)
+        left_out = [i for row, i in enumerate(candidates.instance_ids) if row not in kept]
         logger.warning(
             "%s snapshot: %d ineligible instance(s) left out: %s", scope, len(left_out), left_out
         )
-    results = [
-        PrizeDrawResult(
-            draw_type_id=stored.id,
-            winning_number_id=None,
-            user_id=c.user_id,
-            definition_id=c.definition_id,
-            nft_instance_id=c.instance_id,
-            draw_number=derive_draw_number(c.nft_origin),
-            threshold_used=threshold,
-            outcome=OUTCOME_PENDING,
-            evaluated_at=now,
-        )
-        for c in eligible
-    ]
+    pool = candidates.take(rows) if len(rows) != len(candidates) else candidates
+    numbers = [derive_draw_number(origin) for origin in pool.nft_origins]
+    prepared = PreparedSnapshot(stored.id, pool, numbers, threshold, now)
     snapshot = PrizeDrawSnapshot(
         draw_type_id=stored.id,
         scope=scope,
         attendance_definition_id=attendance_definition_id,
-        candidate_count=len(results),
+        candidate_count=len(prepared),
         candidates_sha256=candidate_set_digest(
-            (r.nft_instance_id, r.user_id, r.draw_number) for r in results
+            zip(pool.instance_ids, pool.user_ids, numbers, strict=True)
         ),
         created_at=now,
     )
-    return results, snapshot
+    return prepared, snapshot
 
 
 def store_snapshot(
-    uow: UnitOfWork, results: list[PrizeDrawResult], snapshot: PrizeDrawSnapshot
+    uow: UnitOfWork, prepared: PreparedSnapshot, snapshot: PrizeDrawSnapshot
 ) -> None:
     """Store the pending results (in chunks) and the snapshot row, atomically."""
     with atomic(uow):
-        iterator = iter(results)
-        while chunk := list(islice(iterator, CHUNK)):
-            uow.draw_results.upsert_many(chunk)
+        for start in range(0, len(prepared), CHUNK):
+            uow.draw_results.upsert_many(prepared.pending_results(start, start + CHUNK))
         uow.draw_snapshots.add(snapshot)
