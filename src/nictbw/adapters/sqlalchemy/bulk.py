@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from itertools import chain
 from typing import Any, ClassVar, Final, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Float, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -47,6 +47,10 @@ def _processed(process: Callable[[Any], Any], values: Sequence[Any], cached: boo
     return list(map(process, values))
 
 
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 class BulkStatements:
     """Multi-row statements of one table and dialect as SQL text with positional
     parameters, and the parameters themselves.
@@ -79,6 +83,10 @@ class BulkStatements:
         for position, key in enumerate(columns):
             column_type = table.c[key].type
             process = column_type.dialect_impl(dialect).bind_processor(dialect)
+            if process is None and binary and self.postgres and isinstance(column_type, Float):
+                # One array holds one element type: ints among floats (a threshold of 1)
+                # would make psycopg refuse the array; the column stores them as floats.
+                process = _float_or_none
             if process is not None:
                 cached = isinstance(column_type, TypeDecorator)
                 self._processors.append((position, process, cached))
