@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from nictbw.adapters.sqlalchemy import make_engine
 from nictbw.adapters.sqlalchemy.errors import translate_error
 from nictbw.adapters.sqlalchemy.repositories import DEFAULT_CHUNK_SIZE
-from nictbw.adapters.sqlalchemy.tables import users
+from nictbw.adapters.sqlalchemy.tables import prize_draw_results, users
 from nictbw.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from nictbw.domain.entities import (
     BingoCard,
@@ -657,6 +657,49 @@ def test_completed_line_candidates_is_one_query(factory: SqlUowFactory) -> None:
 
     assert_constant(count_for_both_sizes(factory, measure), 1)
     assert found == [30, 3000]
+
+
+def test_draw_results_upsert_stores_what_a_single_add_stores(factory: SqlUowFactory) -> None:
+    # The upsert's rows go as arrays (binary on PostgreSQL); each kind of value must be
+    # stored as a single-row INSERT stores it.
+    evaluated = datetime(2026, 5, 1, 18, 30, 15, 123456, tzinfo=TOKYO)
+    variants: list[dict[str, Any]] = [
+        {"score": 0.1 + 0.2, "digits": "0123456789", "threshold": 1, "outcome": "win"},
+        {"score": None, "digits": None, "threshold": None, "outcome": "pending"},
+        {"score": 1e-300, "digits": "", "threshold": 0.7, "outcome": "lose"},
+    ]
+    with factory() as uow:
+        batch = issue(uow, 2 * len(variants), "identity")
+        draw_type_id, number_id = add_draw(uow, "identity")
+        pairs = []
+        for n, variant in enumerate(variants):
+            made = []
+            for instance in batch[2 * n : 2 * n + 2]:
+                result = new_result(
+                    instance, draw_type_id, number_id if variant["score"] else None, None
+                )
+                result.similarity_score = variant["score"]
+                result.draw_top_digits = variant["digits"]
+                result.winning_top_digits = variant["digits"]
+                result.threshold_used = variant["threshold"]
+                result.outcome = variant["outcome"]
+                result.evaluated_at = evaluated
+                made.append(result)
+            pairs.append(made)
+        for single, _ in pairs:
+            uow.draw_results.add(single)
+        uow.draw_results.upsert_many([upserted for _, upserted in pairs])
+
+        def stored(result: PrizeDrawResult) -> dict[str, Any]:
+            table = prize_draw_results
+            row = uow.connection.execute(select(table).where(table.c.id == result.id)).one()
+            values = row._asdict()
+            del values["id"], values["nft_instance_id"], values["user_id"], values["draw_number"]
+            return {name: (type(value).__name__, value) for name, value in values.items()}
+
+        for single, upserted in pairs:
+            assert stored(upserted) == stored(single)
+        assert stored(pairs[0][0])["threshold_used"] == ("float", 1.0)
 
 
 def test_draw_results_upsert_many_is_one_statement_per_key_kind(factory: SqlUowFactory) -> None:

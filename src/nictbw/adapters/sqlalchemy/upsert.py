@@ -128,6 +128,7 @@ def upsert_result_rows(repository: SqlRepository, rows: Sequence[tuple[Any, ...]
                     list(latest.values()),
                     returning=("id", *SCORED_RESULT_KEY),
                     conflict=RESULT_CONFLICT[scored],
+                    binary=True,
                 )
                 ids.update(((row[1], row[2], row[3]), row[0]) for row in returned)
     return list(map(ids.__getitem__, keys))

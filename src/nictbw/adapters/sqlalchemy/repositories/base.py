@@ -243,10 +243,12 @@ class SqlRepository:
         *,
         returning: tuple[str, ...] = (),
         conflict: str = "",
+        binary: bool = False,
     ) -> builtins.list[Sequence[Any]]:
         """Insert ``rows`` (entity values in ``columns`` order, unprocessed) in one
-        statement per chunk; the RETURNING rows of all chunks, in no particular order."""
-        bulk = BulkStatements.of(self._connection().dialect, table, columns)
+        statement per chunk; the RETURNING rows of all chunks, in no particular order.
+        ``binary``: PostgreSQL gets the arrays in binary format (``BulkStatements.of``)."""
+        bulk = BulkStatements.of(self._connection().dialect, table, columns, binary=binary)
         returned: builtins.list[Sequence[Any]] = []
         for chunk in chunked(rows, bulk.rows_per_statement(self.chunk_size)):
             sql = bulk.insert(len(chunk), returning=returning, conflict=conflict)
