@@ -171,8 +171,7 @@ class BingoBatch:
         unlocked = 0
         planned = self._planned.pop(key, None)
         if planned is not None:
-            if instance.user_id not in self._holdings_read:
-                raise AssertionError(f"holdings of user {instance.user_id} were not read")
+            assert instance.user_id in self._holdings_read, "read_holdings comes first"
             self._unborn.discard(id(planned))
             unlocked += unlock_held(planned, held, self._now)
         for card in self._cards[instance.user_id]:
