@@ -6,7 +6,9 @@ gives, while reading and writing the cards of every touched user in bulk. The wo
 split in two passes because card layouts consume the ``rng`` interleaved with unique-id
 draws, before the new instances have ids:
 
-1. ``plan_card`` (in grant order, while ids are drawn) lays out each needed card;
+1. ``plan_card`` (in grant order, while ids are drawn) lays out each needed card, then
+   ``read_holdings`` reads what the users of those cards already hold (no other user's
+   holdings are needed: cells of existing cards are unlocked by the gained instance);
 2. ``gain`` (in grant order, after the instances are stored) replays the unlocks.
 """
 
