@@ -23,11 +23,13 @@ from sqlalchemy import (
     Executable,
     Row,
     RowMapping,
+    Select,
     Table,
     insert,
     select,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import StatementError
 
 from nictbw.adapters.sqlalchemy.bulk import BulkStatements, chunked, distinct_keys
@@ -51,6 +53,99 @@ class Stored(Protocol):
 
 
 E = TypeVar("E", bound=Stored)
+
+
+class DriverRead:
+    """A read statement built once (see ``statements``), compiled once per dialect and
+    sent as SQL text, its rows decoded without a result object per row.
+
+    A per-user read returns a handful of rows, and SQLAlchemy's per-execution and per-row
+    machinery (cache key and compiled-cache lookup, parameter processing, a result with
+    its metadata and row processors) costs more than the database spends finding them.
+    Here the SQL text, the order of the parameters, and each column's result processor
+    (the same conversion SQLAlchemy applies, so values are identical) are worked out once;
+    a read runs on a cursor of the connection's own driver connection, in its transaction,
+    through the connection's cursor-execution step (see ``SqlRepository._fetch``), and
+    fetches every row at once.
+    """
+
+    _made: ClassVar[dict[tuple[Any, ...], DriverRead]] = {}
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if compiled.escaped_bind_names or compiled.literal_execute_params:
+            raise ValueError("a driver read takes plain bound parameters only")
+        self.sql = compiled.string
+        self.names: tuple[str, ...] = tuple(compiled.binds)
+        self.positional = compiled.positional
+        if self.positional:
+            self.names = tuple(compiled.positiontup or ())
+        self._bind: dict[str, Callable[[Any], Any]] = {}
+        for name in self.names:
+            process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                self._bind[name] = process
+        self.keys = tuple(str(column.key) for column in statement.selected_columns)
+        self._types = tuple(column.type for column in statement.selected_columns)
+        self._decoders: dict[tuple[Any, ...], tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
+
+    def _decoders_of(
+        self, dialect: Dialect, description: Sequence[Sequence[Any]]
+    ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        """The result processors of the columns, by position, for the driver's type codes
+        in ``description`` (some processors depend on them, as in SQLAlchemy); made once
+        per set of type codes."""
+        codes = tuple(entry[1] for entry in description)
+        decoders = self._decoders.get(codes)
+        if decoders is None:
+            decoders = self._decoders[codes] = tuple(
+                (position, process)
+                for position, (kind, code) in enumerate(zip(self._types, codes, strict=True))
+                if (process := kind.dialect_impl(dialect).result_processor(dialect, code))
+                is not None
+            )
+        return decoders
+
+    @classmethod
+    def of(cls, statement: Select[Any], dialect: Dialect) -> DriverRead:
+        """The (cached) read of ``statement``, a statement built once, for ``dialect``."""
+        key = (type(dialect), dialect.paramstyle, statement)
+        made = cls._made.get(key)
+        if made is None:
+            made = cls._made[key] = cls(statement, dialect)
+        return made
+
+    def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        """The driver parameters of ``params`` (bound values by name)."""
+        bind = self._bind
+        if self.positional:
+            return tuple(
+                bind[name](params[name]) if name in bind else params[name] for name in self.names
+            )
+        return {
+            name: bind[name](params[name]) if name in bind else params[name] for name in self.names
+        }
+
+    def decode(
+        self,
+        rows: Sequence[Sequence[Any]],
+        description: Sequence[Sequence[Any]] | None,
+        dialect: Dialect,
+    ) -> builtins.list[builtins.list[Any]]:
+        """The driver's ``rows`` (of a cursor with ``description``) as lists of values,
+        each column converted as SQLAlchemy converts it."""
+        if not rows or description is None:
+            return []
+        decoders = self._decoders_of(dialect, description)
+        decoded: builtins.list[builtins.list[Any]] = []
+        for row in rows:
+            values = list(row)
+            for position, process in decoders:
+                value = values[position]
+                if value is not None:  # every result processor keeps NULL as None
+                    values[position] = process(value)
+            decoded.append(values)
+        return decoded
 
 
 class SqlRepository:
@@ -275,6 +370,59 @@ class SqlRepository:
         except StatementError as exc:
             _reraise(exc)
 
+    def _fetch(
+        self, statement: Select[Any], params: Mapping[str, Any]
+    ) -> tuple[DriverRead, builtins.list[builtins.list[Any]]]:
+        """Run a read of a statement built once through its :class:`DriverRead`; the read
+        (its column ``keys``) and every row as a list of values in column order.
+
+        Keys no backend could hold are refused before the statement is sent, as by
+        :meth:`_rows`.
+        """
+        check_lookup_keys(params.values())
+        connection = self._connection()
+        dialect = connection.dialect
+        read = DriverRead.of(statement, dialect)
+        rows, description = self._on_cursor(read.sql, read.parameters(params))
+        return read, read.decode(rows, description, dialect)
+
+    def _on_cursor(
+        self,
+        sql: str,
+        parameters: Sequence[Any] | Mapping[str, Any],
+        values: Mapping[str, Any] | None = None,
+    ) -> tuple[builtins.list[Sequence[Any]], Sequence[Sequence[Any]] | None]:
+        """Run one statement given as SQL text with driver-ready ``parameters`` on a
+        cursor of the connection's driver connection, in its transaction; its rows (none
+        for a statement without any) and the cursor's ``description``.
+
+        It goes through the step every SQLAlchemy execution ends in
+        (``Connection._cursor_execute``): connection events (statement logs and counts),
+        echo, and errors wrapped, then translated as for :meth:`_write` (``values`` are
+        those of a single-row write, for error messages). Unlike
+        :meth:`~sqlalchemy.engine.Connection.exec_driver_sql` it builds no result object,
+        whose metadata is worked out anew from the cursor for every SQL text statement.
+        """
+        connection = self._connection()
+        cursor = connection.connection.cursor()
+        try:
+            connection._cursor_execute(cursor, sql, parameters)
+            description = cursor.description
+            rows = list(cursor.fetchall()) if description is not None else []
+            return rows, description
+        except StatementError as exc:
+            _reraise(exc, values)
+        finally:
+            cursor.close()
+
+    def _fetch_mappings(
+        self, statement: Select[Any], params: Mapping[str, Any]
+    ) -> builtins.list[dict[str, Any]]:
+        """:meth:`_fetch`, each row as a dict by column key (what a ``from_row`` reads)."""
+        read, rows = self._fetch(statement, params)
+        keys = read.keys
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
     def _all(self, statement: Executable, params: Params = None) -> Sequence[Row[Any]]:
         """Run a read and fetch every row at once (positional access): for bulk reads
         turned into columns, where fetching row by row costs more than the rows."""
@@ -312,8 +460,8 @@ class TableRepository(SqlRepository, Generic[E]):
 
     mapper: ClassVar[RowMapper[Any]]
 
-    def _from_row(self, row: RowMapping) -> E:
-        from_row: Callable[[RowMapping], E] = self.mapper.from_row
+    def _from_row(self, row: Mapping[Any, Any]) -> E:
+        from_row: Callable[[Mapping[Any, Any]], E] = self.mapper.from_row
         return from_row(row)
 
     def _new_values(self, entity: E) -> dict[str, Any]:
@@ -328,8 +476,8 @@ class TableRepository(SqlRepository, Generic[E]):
 
     def get(self, entity_id: int) -> E | None:
         """The entity with this id, or ``None``."""
-        row = self._one(select_by(self.mapper.table, "id"), {"key": entity_id})
-        return None if row is None else self._from_row(row)
+        rows = self._fetch_mappings(select_by(self.mapper.table, "id"), {"key": entity_id})
+        return self._from_row(rows[0]) if rows else None
 
     def get_many(self, ids: Collection[int]) -> dict[int, E]:
         """The stored entities among ``ids``, keyed by id: one query per chunk."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -25,7 +25,6 @@ from nictbw.adapters.sqlalchemy.statements import card_query, completed_line_can
 from nictbw.adapters.sqlalchemy.tables import bingo_cards, bingo_cells
 from nictbw.domain.entities import BingoCard, BingoCell, CandidateColumns, DrawCandidate
 from nictbw.domain.timeutil import ensure_utc
-from nictbw.domain.values import check_lookup_keys
 from nictbw.ports.repositories import BingoCardRepository
 
 _CARD_WIDTH: Final = len(bingo_cards.c)
@@ -89,19 +88,20 @@ class SqlBingoCardRepository(SqlRepository, BingoCardRepository):
 
     def _load(self, query: Select[Any], params: Params = None) -> builtins.list[BingoCard]:
         """The cards of ``query`` (see ``statements.card_query``, bound with ``params``),
-        ascending id, with their cells in idx order: one statement."""
-        if isinstance(params, dict):
-            check_lookup_keys(params.values())
+        ascending id, with their cells in idx order: one statement, sent and decoded
+        through its ``DriverRead``."""
+        read, rows = self._fetch(query, params if isinstance(params, Mapping) else {})
+        card_keys = read.keys[:_CARD_WIDTH]
         found: builtins.list[BingoCard] = []
         current: int | None = None
         cells: builtins.list[BingoCell] = []
         width = _CARD_WIDTH
-        for row in self._stream(query, params):
+        for row in rows:
             card_id = row[0]
             if card_id != current:
                 current = card_id
                 cells = []
-                found.append(card_from_row(row._mapping, cells))
+                found.append(card_from_row(dict(zip(card_keys, row[:width], strict=True)), cells))
             cell_id = row[width]
             if cell_id is not None:
                 cells.append(

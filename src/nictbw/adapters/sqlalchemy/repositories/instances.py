@@ -43,7 +43,7 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
 
     def _where(self, column: str, key: Any) -> builtins.list[NFTInstance]:
         statement = select_by(nft_instances, column)
-        return [self._from_row(row) for row in self._rows(statement, {"key": key})]
+        return [self._from_row(row) for row in self._fetch_mappings(statement, {"key": key})]
 
     def _where_in(self, column: str, keys: Collection[Any]) -> builtins.list[NFTInstance]:
         found: builtins.list[NFTInstance] = []

@@ -6,11 +6,10 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final, NoReturn
 
 from sqlalchemy import Boolean, String, or_, select
-from sqlalchemy.exc import StatementError
 
 from nictbw.adapters.sqlalchemy.bulk import BulkStatements, chunked, distinct_keys
 from nictbw.adapters.sqlalchemy.mapping import USERS, user_values
-from nictbw.adapters.sqlalchemy.repositories.base import TableRepository, _reraise, require_new
+from nictbw.adapters.sqlalchemy.repositories.base import TableRepository, require_new
 from nictbw.adapters.sqlalchemy.statements import select_among, select_by
 from nictbw.adapters.sqlalchemy.tables import users
 from nictbw.domain.entities import User, normalize_email
@@ -77,14 +76,10 @@ class SqlUserRepository(TableRepository[User], UserRepository):
             _check_storable(row)
         bulk = BulkStatements.of(connection.dialect, users, _COLUMNS)
         sql = f"{bulk.insert_row()} {_NO_CONFLICT} RETURNING id"
-        try:
-            answer = connection.exec_driver_sql(sql, bulk.executemany_rows([row])[0])
-            found = answer.fetchone()
-        except StatementError as exc:
-            _reraise(exc, values)
-        if found is None:
+        found, _ = self._on_cursor(sql, bulk.executemany_rows([row])[0], values)
+        if not found:
             self._raise_taken([values])
-        user.id = int(found[0])
+        user.id = int(found[0][0])
         return user
 
     def add_many(self, new_users: Sequence[User]) -> None:
