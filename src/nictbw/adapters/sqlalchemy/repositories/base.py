@@ -87,24 +87,19 @@ class DriverRead:
                 self._bind[name] = process
         self.keys = tuple(str(column.key) for column in statement.selected_columns)
         self._types = tuple(column.type for column in statement.selected_columns)
-        self._decoders: dict[tuple[Any, ...], tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
+        self.decoders: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
+        """The columns' result processors by position, once the first read described its
+        columns (some processors depend on the driver's type codes, as in SQLAlchemy; the
+        tables' column types are fixed by the schema, so they do not change)."""
 
-    def _decoders_of(
-        self, dialect: Dialect, description: Sequence[Sequence[Any]]
-    ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
-        """The result processors of the columns, by position, for the driver's type codes
-        in ``description`` (some processors depend on them, as in SQLAlchemy); made once
-        per set of type codes."""
-        codes = tuple(entry[1] for entry in description)
-        decoders = self._decoders.get(codes)
-        if decoders is None:
-            decoders = self._decoders[codes] = tuple(
-                (position, process)
-                for position, (kind, code) in enumerate(zip(self._types, codes, strict=True))
-                if (process := kind.dialect_impl(dialect).result_processor(dialect, code))
-                is not None
-            )
-        return decoders
+    def describe(self, dialect: Dialect, description: Sequence[Sequence[Any]]) -> None:
+        """Set :attr:`decoders` from a cursor ``description`` of this read."""
+        codes = [entry[1] for entry in description]
+        self.decoders = tuple(
+            (position, process)
+            for position, (kind, code) in enumerate(zip(self._types, codes, strict=True))
+            if (process := kind.dialect_impl(dialect).result_processor(dialect, code)) is not None
+        )
 
     @classmethod
     def of(cls, statement: Select[Any], dialect: Dialect) -> DriverRead:
@@ -126,17 +121,10 @@ class DriverRead:
             name: bind[name](params[name]) if name in bind else params[name] for name in self.names
         }
 
-    def decode(
-        self,
-        rows: Sequence[Sequence[Any]],
-        description: Sequence[Sequence[Any]] | None,
-        dialect: Dialect,
-    ) -> builtins.list[builtins.list[Any]]:
-        """The driver's ``rows`` (of a cursor with ``description``) as lists of values,
-        each column converted as SQLAlchemy converts it."""
-        if not rows or description is None:
-            return []
-        decoders = self._decoders_of(dialect, description)
+    def decode(self, rows: Sequence[Sequence[Any]]) -> builtins.list[builtins.list[Any]]:
+        """The driver's ``rows`` as lists of values, each column converted as SQLAlchemy
+        converts it (:meth:`describe` first)."""
+        decoders = self.decoders or ()
         decoded: builtins.list[builtins.list[Any]] = []
         for row in rows:
             values = list(row)
@@ -383,18 +371,24 @@ class SqlRepository:
         connection = self._connection()
         dialect = connection.dialect
         read = DriverRead.of(statement, dialect)
-        rows, description = self._on_cursor(read.sql, read.parameters(params))
-        return read, read.decode(rows, description, dialect)
+        describe = read.decoders is None
+        rows, description = self._on_cursor(read.sql, read.parameters(params), describe=describe)
+        if describe and description is not None:
+            read.describe(dialect, description)
+        return read, read.decode(rows)
 
     def _on_cursor(
         self,
         sql: str,
         parameters: Sequence[Any] | Mapping[str, Any],
         values: Mapping[str, Any] | None = None,
+        *,
+        describe: bool = False,
     ) -> tuple[builtins.list[Sequence[Any]], Sequence[Sequence[Any]] | None]:
-        """Run one statement given as SQL text with driver-ready ``parameters`` on a
-        cursor of the connection's driver connection, in its transaction; its rows (none
-        for a statement without any) and the cursor's ``description``.
+        """Run one statement that returns rows (a read, a write with RETURNING), given as
+        SQL text with driver-ready ``parameters``, on a cursor of the connection's driver
+        connection, in its transaction; its rows and, with ``describe``, the cursor's
+        ``description`` (which some drivers build anew on every access).
 
         It goes through the step every SQLAlchemy execution ends in
         (``Connection._cursor_execute``): connection events (statement logs and counts),
@@ -407,9 +401,8 @@ class SqlRepository:
         cursor = connection.connection.cursor()
         try:
             connection._cursor_execute(cursor, sql, parameters)
-            description = cursor.description
-            rows = list(cursor.fetchall()) if description is not None else []
-            return rows, description
+            rows = list(cursor.fetchall())
+            return rows, cursor.description if describe else None
         except StatementError as exc:
             _reraise(exc, values)
         finally:

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, String, or_, select
 from nictbw.adapters.sqlalchemy.bulk import BulkStatements, chunked, distinct_keys
 from nictbw.adapters.sqlalchemy.mapping import USERS, user_values
 from nictbw.adapters.sqlalchemy.repositories.base import TableRepository, require_new
-from nictbw.adapters.sqlalchemy.statements import select_among, select_by
+from nictbw.adapters.sqlalchemy.statements import among_keys, select_among, select_by
 from nictbw.adapters.sqlalchemy.tables import users
 from nictbw.domain.entities import User, normalize_email
 from nictbw.domain.errors import ConflictError, ValidationError
@@ -21,6 +21,14 @@ UNIQUE_COLUMNS: Final = ("in_app_id", "email", "paymail", "on_chain_id")
 
 _COLUMNS: Final = tuple(user_values(User()))
 _NO_CONFLICT: Final = "ON CONFLICT DO NOTHING"
+_LOCK: Final = (
+    select(users.c.id)
+    .where(among_keys("postgresql", users.c.id))
+    .order_by(users.c.id)
+    .with_for_update(key_share=True)
+)
+"""``SELECT id FROM users WHERE id = ANY(:keys) ORDER BY id FOR NO KEY UPDATE``, built
+once (PostgreSQL only)."""
 
 
 def _column_rule(name: str) -> tuple[str, bool, int | None, bool]:
@@ -176,13 +184,7 @@ class SqlUserRepository(TableRepository[User], UserRepository):
         if self._connection().dialect.name != "postgresql":
             return
         for chunk in chunked(distinct_keys(user_ids), self.chunk_size):
-            statement = (
-                select(users.c.id)
-                .where(users.c.id.in_(chunk))
-                .order_by(users.c.id)
-                .with_for_update(key_share=True)
-            )
-            self._rows(statement)
+            self._fetch(_LOCK, self._keys(chunk))
 
 
 def _refuse_repeats(rows: Sequence[Mapping[str, Any]]) -> None:
