@@ -6,6 +6,8 @@ multi-row statement or one ``executemany`` per chunk, so the number of statement
 not grow with the number of rows inside a chunk. On PostgreSQL each write runs in a
 savepoint, so a refused write leaves the transaction usable, as it is on SQLite; a
 method that sends several writes runs them in one savepoint, so it changes all or nothing.
+Reads of statements built once (per id, per key, per user, per chunk of keys) go through
+:class:`DriverRead`: SQL compiled once, rows decoded by the columns' own processors.
 """
 
 from __future__ import annotations
@@ -290,13 +292,13 @@ class SqlRepository:
             raise NotFoundError(f"{what} {', '.join(map(str, absent)) or '?'} does not exist")
         raise NotFoundError(f"a {what} among {wanted} does not belong to its {owner}")
 
-    def _by_ids(self, table: Table, ids: Collection[int]) -> list[RowMapping]:
+    def _by_ids(self, table: Table, ids: Collection[int]) -> list[dict[str, Any]]:
         """Rows whose id is among ``ids``, one query per chunk, ascending id."""
         wanted = distinct_keys(ids)
-        found: list[RowMapping] = []
+        found: list[dict[str, Any]] = []
         statement = select_among(self._connection().dialect.name, table, "id")
         for chunk in chunked(wanted, self.chunk_size):
-            found.extend(self._rows(statement, self._keys(chunk)))
+            found.extend(self._fetch_mappings(statement, self._keys(chunk)))
         found.sort(key=lambda row: int(row["id"]))
         return found
 
