@@ -123,13 +123,20 @@ class DriverRead:
             name: bind[name](params[name]) if name in bind else params[name] for name in self.names
         }
 
-    def decode(self, rows: Sequence[Sequence[Any]]) -> builtins.list[builtins.list[Any]]:
-        """The driver's ``rows`` as lists of values, each column converted as SQLAlchemy
-        converts it (:meth:`describe` first)."""
-        decoders = self.decoders or ()
+    def decode(
+        self, rows: Sequence[Sequence[Any]], start: int = 0, stop: int | None = None
+    ) -> builtins.list[builtins.list[Any]]:
+        """The columns ``start:stop`` of the driver's ``rows`` as lists of values, each
+        column converted as SQLAlchemy converts it (:meth:`describe` first)."""
+        end = len(self.keys) if stop is None else stop
+        decoders = [
+            (position - start, process)
+            for position, process in self.decoders or ()
+            if start <= position < end
+        ]
         decoded: builtins.list[builtins.list[Any]] = []
         for row in rows:
-            values = list(row)
+            values = list(row[start:end])
             for position, process in decoders:
                 value = values[position]
                 if value is not None:  # every result processor keeps NULL as None
@@ -369,6 +376,14 @@ class SqlRepository:
         Keys no backend could hold are refused before the statement is sent, as by
         :meth:`_rows`.
         """
+        read, rows = self._fetch_raw(statement, params)
+        return read, read.decode(rows)
+
+    def _fetch_raw(
+        self, statement: Select[Any], params: Mapping[str, Any]
+    ) -> tuple[DriverRead, builtins.list[Sequence[Any]]]:
+        """:meth:`_fetch` with the driver's rows not decoded yet (see
+        :meth:`DriverRead.decode`)."""
         check_lookup_keys(params.values())
         connection = self._connection()
         dialect = connection.dialect
@@ -377,7 +392,7 @@ class SqlRepository:
         rows, description = self._on_cursor(read.sql, read.parameters(params), describe=describe)
         if describe and description is not None:
             read.describe(dialect, description)
-        return read, read.decode(rows)
+        return read, rows
 
     def _on_cursor(
         self,

@@ -90,30 +90,31 @@ class SqlBingoCardRepository(SqlRepository, BingoCardRepository):
         """The cards of ``query`` (see ``statements.card_query``, bound with ``params``),
         ascending id, with their cells in idx order: one statement, sent and decoded
         through its ``DriverRead``."""
-        read, rows = self._fetch(query, params if isinstance(params, Mapping) else {})
-        card_keys = read.keys[:_CARD_WIDTH]
+        read, rows = self._fetch_raw(query, params if isinstance(params, Mapping) else {})
+        width = _CARD_WIDTH
+        card_keys = read.keys[:width]
         found: builtins.list[BingoCard] = []
         current: int | None = None
         cells: builtins.list[BingoCell] = []
-        width = _CARD_WIDTH
-        for row in rows:
+        # A card's columns repeat on each of its cells' rows: decoded once per card.
+        for row, cell in zip(rows, read.decode(rows, width), strict=True):
             card_id = row[0]
             if card_id != current:
                 current = card_id
                 cells = []
-                found.append(card_from_row(dict(zip(card_keys, row[:width], strict=True)), cells))
-            cell_id = row[width]
-            if cell_id is not None:
+                card = read.decode([row], 0, width)[0]
+                found.append(card_from_row(dict(zip(card_keys, card, strict=True)), cells))
+            if cell[0] is not None:
                 cells.append(
                     BingoCell(
-                        id=cell_id,
+                        id=cell[0],
                         bingo_card_id=card_id,
-                        idx=row[width + 1],
-                        target_definition_id=row[width + 2],
-                        definition_id=row[width + 3],
-                        matched_nft_instance_id=row[width + 4],
-                        state=row[width + 5],
-                        unlocked_at=row[width + 6],
+                        idx=cell[1],
+                        target_definition_id=cell[2],
+                        definition_id=cell[3],
+                        matched_nft_instance_id=cell[4],
+                        state=cell[5],
+                        unlocked_at=cell[6],
                     )
                 )
         return found
