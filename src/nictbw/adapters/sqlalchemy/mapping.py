@@ -8,12 +8,12 @@ the generic repository base.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from operator import attrgetter
 from typing import Any, Final, Generic, TypeVar
 
 from attrs import frozen
-from sqlalchemy import RowMapping, Table
+from sqlalchemy import Table
 
 from nictbw.adapters.sqlalchemy.tables import (
     admins,
@@ -47,7 +47,7 @@ class RowMapper(Generic[E]):
     what: str
     """The entity's name in error messages ("user", "draw type")."""
     values: Callable[[E], dict[str, Any]]
-    from_row: Callable[[RowMapping], E]
+    from_row: Callable[[Mapping[Any, Any]], E]
 
 
 # -- users ----------------------------------------------------------------------------
@@ -70,7 +70,7 @@ def user_values(user: User) -> dict[str, Any]:
     }
 
 
-def user_from_row(row: RowMapping) -> User:
+def user_from_row(row: Mapping[Any, Any]) -> User:
     return User(
         id=row["id"],
         in_app_id=row["in_app_id"],
@@ -102,7 +102,7 @@ def admin_values(admin: Admin) -> dict[str, Any]:
     }
 
 
-def admin_from_row(row: RowMapping) -> Admin:
+def admin_from_row(row: Mapping[Any, Any]) -> Admin:
     return Admin(
         id=row["id"],
         email=row["email"],
@@ -149,7 +149,7 @@ def definition_values(definition: NFTDefinition) -> dict[str, Any]:
     }
 
 
-def definition_from_row(row: RowMapping) -> NFTDefinition:
+def definition_from_row(row: Mapping[Any, Any]) -> NFTDefinition:
     return NFTDefinition(
         id=row["id"],
         prefix=row["prefix"],
@@ -214,7 +214,7 @@ instance_row: Callable[[NFTInstance], tuple[Any, ...]] = attrgetter(*INSTANCE_CO
 """The values of ``instance_values`` as a tuple, in ``INSTANCE_COLUMNS`` order."""
 
 
-def instance_from_row(row: RowMapping) -> NFTInstance:
+def instance_from_row(row: Mapping[Any, Any]) -> NFTInstance:
     return NFTInstance(
         id=row["id"],
         user_id=row["user_id"],
@@ -277,7 +277,7 @@ def cell_values(cell: BingoCell, card_id: int | None) -> dict[str, Any]:
     }
 
 
-def cell_from_row(row: RowMapping) -> BingoCell:
+def cell_from_row(row: Mapping[Any, Any]) -> BingoCell:
     return BingoCell(
         id=row["id"],
         bingo_card_id=row["bingo_card_id"],
@@ -290,7 +290,7 @@ def cell_from_row(row: RowMapping) -> BingoCell:
     )
 
 
-def card_from_row(row: RowMapping, cells: list[BingoCell]) -> BingoCard:
+def card_from_row(row: Mapping[Any, Any], cells: list[BingoCell]) -> BingoCard:
     return BingoCard(
         id=row["id"],
         user_id=row["user_id"],
@@ -332,7 +332,7 @@ def draw_type_values(draw_type: PrizeDrawType) -> dict[str, Any]:
     }
 
 
-def draw_type_from_row(row: RowMapping) -> PrizeDrawType:
+def draw_type_from_row(row: Mapping[Any, Any]) -> PrizeDrawType:
     return PrizeDrawType(
         id=row["id"],
         internal_name=row["internal_name"],
@@ -361,7 +361,7 @@ def winning_number_values(number: PrizeDrawWinningNumber) -> dict[str, Any]:
     }
 
 
-def winning_number_from_row(row: RowMapping) -> PrizeDrawWinningNumber:
+def winning_number_from_row(row: Mapping[Any, Any]) -> PrizeDrawWinningNumber:
     return PrizeDrawWinningNumber(
         id=row["id"],
         draw_type_id=row["draw_type_id"],
@@ -393,7 +393,7 @@ def result_values(result: PrizeDrawResult) -> dict[str, Any]:
     }
 
 
-def result_from_row(row: RowMapping) -> PrizeDrawResult:
+def result_from_row(row: Mapping[Any, Any]) -> PrizeDrawResult:
     return PrizeDrawResult(
         id=row["id"],
         draw_type_id=row["draw_type_id"],

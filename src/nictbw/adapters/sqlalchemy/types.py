@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import DateTime, Text
 from sqlalchemy.engine import Dialect
@@ -18,6 +18,9 @@ from sqlalchemy.types import TypeDecorator
 
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.timeutil import as_utc
+
+_SEEN_TEXTS: Final = 4096
+"""Stored texts per column whose parsed datetime the SQLite result processor remembers."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -55,18 +58,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         the generic regular-expression parser followed by :meth:`process_result_value`,
         and reads are where every workflow spends its datetimes. Same values as the
         generic path (text with an offset is converted to UTC); other backends keep it.
+
+        The last texts parsed are remembered (at most ``_SEEN_TEXTS``, then forgotten at
+        once): the rows of one read often share a timestamp (instances issued together,
+        cards laid out in one batch), and a datetime is immutable, so it can be shared.
         """
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
         parse = datetime.fromisoformat
+        seen: dict[Any, datetime] = {}
+        remember = seen.get
 
         def process(value: Any) -> datetime | None:
             if value is None:
                 return None
+            found = remember(value)
+            if found is not None:
+                return found
             parsed = parse(value) if isinstance(value, str) else value
-            if parsed.tzinfo is None:
-                return parsed.replace(tzinfo=UTC)
-            return parsed.astimezone(UTC)
+            found = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+            if len(seen) >= _SEEN_TEXTS:
+                seen.clear()
+            seen[value] = found
+            return found
 
         return process
 

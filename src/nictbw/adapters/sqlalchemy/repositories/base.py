@@ -6,6 +6,9 @@ multi-row statement or one ``executemany`` per chunk, so the number of statement
 not grow with the number of rows inside a chunk. On PostgreSQL each write runs in a
 savepoint, so a refused write leaves the transaction usable, as it is on SQLite; a
 method that sends several writes runs them in one savepoint, so it changes all or nothing.
+Reads of statements built once (per id, per key, per user, per chunk of keys) go through
+:class:`~nictbw.adapters.sqlalchemy.reads.DriverRead`: SQL compiled once, rows decoded by
+the columns' own processors.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy import (
     Executable,
     Row,
     RowMapping,
+    Select,
     Table,
     insert,
     select,
@@ -33,6 +37,7 @@ from sqlalchemy.exc import StatementError
 from nictbw.adapters.sqlalchemy.bulk import BulkStatements, chunked, distinct_keys
 from nictbw.adapters.sqlalchemy.errors import translate_error
 from nictbw.adapters.sqlalchemy.mapping import RowMapper
+from nictbw.adapters.sqlalchemy.reads import DriverRead
 from nictbw.adapters.sqlalchemy.statements import among_keys, select_all, select_among, select_by
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.values import check_lookup_keys
@@ -207,13 +212,13 @@ class SqlRepository:
             raise NotFoundError(f"{what} {', '.join(map(str, absent)) or '?'} does not exist")
         raise NotFoundError(f"a {what} among {wanted} does not belong to its {owner}")
 
-    def _by_ids(self, table: Table, ids: Collection[int]) -> list[RowMapping]:
+    def _by_ids(self, table: Table, ids: Collection[int]) -> list[dict[str, Any]]:
         """Rows whose id is among ``ids``, one query per chunk, ascending id."""
         wanted = distinct_keys(ids)
-        found: list[RowMapping] = []
+        found: list[dict[str, Any]] = []
         statement = select_among(self._connection().dialect.name, table, "id")
         for chunk in chunked(wanted, self.chunk_size):
-            found.extend(self._rows(statement, self._keys(chunk)))
+            found.extend(self._fetch_mappings(statement, self._keys(chunk)))
         found.sort(key=lambda row: int(row["id"]))
         return found
 
@@ -277,6 +282,72 @@ class SqlRepository:
         except StatementError as exc:
             _reraise(exc)
 
+    def _fetch(
+        self, statement: Select[Any], params: Mapping[str, Any]
+    ) -> tuple[DriverRead, builtins.list[builtins.list[Any]]]:
+        """Run a read of a statement built once through its :class:`DriverRead`; the read
+        (its column ``keys``) and every row as a list of values in column order.
+
+        Keys no backend could hold are refused before the statement is sent, as by
+        :meth:`_rows`.
+        """
+        read, rows = self._fetch_raw(statement, params)
+        return read, read.decode(rows)
+
+    def _fetch_raw(
+        self, statement: Select[Any], params: Mapping[str, Any]
+    ) -> tuple[DriverRead, builtins.list[Sequence[Any]]]:
+        """:meth:`_fetch` with the driver's rows not decoded yet (see
+        :meth:`DriverRead.decode`)."""
+        check_lookup_keys(params.values())
+        connection = self._connection()
+        dialect = connection.dialect
+        read = DriverRead.of(statement, dialect)
+        describe = read.decoders is None
+        rows, description = self._on_cursor(read.sql, read.parameters(params), describe=describe)
+        if describe and description is not None:
+            read.describe(dialect, description)
+        return read, rows
+
+    def _on_cursor(
+        self,
+        sql: str,
+        parameters: Sequence[Any] | Mapping[str, Any],
+        values: Mapping[str, Any] | None = None,
+        *,
+        describe: bool = False,
+    ) -> tuple[builtins.list[Sequence[Any]], Sequence[Sequence[Any]] | None]:
+        """Run one statement that returns rows (a read, a write with RETURNING), given as
+        SQL text with driver-ready ``parameters``, on a cursor of the connection's driver
+        connection, in its transaction; its rows and, with ``describe``, the cursor's
+        ``description`` (which some drivers build anew on every access).
+
+        It goes through the step every SQLAlchemy execution ends in
+        (``Connection._cursor_execute``): connection events (statement logs and counts),
+        echo, and errors wrapped, then translated as for :meth:`_write` (``values`` are
+        those of a single-row write, for error messages). Unlike
+        :meth:`~sqlalchemy.engine.Connection.exec_driver_sql` it builds no result object,
+        whose metadata is worked out anew from the cursor for every SQL text statement.
+        """
+        connection = self._connection()
+        cursor = connection.connection.cursor()
+        try:
+            connection._cursor_execute(cursor, sql, parameters)
+            rows = list(cursor.fetchall())
+            return rows, cursor.description if describe else None
+        except StatementError as exc:
+            _reraise(exc, values)
+        finally:
+            cursor.close()
+
+    def _fetch_mappings(
+        self, statement: Select[Any], params: Mapping[str, Any]
+    ) -> builtins.list[dict[str, Any]]:
+        """:meth:`_fetch`, each row as a dict by column key (what a ``from_row`` reads)."""
+        read, rows = self._fetch(statement, params)
+        keys = read.keys
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
     def _all(self, statement: Executable, params: Params = None) -> Sequence[Row[Any]]:
         """Run a read and fetch every row at once (positional access): for bulk reads
         turned into columns, where fetching row by row costs more than the rows."""
@@ -314,8 +385,8 @@ class TableRepository(SqlRepository, Generic[E]):
 
     mapper: ClassVar[RowMapper[Any]]
 
-    def _from_row(self, row: RowMapping) -> E:
-        from_row: Callable[[RowMapping], E] = self.mapper.from_row
+    def _from_row(self, row: Mapping[Any, Any]) -> E:
+        from_row: Callable[[Mapping[Any, Any]], E] = self.mapper.from_row
         return from_row(row)
 
     def _new_values(self, entity: E) -> dict[str, Any]:
@@ -330,8 +401,8 @@ class TableRepository(SqlRepository, Generic[E]):
 
     def get(self, entity_id: int) -> E | None:
         """The entity with this id, or ``None``."""
-        row = self._one(select_by(self.mapper.table, "id"), {"key": entity_id})
-        return None if row is None else self._from_row(row)
+        rows = self._fetch_mappings(select_by(self.mapper.table, "id"), {"key": entity_id})
+        return self._from_row(rows[0]) if rows else None
 
     def get_many(self, ids: Collection[int]) -> dict[int, E]:
         """The stored entities among ``ids``, keyed by id: one query per chunk."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -25,7 +25,6 @@ from nictbw.adapters.sqlalchemy.statements import card_query, completed_line_can
 from nictbw.adapters.sqlalchemy.tables import bingo_cards, bingo_cells
 from nictbw.domain.entities import BingoCard, BingoCell, CandidateColumns, DrawCandidate
 from nictbw.domain.timeutil import ensure_utc
-from nictbw.domain.values import check_lookup_keys
 from nictbw.ports.repositories import BingoCardRepository
 
 _CARD_WIDTH: Final = len(bingo_cards.c)
@@ -89,31 +88,33 @@ class SqlBingoCardRepository(SqlRepository, BingoCardRepository):
 
     def _load(self, query: Select[Any], params: Params = None) -> builtins.list[BingoCard]:
         """The cards of ``query`` (see ``statements.card_query``, bound with ``params``),
-        ascending id, with their cells in idx order: one statement."""
-        if isinstance(params, dict):
-            check_lookup_keys(params.values())
+        ascending id, with their cells in idx order: one statement, sent and decoded
+        through its ``DriverRead``."""
+        read, rows = self._fetch_raw(query, params if isinstance(params, Mapping) else {})
+        width = _CARD_WIDTH
+        card_keys = read.keys[:width]
         found: builtins.list[BingoCard] = []
         current: int | None = None
         cells: builtins.list[BingoCell] = []
-        width = _CARD_WIDTH
-        for row in self._stream(query, params):
+        # A card's columns repeat on each of its cells' rows: decoded once per card.
+        for row, cell in zip(rows, read.decode(rows, width), strict=True):
             card_id = row[0]
             if card_id != current:
                 current = card_id
                 cells = []
-                found.append(card_from_row(row._mapping, cells))
-            cell_id = row[width]
-            if cell_id is not None:
+                card = read.decode([row], 0, width)[0]
+                found.append(card_from_row(dict(zip(card_keys, card, strict=True)), cells))
+            if cell[0] is not None:
                 cells.append(
                     BingoCell(
-                        id=cell_id,
+                        id=cell[0],
                         bingo_card_id=card_id,
-                        idx=row[width + 1],
-                        target_definition_id=row[width + 2],
-                        definition_id=row[width + 3],
-                        matched_nft_instance_id=row[width + 4],
-                        state=row[width + 5],
-                        unlocked_at=row[width + 6],
+                        idx=cell[1],
+                        target_definition_id=cell[2],
+                        definition_id=cell[3],
+                        matched_nft_instance_id=cell[4],
+                        state=cell[5],
+                        unlocked_at=cell[6],
                     )
                 )
         return found

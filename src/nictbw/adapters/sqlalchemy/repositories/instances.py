@@ -43,13 +43,13 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
 
     def _where(self, column: str, key: Any) -> builtins.list[NFTInstance]:
         statement = select_by(nft_instances, column)
-        return [self._from_row(row) for row in self._rows(statement, {"key": key})]
+        return [self._from_row(row) for row in self._fetch_mappings(statement, {"key": key})]
 
     def _where_in(self, column: str, keys: Collection[Any]) -> builtins.list[NFTInstance]:
         found: builtins.list[NFTInstance] = []
         statement = select_among(self._connection().dialect.name, nft_instances, column)
         for chunk in chunked(distinct_keys(keys), self.chunk_size):
-            found.extend(self._from_row(row) for row in self._rows(statement, self._keys(chunk)))
+            found.extend(map(self._from_row, self._fetch_mappings(statement, self._keys(chunk))))
         found.sort(key=lambda instance: instance.id or 0)
         return found
 
@@ -95,7 +95,7 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
         statement = select_by_origin_keys(self._connection().dialect.name)
         found: builtins.list[NFTInstance] = []
         for chunk in chunked(distinct_keys(keys), self.chunk_size):
-            found.extend(self._from_row(row) for row in self._rows(statement, self._keys(chunk)))
+            found.extend(map(self._from_row, self._fetch_mappings(statement, self._keys(chunk))))
         found.sort(key=lambda instance: instance.id or 0)
         return found
 

@@ -6,12 +6,11 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final, NoReturn
 
 from sqlalchemy import Boolean, String, or_, select
-from sqlalchemy.exc import StatementError
 
 from nictbw.adapters.sqlalchemy.bulk import BulkStatements, chunked, distinct_keys
 from nictbw.adapters.sqlalchemy.mapping import USERS, user_values
-from nictbw.adapters.sqlalchemy.repositories.base import TableRepository, _reraise, require_new
-from nictbw.adapters.sqlalchemy.statements import select_among, select_by
+from nictbw.adapters.sqlalchemy.repositories.base import TableRepository, require_new
+from nictbw.adapters.sqlalchemy.statements import among_keys, select_among, select_by
 from nictbw.adapters.sqlalchemy.tables import users
 from nictbw.domain.entities import User, normalize_email
 from nictbw.domain.errors import ConflictError, ValidationError
@@ -22,6 +21,14 @@ UNIQUE_COLUMNS: Final = ("in_app_id", "email", "paymail", "on_chain_id")
 
 _COLUMNS: Final = tuple(user_values(User()))
 _NO_CONFLICT: Final = "ON CONFLICT DO NOTHING"
+_LOCK: Final = (
+    select(users.c.id)
+    .where(among_keys("postgresql", users.c.id))
+    .order_by(users.c.id)
+    .with_for_update(key_share=True)
+)
+"""``SELECT id FROM users WHERE id = ANY(:keys) ORDER BY id FOR NO KEY UPDATE``, built
+once (PostgreSQL only)."""
 
 
 def _column_rule(name: str) -> tuple[str, bool, int | None, bool]:
@@ -77,14 +84,10 @@ class SqlUserRepository(TableRepository[User], UserRepository):
             _check_storable(row)
         bulk = BulkStatements.of(connection.dialect, users, _COLUMNS)
         sql = f"{bulk.insert_row()} {_NO_CONFLICT} RETURNING id"
-        try:
-            answer = connection.exec_driver_sql(sql, bulk.executemany_rows([row])[0])
-            found = answer.fetchone()
-        except StatementError as exc:
-            _reraise(exc, values)
-        if found is None:
+        found, _ = self._on_cursor(sql, bulk.executemany_rows([row])[0], values)
+        if not found:
             self._raise_taken([values])
-        user.id = int(found[0])
+        user.id = int(found[0][0])
         return user
 
     def add_many(self, new_users: Sequence[User]) -> None:
@@ -181,13 +184,7 @@ class SqlUserRepository(TableRepository[User], UserRepository):
         if self._connection().dialect.name != "postgresql":
             return
         for chunk in chunked(distinct_keys(user_ids), self.chunk_size):
-            statement = (
-                select(users.c.id)
-                .where(users.c.id.in_(chunk))
-                .order_by(users.c.id)
-                .with_for_update(key_share=True)
-            )
-            self._rows(statement)
+            self._fetch(_LOCK, self._keys(chunk))
 
 
 def _refuse_repeats(rows: Sequence[Mapping[str, Any]]) -> None:
