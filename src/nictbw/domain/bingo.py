@@ -298,27 +298,57 @@ def release_instance(
     return changed
 
 
-def completed_line_instance_ids(cards: Iterable[BingoCard], now: datetime) -> list[int]:
-    """Instance ids matched on completed lines of cards active or completed at ``now`` (§5.6).
+def counts_for_lines(state: str, expiry: datetime | None, at: datetime) -> bool:
+    """True when a card stored in ``state`` with ``expiry`` is active or completed at the
+    aware UTC ``at`` (``effective_state``): only such cards' completed lines count (§5.6)."""
+    if state == CARD_COMPLETED:
+        return True
+    return state == CARD_ACTIVE and (expiry is None or at < expiry)
+
+
+def line_instance_ids(card: BingoCard) -> tuple[int, ...]:
+    """The instance ids matched on the card's completed lines, ascending (whatever its
+    state or the order of its cells); cells unlocked without a matched instance give none."""
+    covered = COVERED_BY_LINES[unlocked_mask(card)]
+    if not covered:
+        return ()
+    return tuple(
+        sorted(
+            cell.matched_nft_instance_id
+            for cell in card.cells
+            if covered >> cell.idx & 1 and cell.matched_nft_instance_id is not None
+        )
+    )
+
+
+LineEntry = tuple[str, datetime | None, tuple[int, ...]]
+"""A card as its completed lines count: (stored state, expiry, :func:`line_instance_ids`)."""
+
+
+def line_entry(card: BingoCard) -> LineEntry:
+    """The card's :data:`LineEntry`."""
+    return (card.state, card.expiry, line_instance_ids(card))
+
+
+def live_line_instance_ids(entries: Iterable[LineEntry], now: datetime) -> list[int]:
+    """Instance ids matched on completed lines of cards active or completed at ``now``
+    (§5.6), the cards given as their :func:`line_entry`.
 
     One entry per instance however many lines or cards it is on, ascending. Cells unlocked
     without a matched instance give no entry. The caller filters eligibility.
     """
     at = _utc_now(now)
     ids: set[int] = set()
-    for card in cards:
-        if card.effective_state(at) not in (CARD_ACTIVE, CARD_COMPLETED):
-            continue
-        mask = 0
-        for cell in card.cells:
-            if cell.state == CELL_UNLOCKED:
-                mask |= 1 << cell.idx
-        covered = COVERED_BY_LINES[mask]
-        if covered:
-            for cell in card.cells:
-                if covered >> cell.idx & 1 and cell.matched_nft_instance_id is not None:
-                    ids.add(cell.matched_nft_instance_id)
+    for state, expiry, matched in entries:
+        if matched and counts_for_lines(state, expiry, at):
+            ids.update(matched)
     return sorted(ids)
+
+
+def completed_line_instance_ids(cards: Iterable[BingoCard], now: datetime) -> list[int]:
+    """:func:`live_line_instance_ids` of the ``cards`` themselves: the instance ids matched on
+    completed lines of cards active or completed at ``now`` (§5.6), each once, ascending."""
+    return live_line_instance_ids(map(line_entry, cards), now)
 
 
 __all__ = [
@@ -329,11 +359,15 @@ __all__ = [
     "apply_completion",
     "bingo_candidate_ids",
     "completed_line_instance_ids",
+    "counts_for_lines",
     "covered_by_lines",
     "earliest_issued",
     "expire_if_due",
     "held_by_definition",
     "layout_card",
+    "line_entry",
+    "line_instance_ids",
+    "live_line_instance_ids",
     "newly_completed_lines",
     "release_instance",
     "unlock_for_instance",

@@ -12,7 +12,7 @@ rows in one step each; apart, every write would have to be kept in step across m
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, MutableMapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from operator import attrgetter
@@ -247,7 +247,7 @@ class Table(Generic[E]):
     ) -> None:
         self.name = name
         self.copy = copy
-        self.rows: dict[int, E] = {}
+        self.rows: MutableMapping[int, E] = {}
         self.next_id = 1
         self._not_null = tuple(not_null)
         self._datetimes = tuple(datetimes)

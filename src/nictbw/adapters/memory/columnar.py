@@ -1,0 +1,280 @@
+"""Draw results stored as columns: one segment per stored batch, objects only when read.
+
+A draw stores tens of thousands of results at once, each a row of a
+:class:`~nictbw.domain.entities.DrawResultColumns`. :class:`ResultTable` keeps such a
+batch as one segment (the columns, copied, and the first id of its consecutive ids) and
+builds a :class:`~nictbw.domain.entities.PrizeDrawResult` only when a row is read.
+Rows written one by one (adds, updates, overwrites, imports) are kept as objects, as in
+every other table, and take precedence over the segment row of the same id.
+
+The table keeps every constraint, index and undo record of :class:`Table`: a batch that
+is not entirely fresh and valid takes the object path, which raises the error a row by
+row insert raises first.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterator, MutableMapping
+from functools import partial
+from heapq import merge
+from itertools import repeat
+from typing import Any
+
+from nictbw.adapters.memory.table import Index, Journal, Table
+from nictbw.domain.entities import DrawResultColumns, Outcome, PrizeDrawResult
+from nictbw.domain.timeutil import as_utc
+
+
+class Segment:
+    """Rows ``first`` to ``stop - 1`` of a results table, held as columns."""
+
+    __slots__ = ("columns", "first", "stop")
+
+    def __init__(self, first: int, columns: DrawResultColumns) -> None:
+        self.first = first
+        self.stop = first + len(columns)
+        self.columns = columns
+
+    def row(self, row_id: int) -> PrizeDrawResult:
+        """The stored row ``row_id`` as an object (a new one on every call)."""
+        return self.columns.result(row_id - self.first, row_id)
+
+
+class SegmentedRows(MutableMapping[int, PrizeDrawResult]):
+    """The rows of a results table by id: segments of columns plus objects.
+
+    An id is stored when it has an object, or when a segment covers it and it was not
+    deleted since (``_hidden``). Objects take precedence over the segment row of their
+    id. Iteration is by ascending id, like the insertion-ordered dict of other tables.
+    """
+
+    def __init__(self) -> None:
+        self._objects: dict[int, PrizeDrawResult] = {}
+        self._segments: list[Segment] = []
+        self._starts: list[int] = []
+        self._hidden: set[int] = set()
+        self._segment_rows = 0
+        self._overlap = 0
+        """How many ids in ``_objects`` a segment covers too."""
+
+    # -- segments ----------------------------------------------------------------------
+
+    def segment_of(self, row_id: object) -> Segment | None:
+        """The segment covering ``row_id`` (deleted rows included), or None."""
+        if type(row_id) is not int:
+            return None
+        position = bisect_right(self._starts, row_id) - 1
+        if position < 0:
+            return None
+        segment = self._segments[position]
+        return segment if row_id < segment.stop else None
+
+    def add_segment(self, segment: Segment) -> None:
+        """Store the rows of ``segment`` (ids above every stored id)."""
+        self._segments.append(segment)
+        self._starts.append(segment.first)
+        self._segment_rows += segment.stop - segment.first
+
+    def drop_segment(self, segment: Segment) -> None:
+        """Forget ``segment`` and every row it covers (undo of :meth:`add_segment`)."""
+        position = self._segments.index(segment)
+        del self._segments[position]
+        del self._starts[position]
+        self._segment_rows -= segment.stop - segment.first
+        for row_id in range(segment.first, segment.stop):
+            if self._objects.pop(row_id, None) is not None:
+                self._overlap -= 1
+            self._hidden.discard(row_id)
+
+    # -- mapping -----------------------------------------------------------------------
+
+    def __getitem__(self, row_id: int) -> PrizeDrawResult:
+        found = self._objects.get(row_id)
+        if found is not None:
+            return found
+        segment = self.segment_of(row_id)
+        if segment is None or row_id in self._hidden:
+            raise KeyError(row_id)
+        return segment.row(row_id)
+
+    def __contains__(self, row_id: object) -> bool:
+        if row_id in self._objects:
+            return True
+        return self.segment_of(row_id) is not None and row_id not in self._hidden
+
+    def __setitem__(self, row_id: int, row: PrizeDrawResult) -> None:
+        objects = self._objects
+        if row_id not in objects and self.segment_of(row_id) is not None:
+            self._overlap += 1
+            self._hidden.discard(row_id)
+        objects[row_id] = row
+
+    def __delitem__(self, row_id: int) -> None:
+        covered = self.segment_of(row_id) is not None
+        if row_id in self._objects:
+            del self._objects[row_id]
+            if covered:
+                self._overlap -= 1
+                self._hidden.add(row_id)
+        elif covered and row_id not in self._hidden:
+            self._hidden.add(row_id)
+        else:
+            raise KeyError(row_id)
+
+    def __len__(self) -> int:
+        return len(self._objects) + self._segment_rows - self._overlap - len(self._hidden)
+
+    def __iter__(self) -> Iterator[int]:
+        hidden, objects = self._hidden, self._objects
+        covered = merge(*(range(s.first, s.stop) for s in self._segments))
+        segment_ids = (i for i in covered if i not in hidden and i not in objects)
+        return merge(sorted(objects), segment_ids)
+
+
+class ResultTable(Table[PrizeDrawResult]):
+    """The draw results table: a :class:`Table` whose batches may be stored as columns."""
+
+    rows: SegmentedRows
+
+    def __init__(self, name: str, **options: Any) -> None:
+        super().__init__(name, **options)
+        self.rows = SegmentedRows()
+
+    def insert_columns(
+        self, columns: DrawResultColumns, journal: Journal, key_owners: dict[Any, int]
+    ) -> list[int] | None:
+        """Store the rows of ``columns`` as one segment with consecutive new ids; the ids.
+
+        Only when every row is valid and its key ``(instance, draw type, winning number)``
+        is neither stored (``key_owners``) nor repeated; otherwise nothing is written and
+        None is returned (the caller takes the row by row path).
+        """
+        count = len(columns)
+        fields = _checked_fields(columns, count)
+        if fields is None or not self._references_exist(columns):
+            return None
+        draw_type_id, number_id = columns.draw_type_id, columns.winning_number_id
+        instance_ids = fields[2]
+        by_draw = self.indexes["draw_type_and_number"]
+        if len(set(instance_ids)) != count:
+            return None
+        keys = list(zip(instance_ids, repeat(draw_type_id), repeat(number_id)))
+        if (draw_type_id, number_id) in by_draw.members and not key_owners.keys().isdisjoint(keys):
+            return None
+        at = columns.evaluated_at
+        stored = DrawResultColumns(
+            draw_type_id=draw_type_id,
+            winning_number_id=number_id,
+            winning_top_digits=columns.winning_top_digits,
+            threshold_used=columns.threshold_used,
+            evaluated_at=as_utc(at) if at is not None else None,
+            user_ids=fields[0],
+            definition_ids=fields[1],
+            nft_instance_ids=instance_ids,
+            draw_numbers=fields[3],
+            similarity_scores=fields[4],
+            draw_top_digits=fields[5],
+            outcomes=fields[6],
+        )
+        first = self.next_id
+        segment = Segment(first, stored)
+        ids = range(first, segment.stop)
+        self.rows.add_segment(segment)
+        key_owners.update(zip(keys, ids, strict=True))
+        _add_run(self.indexes["draw_type_id"], draw_type_id, ids)
+        _add_run(by_draw, (draw_type_id, number_id), ids)
+        self.next_id = segment.stop
+        journal.append(partial(self._undo_segment, segment, keys, key_owners))
+        return list(ids)
+
+    def _references_exist(self, columns: DrawResultColumns) -> bool:
+        """True when every foreign key of the rows of ``columns`` names a stored row."""
+        for fk in self._foreign_keys:
+            target = fk.target.rows
+            if fk.column == "draw_type_id":
+                values: set[Any] = {columns.draw_type_id}
+            elif fk.column == "winning_number_id":
+                values = {columns.winning_number_id}
+            else:
+                values = set(getattr(columns, f"{fk.column}s"))
+            values.discard(None)
+            if not all(map(target.__contains__, values)):
+                return False
+        return True
+
+    def _undo_segment(self, segment: Segment, keys: list[Any], key_owners: dict[Any, int]) -> None:
+        for key in keys:
+            del key_owners[key]
+        columns = segment.columns
+        ids = range(segment.first, segment.stop)
+        _discard_run(self.indexes["draw_type_id"], columns.draw_type_id, ids)
+        _discard_run(
+            self.indexes["draw_type_and_number"],
+            (columns.draw_type_id, columns.winning_number_id),
+            ids,
+        )
+        self.rows.drop_segment(segment)
+        self.next_id = segment.first
+
+
+_OUTCOMES: frozenset[str] = frozenset(outcome.value for outcome in Outcome)
+
+
+def _checked_fields(columns: DrawResultColumns, count: int) -> list[Any] | None:
+    """Copies of the per-row columns of ``columns`` when every row passes NOT NULL and
+    CHECK and every column has ``count`` rows; None otherwise."""
+    if columns.draw_type_id is None or columns.evaluated_at is None:
+        return None
+    required = (
+        columns.user_ids,
+        columns.definition_ids,
+        columns.nft_instance_ids,
+        columns.draw_numbers,
+        columns.outcomes,
+    )
+    fields: list[Any] = []
+    for column in required:
+        copied = list(column)
+        if len(copied) != count or None in copied:
+            return None
+        fields.append(copied)
+    optional: list[Any] = []
+    for maybe in (columns.similarity_scores, columns.draw_top_digits):
+        copied_or_none = None if maybe is None else list(maybe)
+        if copied_or_none is not None and len(copied_or_none) != count:
+            return None
+        optional.append(copied_or_none)
+    try:
+        if not _OUTCOMES.issuperset(fields[4]):
+            return None
+    except TypeError:
+        return None
+    user_ids, definition_ids, instance_ids, draw_numbers, outcomes = fields
+    return [user_ids, definition_ids, instance_ids, draw_numbers, *optional, outcomes]
+
+
+def _add_run(index: Index, key: Any, ids: range) -> None:
+    """Record the consecutive ``ids`` (new, ascending) under ``key``."""
+    members = index.members
+    found = members.get(key)
+    if found is None:
+        if len(ids) == 1:
+            members[key] = ids[0]
+            return
+        members[key] = dict.fromkeys(ids)
+    elif isinstance(found, int):
+        run = {found: None}
+        run.update(dict.fromkeys(ids))
+        members[key] = run
+    else:
+        found.update(dict.fromkeys(ids))
+
+
+def _discard_run(index: Index, key: Any, ids: range) -> None:
+    """Forget the consecutive ``ids`` under ``key``."""
+    for row_id in reversed(ids):
+        index.discard(key, row_id)
+
+
+__all__ = ["ResultTable", "Segment", "SegmentedRows"]
