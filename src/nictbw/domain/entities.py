@@ -727,6 +727,14 @@ class CandidateColumns:
 
     def eligible_rows(self) -> list[int]:
         """The rows eligible for draws (``succeeded`` and holding an origin), in order."""
+        statuses, origins = self.statuses, self.nft_origins
+        count = len(statuses)
+        if (
+            len(origins) == count
+            and None not in origins
+            and statuses.count(INSTANCE_SUCCEEDED) == count
+        ):
+            return list(range(len(statuses)))
         return [
             row
             for row, (status, origin) in enumerate(

@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from operator import attrgetter
 
-from nictbw.adapters.memory.columnar import ResultTable
+from nictbw.adapters.memory.columnar import ColumnMirror, ResultTable
 from nictbw.adapters.memory.table import ForeignKey, Index, Table, UniqueKey, make_copier
 from nictbw.domain.bingo import line_entry
 from nictbw.domain.entities import (
@@ -142,6 +142,9 @@ result_key: Callable[[PrizeDrawResult], Hashable] = attrgetter(
 """The result identity; a missing winning number is a key value of its own (§2.9)."""
 
 
+CANDIDATES = "candidate columns"
+"""The :class:`ColumnMirror` of the instances table."""
+
 LINES = "completed lines"
 """The index of cards by :func:`line_entry` (cards holding a completed line only): a draw
 reads the instances on completed lines from it without walking cards or cells."""
@@ -257,6 +260,7 @@ class InMemoryStore:
                 "definition_id": _index("definition_id"),
                 "nft_origin": _index("nft_origin"),
                 "origin_key": Index(_origin_key),
+                CANDIDATES: ColumnMirror(),
             },
         )
         self.bingo_cards: Table[BingoCard] = Table(

@@ -63,6 +63,7 @@ from nictbw.domain.ranking import (
     FROM_DRAW_TYPE,
     CapDefault,
     rank_with_cap,
+    rankable_rows,
     ranking_key,
     resolve_cap,
     validate_limit,
@@ -307,10 +308,14 @@ def _ranked_draw(
         if candidates:
             for batch in setup.evaluate(uow, [candidates]):
                 evaluated += len(batch)
-                if setup.threshold is None:
-                    ranked.extend(batch.results())
-                else:
-                    ranked.extend(batch.results(batch.rows_with_outcome(OUTCOME_WIN)))
+                rows = (
+                    list(range(len(batch)))
+                    if setup.threshold is None
+                    else batch.rows_with_outcome(OUTCOME_WIN)
+                )
+                columns = batch.columns
+                scores, users = columns.similarity_scores, columns.user_ids
+                ranked.extend(batch.results(rankable_rows(rows, scores, users, limit, cap)))
                 if limit is not None:
                     ranked = rank_with_cap(ranked, limit, cap)
             ranked = rank_with_cap(ranked, limit, cap)

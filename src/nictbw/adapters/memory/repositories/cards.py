@@ -9,8 +9,9 @@ from functools import partial
 from operator import attrgetter
 from typing import cast
 
+from nictbw.adapters.memory.columnar import ColumnMirror
 from nictbw.adapters.memory.repositories.base import MemoryRepository, require_new
-from nictbw.adapters.memory.store import LINES, InMemoryStore
+from nictbw.adapters.memory.store import CANDIDATES, LINES, InMemoryStore
 from nictbw.adapters.memory.table import Table, normalise_datetimes
 from nictbw.domain.bingo import LineEntry, completed_line_instance_ids, live_line_instance_ids
 from nictbw.domain.entities import BingoCard, CandidateColumns, DrawCandidate
@@ -18,7 +19,6 @@ from nictbw.domain.errors import NotFoundError
 from nictbw.ports.repositories import BingoCardRepository
 
 _by_idx = attrgetter("idx")
-_candidate_fields = attrgetter("id", "user_id", "definition_id", "nft_origin", "status")
 
 
 class InMemoryBingoCardRepository(MemoryRepository[BingoCard], BingoCardRepository):
@@ -133,12 +133,11 @@ class InMemoryBingoCardRepository(MemoryRepository[BingoCard], BingoCardReposito
         return [DrawCandidate.of(rows[i]) for i in matched]
 
     def completed_line_candidate_columns(self, now: datetime) -> CandidateColumns:
-        """``completed_line_candidates`` as columns, read straight from the stored rows."""
+        """``completed_line_candidates`` as columns, read from the index of cards by
+        completed lines and the instances' column mirror."""
         matched = self._line_instance_ids(now)
-        rows = self._tx.store.instances.rows
-        return CandidateColumns.of_rows(
-            builtins.list(map(_candidate_fields, map(rows.__getitem__, matched)))
-        )
+        mirror = self._tx.store.instances.indexes[CANDIDATES]
+        return cast(ColumnMirror, mirror).candidate_columns(matched)
 
 
 __all__ = ["InMemoryBingoCardRepository"]
