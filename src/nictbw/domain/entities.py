@@ -481,8 +481,8 @@ class DrawResultColumns:
     definition_ids: list[int]
     nft_instance_ids: list[int]
     draw_numbers: list[str]
-    similarity_scores: list[float] | None
-    draw_top_digits: list[str | None] | None
+    similarity_scores: Sequence[float] | None
+    draw_top_digits: Sequence[str | None] | None
     outcomes: list[str]
 
     def __len__(self) -> int:

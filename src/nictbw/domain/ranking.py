@@ -14,6 +14,7 @@ from typing import Final, TypeVar
 
 from nictbw.domain.entities import PrizeDrawResult
 from nictbw.domain.errors import ValidationError
+from nictbw.domain.scoring import LazyColumn
 from nictbw.domain.values import INT64_MAX, check_int_range
 
 T = TypeVar("T")
@@ -156,10 +157,11 @@ def rankable_rows(
     """
     if scores is None or limit is None or len(rows) <= limit:
         return rows
+    picked = scores.take(rows) if isinstance(scores, LazyColumn) else [scores[r] for r in rows]
     size = limit
     while True:
-        cutoff = heapq.nlargest(size, (scores[row] for row in rows))[-1]
-        chosen = [row for row in rows if scores[row] >= cutoff]
+        cutoff = heapq.nlargest(size, picked)[-1]
+        chosen = [row for row, score in zip(rows, picked, strict=True) if score >= cutoff]
         if len(chosen) == len(rows) or cap is None:
             return chosen
         held = Counter(users[row] for row in chosen)

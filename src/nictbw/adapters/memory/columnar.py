@@ -26,7 +26,11 @@ import attrs
 
 from nictbw.adapters.memory.table import Index, Journal, KeyFunc, Table
 from nictbw.domain.entities import CandidateColumns, DrawResultColumns, Outcome, PrizeDrawResult
+from nictbw.domain.scoring import LazyColumn
 from nictbw.domain.timeutil import as_utc
+
+RESULT_KEY = "(nft_instance_id, draw_type_id, winning_number_id)"
+"""The name of the UNIQUE key of results."""
 
 
 class Segment:
@@ -135,6 +139,45 @@ class SegmentedRows(MutableMapping[int, PrizeDrawResult]):
         return merge(sorted(objects), segment_ids)
 
 
+class ResultOwners(MutableMapping[Hashable, int]):
+    """The UNIQUE key ``(nft_instance_id, draw_type_id, winning_number_id)`` of results:
+    key -> id, held per draw (draw type and winning number) as instance id -> id, so a
+    draw's batch is registered with one C-level dict update."""
+
+    def __init__(self) -> None:
+        self.by_draw: dict[Hashable, dict[Any, int]] = {}
+
+    def __getitem__(self, key: Hashable) -> int:
+        instance_id, draw_type_id, number_id = cast(tuple[Any, Any, Any], key)
+        return self.by_draw[(draw_type_id, number_id)][instance_id]
+
+    def __contains__(self, key: object) -> bool:
+        instance_id, draw_type_id, number_id = cast(tuple[Any, Any, Any], key)
+        held = self.by_draw.get((draw_type_id, number_id))
+        return held is not None and instance_id in held
+
+    def __setitem__(self, key: Hashable, row_id: int) -> None:
+        instance_id, draw_type_id, number_id = cast(tuple[Any, Any, Any], key)
+        self.by_draw.setdefault((draw_type_id, number_id), {})[instance_id] = row_id
+
+    def __delitem__(self, key: Hashable) -> None:
+        instance_id, draw_type_id, number_id = cast(tuple[Any, Any, Any], key)
+        draw = (draw_type_id, number_id)
+        held = self.by_draw[draw]
+        del held[instance_id]
+        if not held:
+            del self.by_draw[draw]
+
+    def __len__(self) -> int:
+        return sum(map(len, self.by_draw.values()))
+
+    def __iter__(self) -> Iterator[Hashable]:
+        for draw, held in self.by_draw.items():
+            draw_type_id, number_id = cast(tuple[Any, Any], draw)
+            for instance_id in held:
+                yield (instance_id, draw_type_id, number_id)
+
+
 class ResultTable(Table[PrizeDrawResult]):
     """The draw results table: a :class:`Table` whose batches may be stored as columns."""
 
@@ -144,26 +187,30 @@ class ResultTable(Table[PrizeDrawResult]):
         super().__init__(name, **options)
         self.rows = SegmentedRows()
 
-    def insert_columns(
-        self, columns: DrawResultColumns, journal: Journal, key_owners: dict[Any, int]
-    ) -> list[int] | None:
+    def insert_columns(self, columns: DrawResultColumns, journal: Journal) -> list[int] | None:
         """Store the rows of ``columns`` as one segment with consecutive new ids; the ids.
 
         Only when every row is valid and its key ``(instance, draw type, winning number)``
-        is neither stored (``key_owners``) nor repeated; otherwise nothing is written and
-        None is returned (the caller takes the row by row path).
+        is neither stored nor repeated; otherwise nothing is written and None is returned
+        (the caller takes the row by row path).
         """
         count = len(columns)
         fields = _checked_fields(columns, count)
-        if fields is None or not self._references_exist(columns):
+        if fields is None:
             return None
         draw_type_id, number_id = columns.draw_type_id, columns.winning_number_id
-        instance_ids = fields[2]
-        by_draw = self.indexes["draw_type_and_number"]
-        if len(set(instance_ids)) != count:
+        users, definitions, instance_ids = fields[0], fields[1], fields[2]
+        distinct = set(instance_ids)
+        if len(distinct) != count or not self._references_exist(
+            draw_type_id,
+            number_id,
+            {"user_id": set(users), "definition_id": set(definitions), "nft_instance_id": distinct},
+        ):
             return None
-        keys = list(zip(instance_ids, repeat(draw_type_id), repeat(number_id)))
-        if (draw_type_id, number_id) in by_draw.members and not key_owners.keys().isdisjoint(keys):
+        owners = self.result_owners
+        draw = (draw_type_id, number_id)
+        held = owners.by_draw.get(draw)
+        if held is not None and not held.keys().isdisjoint(distinct):
             return None
         at = columns.evaluated_at
         stored = DrawResultColumns(
@@ -172,8 +219,8 @@ class ResultTable(Table[PrizeDrawResult]):
             winning_top_digits=columns.winning_top_digits,
             threshold_used=columns.threshold_used,
             evaluated_at=as_utc(at) if at is not None else None,
-            user_ids=fields[0],
-            definition_ids=fields[1],
+            user_ids=users,
+            definition_ids=definitions,
             nft_instance_ids=instance_ids,
             draw_numbers=fields[3],
             similarity_scores=fields[4],
@@ -184,39 +231,51 @@ class ResultTable(Table[PrizeDrawResult]):
         segment = Segment(first, stored)
         ids = range(first, segment.stop)
         self.rows.add_segment(segment)
-        key_owners.update(zip(keys, ids, strict=True))
+        if held is None:
+            owners.by_draw[draw] = dict(zip(instance_ids, ids, strict=True))
+        else:
+            held.update(zip(instance_ids, ids, strict=True))
         _add_run(self.indexes["draw_type_id"], draw_type_id, ids)
-        _add_run(by_draw, (draw_type_id, number_id), ids)
+        _add_run(self.indexes["draw_type_and_number"], draw, ids)
         self.next_id = segment.stop
-        journal.append(partial(self._undo_segment, segment, keys, key_owners))
+        journal.append(partial(self._undo_segment, segment, held is None))
         return list(ids)
 
-    def _references_exist(self, columns: DrawResultColumns) -> bool:
-        """True when every foreign key of the rows of ``columns`` names a stored row."""
+    @property
+    def result_owners(self) -> ResultOwners:
+        """The owners of the result key."""
+        return cast(ResultOwners, self.owners(RESULT_KEY))
+
+    def _references_exist(
+        self, draw_type_id: object, number_id: object, values: dict[str, set[Any]]
+    ) -> bool:
+        """True when every foreign key of the rows names a stored row (and none of the
+        NOT NULL ones is None): ``values`` holds the distinct values of each row column."""
         for fk in self._foreign_keys:
             target = fk.target.rows
             if fk.column == "draw_type_id":
-                values: set[Any] = {columns.draw_type_id}
+                column: set[Any] = {draw_type_id}
             elif fk.column == "winning_number_id":
-                values = {columns.winning_number_id}
+                column = {number_id} if number_id is not None else set()
             else:
-                values = set(getattr(columns, f"{fk.column}s"))
-            values.discard(None)
-            if not all(map(target.__contains__, values)):
+                column = values[fk.column]
+            if None in column or not all(map(target.__contains__, column)):
                 return False
         return True
 
-    def _undo_segment(self, segment: Segment, keys: list[Any], key_owners: dict[Any, int]) -> None:
-        for key in keys:
-            del key_owners[key]
+    def _undo_segment(self, segment: Segment, new_draw: bool) -> None:
         columns = segment.columns
+        draw = (columns.draw_type_id, columns.winning_number_id)
+        owners = self.result_owners.by_draw
+        if new_draw:
+            del owners[draw]
+        else:
+            held = owners[draw]
+            for instance_id in columns.nft_instance_ids:
+                del held[instance_id]
         ids = range(segment.first, segment.stop)
         _discard_run(self.indexes["draw_type_id"], columns.draw_type_id, ids)
-        _discard_run(
-            self.indexes["draw_type_and_number"],
-            (columns.draw_type_id, columns.winning_number_id),
-            ids,
-        )
+        _discard_run(self.indexes["draw_type_and_number"], draw, ids)
         self.rows.drop_segment(segment)
         self.next_id = segment.first
 
@@ -236,15 +295,14 @@ def _checked_fields(columns: DrawResultColumns, count: int) -> list[Any] | None:
         columns.draw_numbers,
         columns.outcomes,
     )
-    fields: list[Any] = []
-    for column in required:
-        copied = list(column)
-        if len(copied) != count or None in copied:
-            return None
-        fields.append(copied)
+    fields: list[Any] = [list(column) for column in required]
+    if any(len(column) != count for column in fields) or None in fields[3]:
+        return None
+    # None among the ids is caught by the foreign key check, among outcomes by CHECK.
     optional: list[Any] = []
     for maybe in (columns.similarity_scores, columns.draw_top_digits):
-        copied_or_none = None if maybe is None else list(maybe)
+        # A lazy column is immutable: kept as it is, its values computed when read.
+        copied_or_none = maybe if maybe is None or isinstance(maybe, LazyColumn) else list(maybe)
         if copied_or_none is not None and len(copied_or_none) != count:
             return None
         optional.append(copied_or_none)
@@ -326,10 +384,22 @@ class ColumnMirror(Index):
 
     def candidate_columns(self, ids: list[int]) -> CandidateColumns:
         """The candidate columns of the stored instances ``ids``, in that order."""
-        users, definitions, origins, statuses = (
-            list(map(column.__getitem__, ids)) for column in self.columns
+        users, definitions, origins, statuses = self.columns
+        return CandidateColumns(
+            ids,
+            [users[i] for i in ids],
+            [definitions[i] for i in ids],
+            [origins[i] for i in ids],
+            [statuses[i] for i in ids],
         )
-        return CandidateColumns(ids, users, definitions, origins, statuses)
 
 
-__all__ = ["CANDIDATE_FIELDS", "ColumnMirror", "ResultTable", "Segment", "SegmentedRows"]
+__all__ = [
+    "CANDIDATE_FIELDS",
+    "RESULT_KEY",
+    "ColumnMirror",
+    "ResultOwners",
+    "ResultTable",
+    "Segment",
+    "SegmentedRows",
+]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from operator import attrgetter
 
-from nictbw.adapters.memory.columnar import ColumnMirror, ResultTable
+from nictbw.adapters.memory.columnar import RESULT_KEY, ColumnMirror, ResultOwners, ResultTable
 from nictbw.adapters.memory.table import ForeignKey, Index, Table, UniqueKey, make_copier
 from nictbw.domain.bingo import line_entry
 from nictbw.domain.entities import (
@@ -131,9 +131,6 @@ def _succeeded_origin(row: NFTInstance) -> Hashable | None:
     if row.status == INSTANCE_SUCCEEDED and row.nft_origin is not None:
         return row.nft_origin
     return None
-
-
-RESULT_KEY = "(nft_instance_id, draw_type_id, winning_number_id)"
 
 
 result_key: Callable[[PrizeDrawResult], Hashable] = attrgetter(
@@ -345,7 +342,7 @@ class InMemoryStore:
                 ForeignKey("definition_id", self.definitions),
                 ForeignKey("nft_instance_id", self.instances),
             ),
-            uniques=(UniqueKey(RESULT_KEY, result_key),),
+            uniques=(UniqueKey(RESULT_KEY, result_key, ResultOwners()),),
             indexes={
                 "draw_type_id": _index("draw_type_id"),
                 "draw_type_and_number": Index(attrgetter("draw_type_id", "winning_number_id")),

@@ -125,7 +125,7 @@ class UniqueKey:
 
     name: str
     key: KeyFunc
-    owners: dict[Hashable, int] = attrs.field(factory=dict)
+    owners: MutableMapping[Hashable, int] = attrs.field(factory=dict)
 
 
 @attrs.define
@@ -278,7 +278,7 @@ class Table(Generic[E]):
         copy = self.copy
         return [copy(row) for row in self.rows.values()]
 
-    def owners(self, unique: str) -> dict[Hashable, int]:
+    def owners(self, unique: str) -> MutableMapping[Hashable, int]:
         """The key -> id map of the unique key named ``unique`` (read it, never write it)."""
         return self._unique_by_name[unique].owners
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import cast
 
 from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
@@ -142,9 +143,12 @@ class _DrawSetup:
         self, uow: UnitOfWork, batch: CandidateColumns, draw_type_id: int, number_id: int | None
     ) -> StoredBatch:
         instance_ids = batch.instance_ids
+        origins = batch.nft_origins
         scored = self.engine.evaluate_columns(
             instance_ids,
-            [origin or "" for origin in batch.nft_origins],
+            cast(list[str], origins)
+            if None not in origins
+            else [origin or "" for origin in origins],
             algorithm_key=self.algorithm.key,
             winning_value=self.winning_value,
             threshold=self.threshold,

@@ -6,9 +6,9 @@ import builtins
 import heapq
 from collections.abc import Hashable, Sequence
 
-from nictbw.adapters.memory.columnar import ResultTable
+from nictbw.adapters.memory.columnar import RESULT_KEY, ResultTable
 from nictbw.adapters.memory.repositories.base import MemoryRepository
-from nictbw.adapters.memory.store import RESULT_KEY, InMemoryStore, result_key
+from nictbw.adapters.memory.store import InMemoryStore, result_key
 from nictbw.domain.entities import OUTCOME_PENDING, DrawResultColumns, PrizeDrawResult
 from nictbw.domain.ranking import rank_with_ties, ranking_key, validate_limit
 from nictbw.ports.repositories import DrawResultRepository
@@ -90,7 +90,7 @@ class InMemoryDrawResultRepository(MemoryRepository[PrizeDrawResult], DrawResult
         """
         with self._tx.statement() as journal:
             table = self._tx.store.draw_results
-            ids = table.insert_columns(columns, journal, table.owners(RESULT_KEY))
+            ids = table.insert_columns(columns, journal)
         if ids is not None:
             return ids
         results = columns.results()
