@@ -298,14 +298,6 @@ def release_instance(
     return changed
 
 
-def counts_for_lines(state: str, expiry: datetime | None, at: datetime) -> bool:
-    """True when a card stored in ``state`` with ``expiry`` is active or completed at the
-    aware UTC ``at`` (``effective_state``): only such cards' completed lines count (§5.6)."""
-    if state == CARD_COMPLETED:
-        return True
-    return state == CARD_ACTIVE and (expiry is None or at < expiry)
-
-
 def line_instance_ids(card: BingoCard) -> tuple[int, ...]:
     """The instance ids matched on the card's completed lines, ascending (whatever its
     state or the order of its cells); cells unlocked without a matched instance give none."""
@@ -339,9 +331,11 @@ def live_line_instance_ids(entries: Iterable[LineEntry], now: datetime) -> list[
     """
     at = _utc_now(now)
     ids: set[int] = set()
+    add = ids.update
     for state, expiry, matched in entries:
-        if matched and counts_for_lines(state, expiry, at):
-            ids.update(matched)
+        # The card's effective state (``BingoCard.effective_state``) is active or completed.
+        if state == CARD_COMPLETED or (state == CARD_ACTIVE and (expiry is None or at < expiry)):
+            add(matched)
     return sorted(ids)
 
 
@@ -359,7 +353,6 @@ __all__ = [
     "apply_completion",
     "bingo_candidate_ids",
     "completed_line_instance_ids",
-    "counts_for_lines",
     "covered_by_lines",
     "earliest_issued",
     "expire_if_due",
