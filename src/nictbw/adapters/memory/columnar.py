@@ -15,7 +15,7 @@ row insert raises first.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Hashable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, MutableMapping
 from functools import partial
 from heapq import merge
 from itertools import repeat
@@ -141,51 +141,123 @@ class SegmentedRows(MutableMapping[int, PrizeDrawResult]):
 
 class ResultOwners(MutableMapping[Hashable, int]):
     """The UNIQUE key ``(nft_instance_id, draw_type_id, winning_number_id)`` of results:
-    key -> id, held per draw (draw type and winning number) as instance id -> id, so a
-    draw's batch is registered with one C-level dict update."""
+    key -> id, held per draw (draw type and winning number) as instance id -> id.
+
+    The keys of a segment that opened a draw are registered when that draw's keys are
+    first looked up (``pending``), not when the segment is stored: a draw stores its
+    results without building a dict of their keys that nothing may ever read.
+    """
 
     def __init__(self) -> None:
         self.by_draw: dict[Hashable, dict[Any, int]] = {}
+        self.pending: dict[Hashable, Segment] = {}
+
+    def held(self, draw: Hashable) -> dict[Any, int] | None:
+        """The instance id -> id map of ``draw`` (its pending segment registered first)."""
+        segment = self.pending.pop(draw, None)
+        if segment is not None:
+            instance_ids = segment.columns.nft_instance_ids
+            ids = range(segment.first, segment.stop)
+            self.by_draw[draw] = dict(zip(instance_ids, ids, strict=True))
+        return self.by_draw.get(draw)
+
+    def knows(self, draw: Hashable) -> bool:
+        """True when some stored result belongs to ``draw``."""
+        return draw in self.pending or draw in self.by_draw
+
+    def forget(self, draw: Hashable, segment: Segment) -> None:
+        """Drop the keys of ``segment`` of ``draw`` (undo of its insert)."""
+        if self.pending.get(draw) is segment:
+            del self.pending[draw]
+            return
+        held = self.by_draw[draw]
+        for instance_id in segment.columns.nft_instance_ids:
+            del held[instance_id]
+        if not held:
+            del self.by_draw[draw]
+
+    def _flush(self) -> None:
+        for draw in list(self.pending):
+            self.held(draw)
 
     def __getitem__(self, key: Hashable) -> int:
         instance_id, draw_type_id, number_id = cast(tuple[Any, Any, Any], key)
-        return self.by_draw[(draw_type_id, number_id)][instance_id]
+        held = self.held((draw_type_id, number_id))
+        if held is None:
+            raise KeyError(key)
+        return held[instance_id]
 
     def __contains__(self, key: object) -> bool:
         instance_id, draw_type_id, number_id = cast(tuple[Any, Any, Any], key)
-        held = self.by_draw.get((draw_type_id, number_id))
+        held = self.held((draw_type_id, number_id))
         return held is not None and instance_id in held
 
     def __setitem__(self, key: Hashable, row_id: int) -> None:
         instance_id, draw_type_id, number_id = cast(tuple[Any, Any, Any], key)
-        self.by_draw.setdefault((draw_type_id, number_id), {})[instance_id] = row_id
+        draw = (draw_type_id, number_id)
+        held = self.held(draw)
+        if held is None:
+            held = self.by_draw[draw] = {}
+        held[instance_id] = row_id
 
     def __delitem__(self, key: Hashable) -> None:
         instance_id, draw_type_id, number_id = cast(tuple[Any, Any, Any], key)
         draw = (draw_type_id, number_id)
-        held = self.by_draw[draw]
+        held = self.held(draw)
+        if held is None:
+            raise KeyError(key)
         del held[instance_id]
         if not held:
             del self.by_draw[draw]
 
     def __len__(self) -> int:
+        self._flush()
         return sum(map(len, self.by_draw.values()))
 
     def __iter__(self) -> Iterator[Hashable]:
-        for draw, held in self.by_draw.items():
+        self._flush()
+        for draw, held in list(self.by_draw.items()):
             draw_type_id, number_id = cast(tuple[Any, Any], draw)
-            for instance_id in held:
+            for instance_id in list(held):
                 yield (instance_id, draw_type_id, number_id)
 
 
 class ResultTable(Table[PrizeDrawResult]):
-    """The draw results table: a :class:`Table` whose batches may be stored as columns."""
+    """The draw results table: a :class:`Table` whose batches may be stored as columns.
+
+    The two indexes (by draw type; by draw type and winning number) take a stored
+    segment's ids when they are next read (``indexes``), not when it is stored.
+    """
 
     rows: SegmentedRows
 
     def __init__(self, name: str, **options: Any) -> None:
+        self._unindexed: list[Segment] = []
         super().__init__(name, **options)
         self.rows = SegmentedRows()
+
+    @property
+    def indexes(self) -> dict[str, Index]:
+        """The indexes, every stored segment in them."""
+        if self._unindexed:
+            for segment in self._unindexed:
+                self._index_segment(segment, _add_run)
+            self._unindexed.clear()
+        return self._indexes
+
+    @indexes.setter
+    def indexes(self, indexes: dict[str, Index]) -> None:
+        self._indexes = indexes
+
+    def _index_segment(self, segment: Segment, change: Callable[[Index, Any, range], None]) -> None:
+        columns = segment.columns
+        ids = range(segment.first, segment.stop)
+        change(self._indexes["draw_type_id"], columns.draw_type_id, ids)
+        change(
+            self._indexes["draw_type_and_number"],
+            (columns.draw_type_id, columns.winning_number_id),
+            ids,
+        )
 
     def insert_columns(self, columns: DrawResultColumns, journal: Journal) -> list[int] | None:
         """Store the rows of ``columns`` as one segment with consecutive new ids; the ids.
@@ -209,7 +281,7 @@ class ResultTable(Table[PrizeDrawResult]):
             return None
         owners = self.result_owners
         draw = (draw_type_id, number_id)
-        held = owners.by_draw.get(draw)
+        held = owners.held(draw) if owners.knows(draw) else None
         if held is not None and not held.keys().isdisjoint(distinct):
             return None
         at = columns.evaluated_at
@@ -232,13 +304,12 @@ class ResultTable(Table[PrizeDrawResult]):
         ids = range(first, segment.stop)
         self.rows.add_segment(segment)
         if held is None:
-            owners.by_draw[draw] = dict(zip(instance_ids, ids, strict=True))
+            owners.pending[draw] = segment
         else:
             held.update(zip(instance_ids, ids, strict=True))
-        _add_run(self.indexes["draw_type_id"], draw_type_id, ids)
-        _add_run(self.indexes["draw_type_and_number"], draw, ids)
+        self._unindexed.append(segment)
         self.next_id = segment.stop
-        journal.append(partial(self._undo_segment, segment, held is None))
+        journal.append(partial(self._undo_segment, segment))
         return list(ids)
 
     @property
@@ -263,19 +334,13 @@ class ResultTable(Table[PrizeDrawResult]):
                 return False
         return True
 
-    def _undo_segment(self, segment: Segment, new_draw: bool) -> None:
+    def _undo_segment(self, segment: Segment) -> None:
         columns = segment.columns
-        draw = (columns.draw_type_id, columns.winning_number_id)
-        owners = self.result_owners.by_draw
-        if new_draw:
-            del owners[draw]
+        self.result_owners.forget((columns.draw_type_id, columns.winning_number_id), segment)
+        if segment in self._unindexed:
+            self._unindexed.remove(segment)
         else:
-            held = owners[draw]
-            for instance_id in columns.nft_instance_ids:
-                del held[instance_id]
-        ids = range(segment.first, segment.stop)
-        _discard_run(self.indexes["draw_type_id"], columns.draw_type_id, ids)
-        _discard_run(self.indexes["draw_type_and_number"], draw, ids)
+            self._index_segment(segment, _discard_run)
         self.rows.drop_segment(segment)
         self.next_id = segment.first
 
