@@ -330,13 +330,13 @@ def live_line_instance_ids(entries: Iterable[LineEntry], now: datetime) -> list[
     without a matched instance give no entry. The caller filters eligibility.
     """
     at = _utc_now(now)
-    ids: set[int] = set()
-    add = ids.update
-    for state, expiry, matched in entries:
+    live = [
+        matched
+        for state, expiry, matched in entries
         # The card's effective state (``BingoCard.effective_state``) is active or completed.
-        if state == CARD_COMPLETED or (state == CARD_ACTIVE and (expiry is None or at < expiry)):
-            add(matched)
-    return sorted(ids)
+        if state == CARD_COMPLETED or (state == CARD_ACTIVE and (expiry is None or at < expiry))
+    ]
+    return sorted(set().union(*live))
 
 
 def completed_line_instance_ids(cards: Iterable[BingoCard], now: datetime) -> list[int]:

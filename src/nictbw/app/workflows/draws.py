@@ -12,6 +12,8 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from itertools import compress, repeat
+from operator import eq
 from typing import cast
 
 from nictbw.app.workflows._authority import authorise
@@ -144,11 +146,10 @@ class _DrawSetup:
     ) -> StoredBatch:
         instance_ids = batch.instance_ids
         origins = batch.nft_origins
+        known = cast(list[str], origins) if None not in origins else [o or "" for o in origins]
         scored = self.engine.evaluate_columns(
             instance_ids,
-            cast(list[str], origins)
-            if None not in origins
-            else [origin or "" for origin in origins],
+            known,
             algorithm_key=self.algorithm.key,
             winning_value=self.winning_value,
             threshold=self.threshold,
@@ -195,7 +196,8 @@ class StoredBatch:
 
     def rows_with_outcome(self, outcome: str) -> list[int]:
         """The rows whose outcome is ``outcome``, in row order."""
-        return [row for row, value in enumerate(self.columns.outcomes) if value == outcome]
+        outcomes = self.columns.outcomes
+        return list(compress(range(len(outcomes)), map(eq, outcomes, repeat(outcome))))
 
     def best_rows(self, top: int) -> list[int]:
         """The scored rows that can rank among the best ``top`` (ties kept): every row
