@@ -253,3 +253,40 @@ def test_the_index_of_completed_lines_follows_card_writes_and_rollbacks(world: W
         uow.rollback()
         consistent(uow, T0)
         assert len(uow.bingo_cards.completed_line_candidate_columns(T0)) == 3
+
+
+def test_batches_of_one_draw_are_segments_until_a_key_repeats(world: World) -> None:
+    every = columns(world, 12)
+
+    def rows(start: int, stop: int, tag: str) -> DrawResultColumns:
+        return attrs.evolve(
+            every,
+            user_ids=every.user_ids[start:stop],
+            definition_ids=every.definition_ids[start:stop],
+            nft_instance_ids=every.nft_instance_ids[start:stop],
+            draw_numbers=[f"{tag}{n}" for n in range(start, stop)],
+            similarity_scores=None,
+            draw_top_digits=None,
+            outcomes=every.outcomes[start:stop],
+        )
+
+    with world.uow() as uow:
+        first = uow.draw_results.upsert_columns(rows(0, 4, "a"))
+        second = uow.draw_results.upsert_columns(rows(4, 8, "a"))
+        assert second == [first[-1] + n for n in range(1, 5)]
+        uow.commit()
+        third = uow.draw_results.upsert_columns(rows(6, 10, "b"))
+        assert third[:2] == second[2:]
+        assert [r.draw_number for r in uow.draw_results.list()] == [
+            *(f"a{n}" for n in range(6)),
+            "b6",
+            "b7",
+            "b8",
+            "b9",
+        ]
+        uow.rollback()
+        assert [r.draw_number for r in uow.draw_results.list()] == [f"a{n}" for n in range(8)]
+        fourth = uow.draw_results.upsert_columns(rows(8, 12, "c"))
+        assert fourth == [second[-1] + n for n in range(1, 5)]
+        uow.rollback()
+        assert len(uow.draw_results.list_for_draw_type(world.draw_type_id)) == 8

@@ -143,32 +143,45 @@ class ResultOwners(MutableMapping[Hashable, int]):
     """The UNIQUE key ``(nft_instance_id, draw_type_id, winning_number_id)`` of results:
     key -> id, held per draw (draw type and winning number) as instance id -> id.
 
-    The keys of a segment that opened a draw are registered when that draw's keys are
-    first looked up (``pending``), not when the segment is stored: a draw stores its
-    results without building a dict of their keys that nothing may ever read.
+    The keys of a stored segment are registered when its draw's keys are next looked up
+    (``pending``), not when it is stored: a draw stores its results without building a
+    dict of their keys that nothing may ever read.
     """
 
     def __init__(self) -> None:
         self.by_draw: dict[Hashable, dict[Any, int]] = {}
-        self.pending: dict[Hashable, Segment] = {}
+        self.pending: dict[Hashable, list[Segment]] = {}
 
     def held(self, draw: Hashable) -> dict[Any, int] | None:
-        """The instance id -> id map of ``draw`` (its pending segment registered first)."""
-        segment = self.pending.pop(draw, None)
-        if segment is not None:
-            instance_ids = segment.columns.nft_instance_ids
-            ids = range(segment.first, segment.stop)
-            self.by_draw[draw] = dict(zip(instance_ids, ids, strict=True))
+        """The instance id -> id map of ``draw`` (its pending segments registered first)."""
+        segments = self.pending.pop(draw, None)
+        if segments is not None:
+            held = self.by_draw.setdefault(draw, {})
+            for segment in segments:
+                ids = range(segment.first, segment.stop)
+                held.update(zip(segment.columns.nft_instance_ids, ids, strict=True))
         return self.by_draw.get(draw)
 
-    def knows(self, draw: Hashable) -> bool:
-        """True when some stored result belongs to ``draw``."""
-        return draw in self.pending or draw in self.by_draw
+    def add_segment(self, draw: Hashable, segment: Segment, distinct: set[Any]) -> bool:
+        """Register the keys of ``segment`` of ``draw`` (its instance ids ``distinct``)
+        to be looked up later; False, registering nothing, when one is taken already."""
+        held = self.by_draw.get(draw)
+        if held is not None and not held.keys().isdisjoint(distinct):
+            return False
+        segments = self.pending.setdefault(draw, [])
+        for earlier in segments:
+            if not distinct.isdisjoint(earlier.columns.nft_instance_ids):
+                return False
+        segments.append(segment)
+        return True
 
     def forget(self, draw: Hashable, segment: Segment) -> None:
         """Drop the keys of ``segment`` of ``draw`` (undo of its insert)."""
-        if self.pending.get(draw) is segment:
-            del self.pending[draw]
+        segments = self.pending.get(draw)
+        if segments is not None and segment in segments:
+            segments.remove(segment)
+            if not segments:
+                del self.pending[draw]
             return
         held = self.by_draw[draw]
         for instance_id in segment.columns.nft_instance_ids:
@@ -279,11 +292,6 @@ class ResultTable(Table[PrizeDrawResult]):
             {"user_id": set(users), "definition_id": set(definitions), "nft_instance_id": distinct},
         ):
             return None
-        owners = self.result_owners
-        draw = (draw_type_id, number_id)
-        held = owners.held(draw) if owners.knows(draw) else None
-        if held is not None and not held.keys().isdisjoint(distinct):
-            return None
         at = columns.evaluated_at
         stored = DrawResultColumns(
             draw_type_id=draw_type_id,
@@ -301,12 +309,10 @@ class ResultTable(Table[PrizeDrawResult]):
         )
         first = self.next_id
         segment = Segment(first, stored)
+        if not self.result_owners.add_segment((draw_type_id, number_id), segment, distinct):
+            return None
         ids = range(first, segment.stop)
         self.rows.add_segment(segment)
-        if held is None:
-            owners.pending[draw] = segment
-        else:
-            held.update(zip(instance_ids, ids, strict=True))
         self._unindexed.append(segment)
         self.next_id = segment.stop
         journal.append(partial(self._undo_segment, segment))
