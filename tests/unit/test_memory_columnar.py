@@ -290,3 +290,18 @@ def test_batches_of_one_draw_are_segments_until_a_key_repeats(world: World) -> N
         assert fourth == [second[-1] + n for n in range(1, 5)]
         uow.rollback()
         assert len(uow.draw_results.list_for_draw_type(world.draw_type_id)) == 8
+
+
+def test_the_same_draw_evaluated_again_overwrites_its_segment_in_place(world: World) -> None:
+    first = columns(world, 10)
+    again = attrs.evolve(first, draw_numbers=[f"again{n}" for n in range(10)], threshold_used=0.8)
+    with world.uow() as uow:
+        ids = uow.draw_results.upsert_columns(first)
+        uow.commit()
+        assert uow.draw_results.upsert_columns(again) == ids
+        assert uow.draw_results.list() == [again.result(n, i) for n, i in enumerate(ids)]
+        uow.rollback()
+        assert uow.draw_results.list() == [first.result(n, i) for n, i in enumerate(ids)]
+        shuffled = attrs.evolve(again, nft_instance_ids=again.nft_instance_ids[::-1])
+        assert uow.draw_results.upsert_columns(shuffled) == ids[::-1]
+        assert uow.draw_results.get(ids[0]) == shuffled.result(9, ids[0])

@@ -83,6 +83,16 @@ class SegmentedRows(MutableMapping[int, PrizeDrawResult]):
         self._starts.append(segment.first)
         self._segment_rows += segment.stop - segment.first
 
+    def pristine(self, segment: Segment) -> bool:
+        """True when no row of ``segment`` was overwritten or deleted since it was stored."""
+        ids = range(segment.first, segment.stop)
+        objects, hidden = self._objects, self._hidden
+        return not any(map(objects.__contains__, ids)) and not any(map(hidden.__contains__, ids))
+
+    def swap_segment(self, old: Segment, new: Segment) -> None:
+        """Put ``new`` (the same ids) in the place of ``old``."""
+        self._segments[self._segments.index(old)] = new
+
     def drop_segment(self, segment: Segment) -> None:
         """Forget ``segment`` and every row it covers (undo of :meth:`add_segment`)."""
         position = self._segments.index(segment)
@@ -292,6 +302,9 @@ class ResultTable(Table[PrizeDrawResult]):
             {"user_id": set(users), "definition_id": set(definitions), "nft_instance_id": distinct},
         ):
             return None
+        draw = (draw_type_id, number_id)
+        owners = self.result_owners
+        held = owners.held(draw) if draw in owners.pending or draw in owners.by_draw else None
         at = columns.evaluated_at
         stored = DrawResultColumns(
             draw_type_id=draw_type_id,
@@ -307,9 +320,11 @@ class ResultTable(Table[PrizeDrawResult]):
             draw_top_digits=fields[5],
             outcomes=fields[6],
         )
+        if held is not None and not held.keys().isdisjoint(distinct):
+            return self._overwrite_segment(held, stored, journal)
         first = self.next_id
         segment = Segment(first, stored)
-        if not self.result_owners.add_segment((draw_type_id, number_id), segment, distinct):
+        if not owners.add_segment(draw, segment, distinct):
             return None
         ids = range(first, segment.stop)
         self.rows.add_segment(segment)
@@ -317,6 +332,26 @@ class ResultTable(Table[PrizeDrawResult]):
         self.next_id = segment.stop
         journal.append(partial(self._undo_segment, segment))
         return list(ids)
+
+    def _overwrite_segment(
+        self, held: dict[Any, int], stored: DrawResultColumns, journal: Journal
+    ) -> list[int] | None:
+        """Overwrite a whole stored segment whose rows are, in order, the keys of
+        ``stored`` (the same draw evaluated again): the segment takes the new columns and
+        keeps its ids. None when the keys are not exactly such a segment."""
+        first = held.get(stored.nft_instance_ids[0])
+        segment = self.rows.segment_of(first)
+        count = len(stored)
+        if segment is None or segment.first != first or segment.stop - first != count:
+            return None
+        if list(map(held.get, stored.nft_instance_ids)) != list(range(first, first + count)):
+            return None
+        if not self.rows.pristine(segment):
+            return None
+        replacement = Segment(first, stored)
+        self.rows.swap_segment(segment, replacement)
+        journal.append(partial(self.rows.swap_segment, replacement, segment))
+        return list(range(first, first + count))
 
     @property
     def result_owners(self) -> ResultOwners:
