@@ -7,7 +7,8 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from operator import attrgetter
 
-from nictbw.adapters.memory.columnar import RESULT_KEY, ColumnMirror, ResultOwners, ResultTable
+from nictbw.adapters.memory.columnar import RESULT_KEY, ResultOwners, ResultTable
+from nictbw.adapters.memory.mirror import ColumnMirror
 from nictbw.adapters.memory.table import ForeignKey, Index, Table, UniqueKey, make_copier
 from nictbw.domain.bingo import line_entry
 from nictbw.domain.entities import (

@@ -9,7 +9,7 @@ from functools import partial
 from operator import attrgetter
 from typing import cast
 
-from nictbw.adapters.memory.columnar import ColumnMirror
+from nictbw.adapters.memory.mirror import ColumnMirror
 from nictbw.adapters.memory.repositories.base import MemoryRepository, require_new
 from nictbw.adapters.memory.store import CANDIDATES, LINES, InMemoryStore
 from nictbw.adapters.memory.table import Table, normalise_datetimes
