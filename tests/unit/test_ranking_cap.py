@@ -15,6 +15,7 @@ from nictbw.domain.ranking import (
     FROM_DRAW_TYPE,
     rank_with_cap,
     rank_with_ties,
+    rankable_rows,
     ranking_key,
     resolve_cap,
 )
@@ -120,3 +121,42 @@ def test_pruning_batch_by_batch_gives_the_one_shot_ranking(
     for start in range(0, len(results), batch):
         kept = rank_with_cap(kept + results[start : start + batch], limit, cap)
     assert kept == rank_with_cap(results, limit, cap)
+
+
+# --- rankable_rows ------------------------------------------------------------------------
+
+
+@given(
+    st.lists(st.tuples(st.integers(1, 4), st.sampled_from([0.1, 0.2, 0.3, 0.5])), max_size=30),
+    st.lists(st.tuples(st.integers(1, 4), st.sampled_from([0.2, 0.3, 0.4])), max_size=8),
+    st.one_of(st.none(), st.integers(1, 6)),
+    st.one_of(st.none(), st.integers(1, 3)),
+)
+def test_rankable_rows_keep_every_row_the_ranking_can_keep(
+    batch: list[tuple[int, float]],
+    earlier: list[tuple[int, float]],
+    limit: int | None,
+    cap: int | None,
+) -> None:
+    def results(rows: list[tuple[int, float]], first: int) -> list[PrizeDrawResult]:
+        return [
+            PrizeDrawResult(
+                id=first + n,
+                draw_type_id=1,
+                user_id=user,
+                definition_id=1,
+                nft_instance_id=first + n,
+                draw_number="d",
+                similarity_score=score,
+            )
+            for n, (user, score) in enumerate(rows)
+        ]
+
+    before = results(earlier, 1_000)
+    every = results(batch, 1)
+    rows = rankable_rows(
+        list(range(len(batch))), [s for _, s in batch], [u for u, _ in batch], limit, cap
+    )
+    assert rows == sorted(rows)
+    kept = [every[row] for row in rows]
+    assert rank_with_cap(before + kept, limit, cap) == rank_with_cap(before + every, limit, cap)

@@ -298,27 +298,51 @@ def release_instance(
     return changed
 
 
-def completed_line_instance_ids(cards: Iterable[BingoCard], now: datetime) -> list[int]:
-    """Instance ids matched on completed lines of cards active or completed at ``now`` (§5.6).
+def line_instance_ids(card: BingoCard) -> tuple[int, ...]:
+    """The instance ids matched on the card's completed lines, ascending (whatever its
+    state or the order of its cells); cells unlocked without a matched instance give none."""
+    covered = COVERED_BY_LINES[unlocked_mask(card)]
+    if not covered:
+        return ()
+    return tuple(
+        sorted(
+            cell.matched_nft_instance_id
+            for cell in card.cells
+            if covered >> cell.idx & 1 and cell.matched_nft_instance_id is not None
+        )
+    )
+
+
+LineEntry = tuple[str, datetime | None, tuple[int, ...]]
+"""A card as its completed lines count: (stored state, expiry, :func:`line_instance_ids`)."""
+
+
+def line_entry(card: BingoCard) -> LineEntry:
+    """The card's :data:`LineEntry`."""
+    return (card.state, card.expiry, line_instance_ids(card))
+
+
+def live_line_instance_ids(entries: Iterable[LineEntry], now: datetime) -> list[int]:
+    """Instance ids matched on completed lines of cards active or completed at ``now``
+    (§5.6), the cards given as their :func:`line_entry`.
 
     One entry per instance however many lines or cards it is on, ascending. Cells unlocked
     without a matched instance give no entry. The caller filters eligibility.
     """
     at = _utc_now(now)
-    ids: set[int] = set()
-    for card in cards:
-        if card.effective_state(at) not in (CARD_ACTIVE, CARD_COMPLETED):
-            continue
-        mask = 0
-        for cell in card.cells:
-            if cell.state == CELL_UNLOCKED:
-                mask |= 1 << cell.idx
-        covered = COVERED_BY_LINES[mask]
-        if covered:
-            for cell in card.cells:
-                if covered >> cell.idx & 1 and cell.matched_nft_instance_id is not None:
-                    ids.add(cell.matched_nft_instance_id)
-    return sorted(ids)
+    live = [
+        matched
+        for state, expiry, matched in entries
+        # The card's effective state (``BingoCard.effective_state``) is active or completed.
+        if state == CARD_COMPLETED or (state == CARD_ACTIVE and (expiry is None or at < expiry))
+    ]
+    return sorted(set().union(*live))
+
+
+def completed_line_instance_ids(cards: Iterable[BingoCard], now: datetime) -> list[int]:
+    """:func:`live_line_instance_ids` of the ``cards`` themselves: the instance ids matched on
+    completed lines of cards active or completed at ``now`` (§5.6), each once, ascending."""
+    return live_line_instance_ids(map(line_entry, cards), now)
 
 
 __all__ = [
@@ -334,6 +358,9 @@ __all__ = [
     "expire_if_due",
     "held_by_definition",
     "layout_card",
+    "line_entry",
+    "line_instance_ids",
+    "live_line_instance_ids",
     "newly_completed_lines",
     "release_instance",
     "unlock_for_instance",

@@ -19,6 +19,7 @@ from nictbw.domain.ranking import rank_with_ties
 from nictbw.domain.scoring import (
     DEFAULT_SCORING_REGISTRY,
     AlgorithmRegistry,
+    ProximityScores,
     ScoringAlgorithm,
     derive_draw_number,
     normalize_winning_value,
@@ -89,8 +90,8 @@ class BatchEvaluation:
 
     instance_ids: Sequence[int]
     draw_numbers: list[str]
-    scores: list[float] | None
-    draw_top_digits: list[str | None] | None
+    scores: Sequence[float] | None
+    draw_top_digits: Sequence[str | None] | None
     winning_top_digits: str | None
     outcomes: list[str]
 
@@ -130,14 +131,25 @@ def _draw_numbers_of(instance_ids: Sequence[int], origins: Sequence[str]) -> lis
     except TypeError:
         stripped = []
     if len(stripped) == len(origins) and all(stripped) and all(map(str.isascii, stripped)):
+        # Usually already lower case: lower() maps character by character, so the joined
+        # text is unchanged exactly when every origin is; that spares a string per origin.
+        joined = "\n".join(stripped)
+        if joined.lower() == joined:
+            return stripped
         return list(map(str.lower, stripped))
     return _draw_numbers(list(zip(instance_ids, origins, strict=True)))[1]
 
 
-def _outcomes(scores: list[float], threshold: float | None) -> list[str]:
-    """``win``/``lose`` per score against ``threshold``; all ``pending`` without one."""
+def _outcomes(scores: Sequence[float], threshold: float | None) -> list[str]:
+    """``win``/``lose`` per score against ``threshold``; all ``pending`` without one.
+
+    Proximity scores not computed yet are compared through their hash values
+    (:meth:`ProximityScores.at_least`), which decides exactly as the scores would.
+    """
     if threshold is None:
         return [OUTCOME_PENDING] * len(scores)
+    if isinstance(scores, ProximityScores):
+        return scores.at_least(threshold, OUTCOME_WIN, OUTCOME_LOSE)
     return [OUTCOME_WIN if score >= threshold else OUTCOME_LOSE for score in scores]
 
 

@@ -481,8 +481,8 @@ class DrawResultColumns:
     definition_ids: list[int]
     nft_instance_ids: list[int]
     draw_numbers: list[str]
-    similarity_scores: list[float] | None
-    draw_top_digits: list[str | None] | None
+    similarity_scores: Sequence[float] | None
+    draw_top_digits: Sequence[str | None] | None
     outcomes: list[str]
 
     def __len__(self) -> int:
@@ -727,6 +727,14 @@ class CandidateColumns:
 
     def eligible_rows(self) -> list[int]:
         """The rows eligible for draws (``succeeded`` and holding an origin), in order."""
+        statuses, origins = self.statuses, self.nft_origins
+        count = len(statuses)
+        if (
+            len(origins) == count
+            and None not in origins
+            and statuses.count(INSTANCE_SUCCEEDED) == count
+        ):
+            return list(range(len(statuses)))
         return [
             row
             for row, (status, origin) in enumerate(

@@ -7,11 +7,14 @@ order never uses ``evaluated_at`` or the outcome.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Iterator
+import heapq
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Final, TypeVar
 
 from nictbw.domain.entities import PrizeDrawResult
 from nictbw.domain.errors import ValidationError
+from nictbw.domain.scoring import LazyColumn
 from nictbw.domain.values import INT64_MAX, check_int_range
 
 T = TypeVar("T")
@@ -136,6 +139,37 @@ def rank_with_cap(
     )
 
 
+def rankable_rows(
+    rows: list[int],
+    scores: Sequence[float] | None,
+    users: Sequence[object],
+    limit: int | None,
+    cap: int | None,
+) -> list[int]:
+    """The rows among ``rows`` (of results given as columns: ``scores``, ``users``) that
+    :func:`rank_with_cap` with ``limit`` and ``cap`` can keep, ranking them together with
+    any other results; in row order.
+
+    Every row when unscored or without a limit; else the rows scoring at least a cutoff,
+    lowered until those rows alone fill the limit under the cap. Sound: a row below the
+    cutoff ranks after all of them, and they already hold ``limit`` results the cap keeps
+    (per user at most ``cap``) whatever else is ranked with them, so it is never kept.
+    """
+    if scores is None or limit is None or len(rows) <= limit:
+        return rows
+    picked = scores.take(rows) if isinstance(scores, LazyColumn) else [scores[r] for r in rows]
+    size = limit
+    while True:
+        cutoff = heapq.nlargest(size, picked)[-1]
+        chosen = [row for row, score in zip(rows, picked, strict=True) if score >= cutoff]
+        if len(chosen) == len(rows) or cap is None:
+            return chosen
+        held = Counter(users[row] for row in chosen)
+        if sum(min(cap, count) for count in held.values()) >= limit:
+            return chosen
+        size *= 4
+
+
 class CapDefault(enum.Enum):
     """The default of a workflow's ``max_wins_per_user``: the draw type's own cap."""
 
@@ -176,6 +210,7 @@ __all__ = [
     "cut_ranking",
     "rank_with_cap",
     "rank_with_ties",
+    "rankable_rows",
     "ranking_key",
     "resolve_cap",
     "validate_cap",

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache
 from itertools import repeat
 from numbers import Real
-from typing import Final
+from typing import Final, TypeVar, overload
 
 from attrs import Attribute, field, frozen
 
 from nictbw.domain.entities import ScoreComputation, ScoreEvaluation
 from nictbw.domain.errors import ConflictError, NotFoundError, ValidationError
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 HASH_MAX: Final = (1 << 256) - 1
 """The largest SHA-256 value, M = 2**256 - 1; differences are divided by it."""
@@ -32,10 +36,14 @@ SHA256_HEX_PROXIMITY_MAX_SCORE: Final = 0.8999999999999999
 
 @frozen
 class BatchScores:
-    """Scores of many draw numbers against one winning value, in input order."""
+    """Scores of many draw numbers against one winning value, in input order.
 
-    scores: list[float]
-    draw_top_digits: list[str | None]
+    ``scores`` and ``draw_top_digits`` are lists, or :class:`LazyColumn` values that
+    compute each value when it is first read (equal to the list they stand for).
+    """
+
+    scores: Sequence[float]
+    draw_top_digits: Sequence[str | None]
     winning_top_digits: str | None
 
 
@@ -136,13 +144,142 @@ def sha256_hex_proximity(draw: str, winning: str) -> ScoreComputation:
 _sha256_digest = type(hashlib.sha256()).digest
 
 
+class LazyColumn(Sequence[T]):
+    """An immutable column of values derived from hash values, each computed when read.
+
+    Equal to the list of its values; iterating it (or reading a slice) computes every
+    value once and keeps them. Reading one position computes just that value, so a
+    caller that reads a few rows of a large batch pays for those rows only.
+    """
+
+    __slots__ = ("_computed", "_values")
+
+    def __init__(self, values: list[int]) -> None:
+        self._values = values
+        self._computed: list[T] | None = None
+
+    def _one(self, value: int) -> T:
+        raise NotImplementedError
+
+    def _all(self, values: list[int]) -> list[T]:
+        return [self._one(value) for value in values]
+
+    def tolist(self) -> list[T]:
+        """Every value, in order (computed once)."""
+        computed = self._computed
+        if computed is None:
+            computed = self._computed = self._all(self._values)
+        return computed
+
+    def take(self, rows: Iterable[int]) -> list[T]:
+        """The values at positions ``rows``, in that order."""
+        if self._computed is not None:
+            return list(map(self._computed.__getitem__, rows))
+        return self._all(list(map(self._values.__getitem__, rows)))
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return self.tolist()[index]
+        if self._computed is not None:
+            return self._computed[index]
+        return self._one(self._values[index])
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyColumn):
+            return self.tolist() == other.tolist()
+        if isinstance(other, list):
+            return self.tolist() == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.tolist()!r})"
+
+
+class ProximityScores(LazyColumn[float]):
+    """The ``sha256_hex_proximity`` scores of hash values ``D`` against one hash ``W``."""
+
+    __slots__ = ("_w",)
+
+    def __init__(self, values: list[int], w: int) -> None:
+        super().__init__(values)
+        self._w = w
+
+    def _one(self, value: int) -> float:
+        s = (0.6 - abs(value - self._w) / HASH_MAX) * 1.5
+        return s if s > 0.0 else 0.0
+
+    def _all(self, values: list[int]) -> list[float]:
+        w, m = self._w, HASH_MAX
+        return [s if (s := (0.6 - abs(d - w) / m) * 1.5) > 0.0 else 0.0 for d in values]
+
+    def at_least(self, threshold: float, passed: U, failed: U) -> list[U]:
+        """Per value, ``passed`` when its score is at least ``threshold``, else ``failed``,
+        without computing a score: the score falls as ``|D - W|`` grows, so the values
+        scoring at least ``threshold`` are those within :func:`widest_difference` of ``W``.
+        """
+        bound = widest_difference(threshold)
+        low, high = self._w - bound, self._w + bound
+        return [passed if low <= d <= high else failed for d in self._values]
+
+
+class TopDigits(LazyColumn[str | None]):
+    """The top digits (:func:`top_digits`) of hash values."""
+
+    __slots__ = ()
+
+    def _one(self, value: int) -> str | None:
+        return str(value // _TOP_DIGITS_DIVISOR)[:10].rjust(10, "0")
+
+    def _all(self, values: list[int]) -> list[str | None]:
+        divisor = _TOP_DIGITS_DIVISOR
+        return [str(d // divisor)[:10].rjust(10, "0") for d in values]
+
+
+@lru_cache(maxsize=64)
+def widest_difference(threshold: float) -> int:
+    """The largest ``diff`` in [0, 2**256 - 1] whose :func:`score_for_difference` is at
+    least ``threshold``; -1 when none is.
+
+    Every step of the score (correctly rounded division, subtraction, multiplication,
+    clamp) is monotonic, so the score never rises as ``diff`` grows and the differences
+    scoring at least ``threshold`` are exactly ``0..widest_difference(threshold)``.
+    """
+    if score_for_difference(0) < threshold:
+        return -1
+    if score_for_difference(HASH_MAX) >= threshold:
+        return HASH_MAX
+    low, high = 0, HASH_MAX  # score(low) >= threshold > score(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if score_for_difference(middle) >= threshold:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
 def sha256_hex_proximity_many(draws: Sequence[str], winning: str) -> BatchScores:
     """Batch form of :func:`sha256_hex_proximity`; bit-identical results, in input order.
 
-    The winning value is hashed once. Hashing runs as a chain of C-level ``map`` calls and
-    the arithmetic in two comprehensions; ``int.from_bytes(digest)`` equals
-    ``int(hexdigest, 16)``. The upper clamp at 1.0 is left out: the score never exceeds
-    ``(0.6 - 0.0) * 1.5``.
+    The winning value is hashed once. Hashing runs as a chain of C-level ``map`` calls;
+    ``int.from_bytes(digest)`` equals ``int(hexdigest, 16)``. Scores and top digits are
+    :class:`LazyColumn` values, computed when read: a draw that keeps a few rows computes
+    those, and :meth:`ProximityScores.at_least` decides outcomes without them. The upper
+    clamp at 1.0 is left out: the score never exceeds ``(0.6 - 0.0) * 1.5``.
     """
     w = _hash_int(_ascii_bytes(winning, "winning value"))
     try:
@@ -156,11 +293,11 @@ def sha256_hex_proximity_many(draws: Sequence[str], winning: str) -> BatchScores
         for draw in draws:
             _ascii_bytes(draw, "draw number")
         raise
-    m = HASH_MAX
-    divisor = _TOP_DIGITS_DIVISOR
-    scores = [s if (s := (0.6 - abs(d - w) / m) * 1.5) > 0.0 else 0.0 for d in values]
-    digits: list[str | None] = [str(d // divisor)[:10].rjust(10, "0") for d in values]
-    return BatchScores(scores=scores, draw_top_digits=digits, winning_top_digits=top_digits(w))
+    return BatchScores(
+        scores=ProximityScores(values, w),
+        draw_top_digits=TopDigits(values),
+        winning_top_digits=top_digits(w),
+    )
 
 
 # --- algorithms and the registry ----------------------------------------------------------
@@ -299,8 +436,11 @@ __all__ = [
     "AlgorithmRegistry",
     "BatchScorer",
     "BatchScores",
+    "LazyColumn",
+    "ProximityScores",
     "Scorer",
     "ScoringAlgorithm",
+    "TopDigits",
     "derive_draw_number",
     "new_default_registry",
     "normalize_winning_value",
@@ -309,4 +449,5 @@ __all__ = [
     "sha256_hex_proximity",
     "sha256_hex_proximity_many",
     "top_digits",
+    "widest_difference",
 ]

@@ -7,8 +7,12 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from operator import attrgetter
 
+from nictbw.adapters.memory.columnar import RESULT_KEY, ResultOwners, ResultTable
+from nictbw.adapters.memory.mirror import ColumnMirror
 from nictbw.adapters.memory.table import ForeignKey, Index, Table, UniqueKey, make_copier
+from nictbw.domain.bingo import line_entry
 from nictbw.domain.entities import (
+    CARD_ACTIVE,
     CARD_COMPLETED,
     CELL_UNLOCKED,
     INSTANCE_SUCCEEDED,
@@ -42,6 +46,8 @@ CARD_STATES = frozenset(state.value for state in CardState)
 CELL_STATES = frozenset(state.value for state in CellState)
 OUTCOMES = frozenset(outcome.value for outcome in Outcome)
 SNAPSHOT_SCOPES = frozenset(scope.value for scope in SnapshotScope)
+LIVE_CARD_STATES = frozenset((CARD_ACTIVE, CARD_COMPLETED))
+"""The stored card states whose completed lines may count in a draw."""
 
 copy_cell = make_copier(BingoCell)
 _copy_card_fields = make_copier(BingoCard, skip=("cells",))
@@ -128,13 +134,23 @@ def _succeeded_origin(row: NFTInstance) -> Hashable | None:
     return None
 
 
-RESULT_KEY = "(nft_instance_id, draw_type_id, winning_number_id)"
-
-
 result_key: Callable[[PrizeDrawResult], Hashable] = attrgetter(
     "nft_instance_id", "draw_type_id", "winning_number_id"
 )
 """The result identity; a missing winning number is a key value of its own (§2.9)."""
+
+
+CANDIDATES = "candidate columns"
+"""The :class:`ColumnMirror` of the instances table."""
+
+LINES = "completed lines"
+"""The index of cards by :func:`line_entry` (cards holding a completed line only): a draw
+reads the instances on completed lines from it without walking cards or cells."""
+
+
+def _lines_key(card: BingoCard) -> Hashable | None:
+    entry = line_entry(card)
+    return entry if entry[2] and entry[0] in LIVE_CARD_STATES else None
 
 
 def _key(column: str) -> UniqueKey:
@@ -242,6 +258,7 @@ class InMemoryStore:
                 "definition_id": _index("definition_id"),
                 "nft_origin": _index("nft_origin"),
                 "origin_key": Index(_origin_key),
+                CANDIDATES: ColumnMirror(),
             },
         )
         self.bingo_cards: Table[BingoCard] = Table(
@@ -266,7 +283,7 @@ class InMemoryStore:
                     lambda row: (row.user_id, row.center_definition_id),
                 ),
             ),
-            indexes={"user_id": _index("user_id")},
+            indexes={"user_id": _index("user_id"), LINES: Index(_lines_key)},
             on_id=_own_cells,
         )
         self.draw_types: Table[PrizeDrawType] = Table(
@@ -305,7 +322,7 @@ class InMemoryStore:
             ),
             indexes={"draw_type_id": _index("draw_type_id")},
         )
-        self.draw_results: Table[PrizeDrawResult] = Table(
+        self.draw_results = ResultTable(
             "prize_draw_results",
             copy=make_copier(PrizeDrawResult),
             not_null=(
@@ -326,7 +343,7 @@ class InMemoryStore:
                 ForeignKey("definition_id", self.definitions),
                 ForeignKey("nft_instance_id", self.instances),
             ),
-            uniques=(UniqueKey(RESULT_KEY, result_key),),
+            uniques=(UniqueKey(RESULT_KEY, result_key, ResultOwners()),),
             indexes={
                 "draw_type_id": _index("draw_type_id"),
                 "draw_type_and_number": Index(attrgetter("draw_type_id", "winning_number_id")),

@@ -12,7 +12,7 @@ rows in one step each; apart, every write would have to be kept in step across m
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, MutableMapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from operator import attrgetter
@@ -125,7 +125,7 @@ class UniqueKey:
 
     name: str
     key: KeyFunc
-    owners: dict[Hashable, int] = attrs.field(factory=dict)
+    owners: MutableMapping[Hashable, int] = attrs.field(factory=dict)
 
 
 @attrs.define
@@ -247,7 +247,7 @@ class Table(Generic[E]):
     ) -> None:
         self.name = name
         self.copy = copy
-        self.rows: dict[int, E] = {}
+        self.rows: MutableMapping[int, E] = {}
         self.next_id = 1
         self._not_null = tuple(not_null)
         self._datetimes = tuple(datetimes)
@@ -278,7 +278,7 @@ class Table(Generic[E]):
         copy = self.copy
         return [copy(row) for row in self.rows.values()]
 
-    def owners(self, unique: str) -> dict[Hashable, int]:
+    def owners(self, unique: str) -> MutableMapping[Hashable, int]:
         """The key -> id map of the unique key named ``unique`` (read it, never write it)."""
         return self._unique_by_name[unique].owners
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from itertools import compress, repeat
+from operator import eq
+from typing import cast
 
 from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
@@ -63,6 +66,7 @@ from nictbw.domain.ranking import (
     FROM_DRAW_TYPE,
     CapDefault,
     rank_with_cap,
+    rankable_rows,
     ranking_key,
     resolve_cap,
     validate_limit,
@@ -141,9 +145,11 @@ class _DrawSetup:
         self, uow: UnitOfWork, batch: CandidateColumns, draw_type_id: int, number_id: int | None
     ) -> StoredBatch:
         instance_ids = batch.instance_ids
+        origins = batch.nft_origins
+        known = cast(list[str], origins) if None not in origins else [o or "" for o in origins]
         scored = self.engine.evaluate_columns(
             instance_ids,
-            [origin or "" for origin in batch.nft_origins],
+            known,
             algorithm_key=self.algorithm.key,
             winning_value=self.winning_value,
             threshold=self.threshold,
@@ -190,7 +196,8 @@ class StoredBatch:
 
     def rows_with_outcome(self, outcome: str) -> list[int]:
         """The rows whose outcome is ``outcome``, in row order."""
-        return [row for row, value in enumerate(self.columns.outcomes) if value == outcome]
+        outcomes = self.columns.outcomes
+        return list(compress(range(len(outcomes)), map(eq, outcomes, repeat(outcome))))
 
     def best_rows(self, top: int) -> list[int]:
         """The scored rows that can rank among the best ``top`` (ties kept): every row
@@ -307,10 +314,14 @@ def _ranked_draw(
         if candidates:
             for batch in setup.evaluate(uow, [candidates]):
                 evaluated += len(batch)
-                if setup.threshold is None:
-                    ranked.extend(batch.results())
-                else:
-                    ranked.extend(batch.results(batch.rows_with_outcome(OUTCOME_WIN)))
+                rows = (
+                    list(range(len(batch)))
+                    if setup.threshold is None
+                    else batch.rows_with_outcome(OUTCOME_WIN)
+                )
+                columns = batch.columns
+                scores, users = columns.similarity_scores, columns.user_ids
+                ranked.extend(batch.results(rankable_rows(rows, scores, users, limit, cap)))
                 if limit is not None:
                     ranked = rank_with_cap(ranked, limit, cap)
             ranked = rank_with_cap(ranked, limit, cap)

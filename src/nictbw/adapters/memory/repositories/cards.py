@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from operator import attrgetter
+from typing import cast
 
+from nictbw.adapters.memory.mirror import ColumnMirror
 from nictbw.adapters.memory.repositories.base import MemoryRepository, require_new
-from nictbw.adapters.memory.store import InMemoryStore
+from nictbw.adapters.memory.store import CANDIDATES, LINES, InMemoryStore
 from nictbw.adapters.memory.table import Table, normalise_datetimes
-from nictbw.domain.bingo import completed_line_instance_ids
+from nictbw.domain.bingo import LineEntry, completed_line_instance_ids, live_line_instance_ids
 from nictbw.domain.entities import BingoCard, CandidateColumns, DrawCandidate
 from nictbw.domain.errors import NotFoundError
 from nictbw.ports.repositories import BingoCardRepository
@@ -115,25 +117,27 @@ class InMemoryBingoCardRepository(MemoryRepository[BingoCard], BingoCardReposito
         row.cells = builtins.list(cells.values())
         return row
 
+    def _line_instance_ids(self, now: datetime) -> builtins.list[int]:
+        """The instances on completed lines of cards live at ``now``, read from the index
+        of cards by completed lines (``live_line_instance_ids`` of the domain)."""
+        entries = self._tx.tables().bingo_cards.indexes[LINES].members
+        return live_line_instance_ids(cast(Iterable[LineEntry], entries), now)
+
     def completed_line_candidates(self, now: datetime) -> builtins.list[DrawCandidate]:
         """Matched instances on completed lines of cards active or completed at ``now``,
-        each once, ascending id (the domain's ``completed_line_instance_ids``)."""
+        each once, ascending id, found by walking every card (the domain's
+        ``completed_line_instance_ids``); the columns below read the index instead."""
         store = self._tx.tables()
         matched = completed_line_instance_ids(store.bingo_cards.rows.values(), now)
         rows = store.instances.rows
         return [DrawCandidate.of(rows[i]) for i in matched]
 
     def completed_line_candidate_columns(self, now: datetime) -> CandidateColumns:
-        """``completed_line_candidates`` as columns, read straight from the stored rows."""
-        store = self._tx.tables()
-        matched = completed_line_instance_ids(store.bingo_cards.rows.values(), now)
-        rows = store.instances.rows
-        return CandidateColumns.of_rows(
-            [
-                (i, row.user_id, row.definition_id, row.nft_origin, row.status)
-                for i, row in zip(matched, map(rows.__getitem__, matched), strict=True)
-            ]
-        )
+        """``completed_line_candidates`` as columns, read from the index of cards by
+        completed lines and the instances' column mirror."""
+        matched = self._line_instance_ids(now)
+        mirror = self._tx.store.instances.indexes[CANDIDATES]
+        return cast(ColumnMirror, mirror).candidate_columns(matched)
 
 
 __all__ = ["InMemoryBingoCardRepository"]

@@ -6,9 +6,9 @@ import builtins
 import heapq
 from collections.abc import Hashable, Sequence
 
+from nictbw.adapters.memory.columnar import RESULT_KEY, ResultTable
 from nictbw.adapters.memory.repositories.base import MemoryRepository
-from nictbw.adapters.memory.store import RESULT_KEY, InMemoryStore, result_key
-from nictbw.adapters.memory.table import Table
+from nictbw.adapters.memory.store import InMemoryStore, result_key
 from nictbw.domain.entities import OUTCOME_PENDING, DrawResultColumns, PrizeDrawResult
 from nictbw.domain.ranking import rank_with_ties, ranking_key, validate_limit
 from nictbw.ports.repositories import DrawResultRepository
@@ -19,7 +19,7 @@ class InMemoryDrawResultRepository(MemoryRepository[PrizeDrawResult], DrawResult
 
     what = "draw result"
 
-    def _table(self, store: InMemoryStore) -> Table[PrizeDrawResult]:
+    def _table(self, store: InMemoryStore) -> ResultTable:
         return store.draw_results
 
     def list_for_draw_type(
@@ -83,7 +83,16 @@ class InMemoryDrawResultRepository(MemoryRepository[PrizeDrawResult], DrawResult
             result.id = row.id
 
     def upsert_columns(self, columns: DrawResultColumns) -> builtins.list[int]:
-        """``upsert_many`` of the rows of ``columns``; each row's stored id, in row order."""
+        """``upsert_many`` of the rows of ``columns``; each row's stored id, in row order.
+
+        A batch of fresh keys (a draw's first evaluation) is stored as one segment of
+        columns, without an object per row; any other batch row by row.
+        """
+        with self._tx.statement() as journal:
+            table = self._tx.store.draw_results
+            ids = table.insert_columns(columns, journal)
+        if ids is not None:
+            return ids
         results = columns.results()
         self.upsert_many(results)
         return [result.id for result in results if result.id is not None]
@@ -100,12 +109,14 @@ class InMemoryDrawResultRepository(MemoryRepository[PrizeDrawResult], DrawResult
         """Scored results by similarity desc, instance id, id; the first ``limit`` (+ ties)."""
         validate_limit(limit, allow_none=False)
         table = self._tx.tables().draw_results
-        rows = table.rows
         scored = [
-            rows[i]
-            for i in table.indexes["draw_type_and_number"].ids((draw_type_id, winning_number_id))
-            if rows[i].similarity_score is not None
-            and (include_pending or rows[i].outcome != OUTCOME_PENDING)
+            row
+            for row in map(
+                table.rows.__getitem__,
+                table.indexes["draw_type_and_number"].ids((draw_type_id, winning_number_id)),
+            )
+            if row.similarity_score is not None
+            and (include_pending or row.outcome != OUTCOME_PENDING)
         ]
         if with_ties:
             chosen = rank_with_ties(scored, limit)
