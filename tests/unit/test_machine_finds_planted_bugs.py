@@ -23,7 +23,9 @@ from nictbw.app.workflows import lifecycle
 from nictbw.ports import UnitOfWork
 from nictbw.testing.machine import DEFAULT_SETTINGS, UowFactory, run_machine
 
-BUDGET = settings(DEFAULT_SETTINGS, database=None)
+BUDGET = settings(DEFAULT_SETTINGS, database=None, derandomize=True)
+"""The default budget on a fixed seed: whether a planted bug is found does not depend on
+the run (on random seeds the revocation bug went unfound about once in tens of runs)."""
 
 
 def new_memory_store() -> UowFactory:
