@@ -219,8 +219,7 @@ class ProximityScores(LazyColumn[float]):
         self._w = w
 
     def _one(self, value: int) -> float:
-        s = (0.6 - abs(value - self._w) / HASH_MAX) * 1.5
-        return s if s > 0.0 else 0.0
+        return score_for_difference(abs(value - self._w))
 
     def _all(self, values: list[int]) -> list[float]:
         w, m = self._w, HASH_MAX
@@ -242,11 +241,11 @@ class TopDigits(LazyColumn[str | None]):
     __slots__ = ()
 
     def _one(self, value: int) -> str | None:
-        return str(value // _TOP_DIGITS_DIVISOR)[:10].rjust(10, "0")
+        return top_digits(value)
 
     def _all(self, values: list[int]) -> list[str | None]:
-        divisor = _TOP_DIGITS_DIVISOR
-        return [str(d // divisor)[:10].rjust(10, "0") for d in values]
+        divisor, width = _TOP_DIGITS_DIVISOR, TOP_DIGITS_LENGTH
+        return [str(d // divisor)[:width].rjust(width, "0") for d in values]
 
 
 @lru_cache(maxsize=64)
