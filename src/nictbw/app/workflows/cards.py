@@ -45,7 +45,9 @@ class _Catalogue:
 
     def __init__(self, uow: UnitOfWork, now: datetime) -> None:
         self.definitions: Sequence[NFTDefinition] = uow.definitions.catalogue()
-        self.by_id: Mapping[int, NFTDefinition] = _by_id(self.definitions)
+        self.by_id: Mapping[int, NFTDefinition] = {
+            d.id: d for d in self.definitions if d.id is not None
+        }
         self._uow = uow
         self._now = now
         self._checker: BingoBatch | None = None
@@ -56,22 +58,6 @@ class _Catalogue:
         if self._checker is None:
             self._checker = BingoBatch(self._uow, [], self._now, self.definitions)
         return self._checker
-
-
-_last_index: tuple[Sequence[NFTDefinition], Mapping[int, NFTDefinition]] | None = None
-
-
-def _by_id(definitions: Sequence[NFTDefinition]) -> Mapping[int, NFTDefinition]:
-    """The catalogue ``definitions`` by id. The index of the last catalogue is kept: the
-    SQL unit of work hands out the same catalogue object until a definition is written or
-    the transaction ends, so per-user calls in one unit of work index it once. Read-only."""
-    global _last_index
-    last = _last_index
-    if last is not None and last[0] is definitions:
-        return last[1]
-    index = {d.id: d for d in definitions if d.id is not None}
-    _last_index = (definitions, index)
-    return index
 
 
 def _plan_user(
