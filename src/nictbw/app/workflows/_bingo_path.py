@@ -55,8 +55,8 @@ class BingoBatch:
             self._cards[card.user_id].append(card)
         self._changed: dict[int, BingoCard] = {}
         self._new: list[BingoCard] = []
-        self._held: dict[int, dict[int, NFTInstance]] = defaultdict(dict)
-        self._holdings_read: set[int] = set()
+        self._held: dict[int, dict[int, NFTInstance]] = {}
+        """Each read user's earliest held instance by definition (``read_holdings``)."""
         self._planned: dict[int, BingoCard] = {}
         self._locked: dict[int, set[int]] = {}
         self._unborn: set[int] = set()
@@ -88,7 +88,7 @@ class BingoBatch:
         holdings are read for those users alone, after planning and before the gained
         instances are stored.
         """
-        wanted = sorted(set(self.cards_created_for) - self._holdings_read)
+        wanted = sorted(set(self.cards_created_for) - self._held.keys())
         if not wanted:
             return
         by_user: dict[int, list[NFTInstance]] = defaultdict(list)
@@ -96,7 +96,6 @@ class BingoBatch:
             by_user[instance.user_id].append(instance)
         for user_id in wanted:
             self._held[user_id] = held_by_definition(by_user.get(user_id, []))
-        self._holdings_read.update(wanted)
 
     @property
     def cards_created(self) -> int:
@@ -166,14 +165,15 @@ class BingoBatch:
     def gain(self, key: int, instance: NFTInstance) -> int:
         """Apply a stored, succeeded instance gained by its user: pre-unlock its planned card,
         then unlock matching cells on the user's active cards. Returns cells unlocked."""
-        held = self._held[instance.user_id]
-        current = held.get(instance.definition_id)
-        if current is None or instance.issue_order < current.issue_order:
-            held[instance.definition_id] = instance
+        held = self._held.get(instance.user_id)
+        if held is not None:  # kept for users whose holdings were read (see read_holdings)
+            current = held.get(instance.definition_id)
+            if current is None or instance.issue_order < current.issue_order:
+                held[instance.definition_id] = instance
         unlocked = 0
         planned = self._planned.pop(key, None)
         if planned is not None:
-            assert instance.user_id in self._holdings_read, "read_holdings comes first"
+            assert held is not None, "read_holdings comes first"
             self._unborn.discard(id(planned))
             unlocked += unlock_held(planned, held, self._now)
         for card in self._cards[instance.user_id]:
