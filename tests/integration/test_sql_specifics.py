@@ -234,6 +234,28 @@ def test_postgres_stores_datetimes_as_timestamptz() -> None:
     assert data_type == "timestamp with time zone"
 
 
+@pytest.mark.postgres
+def test_postgres_bulk_writes_refuse_a_string_longer_than_its_column() -> None:
+    # An explicit cast to VARCHAR(n) would cut the value to n characters without a word;
+    # the bulk insert must refuse it, as the single-row insert does, and store nothing.
+    long_nickname = "n" * 51
+    with postgres_uow_factory(postgres_url_or_skip()) as factory, factory() as uow:
+        fine = User(in_app_id="fine", nickname="n" * 50, created_at=NOW, updated_at=NOW)
+        too_long = User(in_app_id="long", nickname=long_nickname, created_at=NOW, updated_at=NOW)
+        with pytest.raises(ValidationError) as refused:
+            uow.users.add_many([fine, too_long])
+        message = str(refused.value)
+        assert "users.nickname has 51 characters, at most 50 allowed" in message
+        assert repr(long_nickname) in message
+        assert uow.connection.exec_driver_sql("SELECT count(*) FROM users").scalar_one() == 0
+        fine.id = None
+        uow.users.add_many([fine])
+        assert fine.id is not None
+        stored = uow.users.get(fine.id)
+    assert stored is not None
+    assert stored.nickname == "n" * 50
+
+
 def test_json_is_stored_as_text_with_non_ascii_kept(factory: SqlUowFactory) -> None:
     meta = {"名前": "バッジ", "n": 1, "nested": {"ok": True}}
     with factory() as uow:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Row,
     RowMapping,
     Select,
+    String,
     Table,
     insert,
     select,
@@ -40,6 +41,7 @@ from nictbw.adapters.sqlalchemy.mapping import RowMapper
 from nictbw.adapters.sqlalchemy.reads import DriverRead
 from nictbw.adapters.sqlalchemy.statements import among_keys, select_all, select_among, select_by
 from nictbw.domain.errors import NotFoundError, ValidationError
+from nictbw.domain.messages import shown
 from nictbw.domain.values import check_lookup_keys
 
 DEFAULT_CHUNK_SIZE: Final = 1000
@@ -257,7 +259,11 @@ class SqlRepository:
         returned: builtins.list[Sequence[Any]] = []
         for chunk in chunked(rows, bulk.rows_per_statement(self.chunk_size)):
             sql = bulk.insert(len(chunk), returning=returning, conflict=conflict)
-            found, _ = self._driver_write(sql, bulk.parameters(chunk))
+            try:
+                found, _ = self._driver_write(sql, bulk.parameters(chunk))
+            except ValidationError as error:
+                _name_overlong(table, columns, chunk, error)
+                raise
             returned.extend(found)
         return returned
 
@@ -359,6 +365,27 @@ class SqlRepository:
     def _one(self, statement: Executable, params: Params = None) -> RowMapping | None:
         rows = self._rows(statement, params)
         return rows[0] if rows else None
+
+
+def _name_overlong(
+    table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]], error: Exception
+) -> None:
+    """Raise a ``ValidationError`` naming the first value of ``rows`` longer than its
+    column allows, from ``error`` (the server's refusal, which names only the type); return
+    when no value is too long."""
+    limits = [
+        (position, key, column_type.length)
+        for position, key in enumerate(columns)
+        if isinstance(column_type := table.c[key].type, String) and column_type.length
+    ]
+    for row in rows:
+        for position, key, length in limits:
+            value = row[position]
+            if isinstance(value, str) and len(value) > length:
+                raise ValidationError(
+                    f"{table.name}.{key} has {len(value)} characters, at most {length} "
+                    f"allowed: {shown(value)}"
+                ) from error
 
 
 def _reraise(exc: StatementError, values: Mapping[str, Any] | None = None) -> NoReturn:
