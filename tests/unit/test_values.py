@@ -21,6 +21,7 @@ from nictbw.domain.values import (
     check_id,
     check_int_range,
     check_lookup_key,
+    check_lookup_keys,
     refused_character,
     to_storable_utc,
 )
@@ -80,6 +81,49 @@ def test_lookup_keys_are_checked_inside_tuples() -> None:
         check_lookup_key((1, 2**40))
     with pytest.raises(ValidationError, match="NUL"):
         check_lookup_key(["ok", "no\x00"])
+
+
+def _first_refusal(values: list[object]) -> str | None:
+    """The message of the first value :func:`check_lookup_key` refuses, one by one."""
+    for value in values:
+        try:
+            check_lookup_key(value)
+        except ValidationError as error:
+            return str(error)
+    return None
+
+
+_KEYS = st.one_of(
+    st.integers(min_value=ID_MIN - 3, max_value=ID_MAX + 3),
+    st.sampled_from([ID_MIN, ID_MAX, ID_MIN - 1, ID_MAX + 1, 2**70, -(2**70)]),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["ok", "no\x00", "tab\t"]),
+)
+
+
+@given(st.lists(_KEYS, max_size=30), st.booleans())
+def test_lookup_keys_refuse_what_each_key_alone_refuses(values: list[object], tup: bool) -> None:
+    # A list or tuple of ints takes a one-sweep path; it must refuse exactly what the
+    # key-by-key check refuses, naming the same first value.
+    expected = _first_refusal(values)
+    given_keys = tuple(values) if tup else values
+    if expected is None:
+        check_lookup_keys(given_keys)
+    else:
+        with pytest.raises(ValidationError) as refused:
+            check_lookup_keys(given_keys)
+        assert str(refused.value) == expected
+
+
+@given(st.lists(st.integers(min_value=ID_MIN - 2, max_value=ID_MAX + 2), min_size=1))
+def test_lookup_keys_of_ints_pass_exactly_inside_the_id_range(values: list[int]) -> None:
+    inside = all(ID_MIN <= value <= ID_MAX for value in values)
+    if inside:
+        check_lookup_keys(values)
+    else:
+        with pytest.raises(ValidationError, match="out of range"):
+            check_lookup_keys(values)
 
 
 def test_int_range_names_the_field_and_value() -> None:

@@ -26,9 +26,9 @@ Each check raises :class:`~nictbw.domain.errors.ValidationError` naming the valu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, cast
 
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.messages import shown
@@ -115,7 +115,16 @@ def check_lookup_key(value: object, field: str = "lookup key") -> None:
 
 
 def check_lookup_keys(values: Iterable[object], field: str = "lookup key") -> None:
-    """:func:`check_lookup_key` for each of ``values``."""
+    """:func:`check_lookup_key` for each of ``values``.
+
+    A list or tuple of plain ints (a chunk of ids, the common case) passes in one sweep
+    when its least and greatest lie in the id range; otherwise, and for anything else,
+    each value is checked in turn, so the error names the first refused one.
+    """
+    if isinstance(values, list | tuple) and values and all(type(v) is int for v in values):
+        ints = cast("Sequence[int]", values)
+        if min(ints) >= ID_MIN and max(ints) <= ID_MAX:
+            return
     for value in values:
         check_lookup_key(value, field)
 
