@@ -57,6 +57,8 @@ def refused_character(value: str, *, free_text: bool = False) -> str | None:
 
     With ``free_text`` tab, line feed and carriage return are allowed.
     """
+    if _CONTROL.search(value) is None:
+        return None
     for found in _CONTROL.finditer(value):
         char = found.group()
         if not (free_text and char in FREE_TEXT_CONTROLS):
