@@ -10,8 +10,9 @@ nictbw code at all:
 - PostgreSQL (``psycopg``, the URL of ``NICTBW_TEST_DATABASE_URL``): ``SELECT %s::int``
   per call, fetched, inside one transaction; once as plain statements, once as
   server-side prepared ones (``prepare=True``). Each is one network round trip. Then a
-  one-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` per call into a temporary
-  table shaped like ``users`` (what adding users one by one cannot go below).
+  one-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` per call into a table
+  shaped like ``users``, created in the transaction and rolled back with it: what adding
+  users one by one cannot go below.
 - SQLite (``sqlite3``, a temporary file in WAL mode like nictbw's engine): an indexed
   read of the nine rows of one card, and a one-row ``INSERT``, per call.
 
@@ -84,13 +85,13 @@ def postgres_floor(url: str, calls: int) -> None:
         connection.rollback()
 
 
-_PEOPLE = """CREATE TEMPORARY TABLE floor_people (
+_PEOPLE = """CREATE TABLE floor_people (
     id SERIAL PRIMARY KEY,
     in_app_id VARCHAR(100) UNIQUE, email VARCHAR(100) UNIQUE, nickname VARCHAR(50),
     paymail VARCHAR(255) UNIQUE, on_chain_id VARCHAR(255) UNIQUE,
     created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL)"""
-"""A table shaped like ``users``: four unique keys besides the primary key (temporary, so
-without write-ahead logging: if anything, cheaper than the real table)."""
+"""A table shaped like ``users``: four unique keys besides the primary key. It is created
+in the measuring transaction, which is rolled back, so it never outlives the run."""
 
 _INSERT_PERSON = (
     "INSERT INTO floor_people (in_app_id, email, nickname, paymail, on_chain_id, created_at,"
