@@ -26,6 +26,7 @@ from nictbw.domain.entities import (
     DrawResultColumns,
     InstanceStatus,
     PrizeDrawResult,
+    no_none,
 )
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.ranking import rank_with_cap
@@ -230,3 +231,8 @@ def test_draw_numbers_given_with_the_candidates_change_nothing(
     got = evaluate(known)
     assert got.draw_numbers == expected.draw_numbers
     assert got.results() == expected.results()
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(-2, 2), st.text(max_size=2))))
+def test_no_none_is_none_not_in(column: list[object]) -> None:
+    assert no_none(column) == (None not in column)

@@ -14,7 +14,7 @@ from typing import cast
 
 from attrs import frozen
 
-from nictbw.domain.entities import OUTCOME_LOSE, OUTCOME_PENDING, OUTCOME_WIN
+from nictbw.domain.entities import OUTCOME_LOSE, OUTCOME_PENDING, OUTCOME_WIN, no_none
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.ranking import rank_with_ties
 from nictbw.domain.scoring import (
@@ -244,7 +244,7 @@ class PrizeDrawEngine:
         known: list[str] | None = None
         if draw_numbers is not None and len(draw_numbers) == len(origins):
             # Read only, never changed: a list is used as it is.
-            known = cast(list[str], draw_numbers) if None not in draw_numbers else None
+            known = cast(list[str], draw_numbers) if no_none(draw_numbers) else None
             if known is not None and not isinstance(known, list):
                 known = list(known)
         return self._evaluate_batch(

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, ClassVar, Final, Protocol
+from typing import Any, ClassVar, Final, Protocol, cast
 
 from attrs import define, evolve, field, frozen
 
@@ -695,6 +695,15 @@ class DrawCandidate:
         return self.status == INSTANCE_SUCCEEDED and self.nft_origin is not None
 
 
+def no_none(column: Sequence[object]) -> bool:
+    """True when no value of ``column`` is None.
+
+    ``all`` reads each value's truth, much faster than comparing it with None for text
+    and ids; only a column holding a false value (an empty text, a 0) is compared.
+    """
+    return all(column) or None not in column
+
+
 @frozen
 class CandidateColumns:
     """Draw candidates as columns (row ``i`` of every list is one instance): what a bulk
@@ -712,10 +721,15 @@ class CandidateColumns:
     def __len__(self) -> int:
         return len(self.instance_ids)
 
+    def origin_texts(self) -> list[str]:
+        """The origins, a missing one as the empty text (from which no draw number derives)."""
+        origins = self.nft_origins
+        return cast(list[str], origins) if no_none(origins) else [o or "" for o in origins]
+
     def all_eligible(self) -> bool:
         """True when every row is eligible for draws (see :meth:`eligible_rows`)."""
         statuses = self.statuses
-        return None not in self.nft_origins and statuses.count(INSTANCE_SUCCEEDED) == len(statuses)
+        return no_none(self.nft_origins) and statuses.count(INSTANCE_SUCCEEDED) == len(statuses)
 
     @classmethod
     def of(cls, candidates: Iterable[DrawCandidate]) -> CandidateColumns:

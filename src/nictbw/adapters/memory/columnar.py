@@ -23,7 +23,7 @@ from operator import lt
 from typing import Any, cast
 
 from nictbw.adapters.memory.table import Index, Journal, Table
-from nictbw.domain.entities import DrawResultColumns, Outcome, PrizeDrawResult
+from nictbw.domain.entities import DrawResultColumns, Outcome, PrizeDrawResult, no_none
 from nictbw.domain.scoring import LazyColumn
 from nictbw.domain.timeutil import as_utc
 
@@ -311,7 +311,7 @@ class ResultTable(Table[PrizeDrawResult]):
         if len(distinct) != count or not self._references_exist(
             draw_type_id,
             number_id,
-            {"user_id": set(users), "definition_id": set(definitions), "nft_instance_id": distinct},
+            {"user_id": users, "definition_id": definitions, "nft_instance_id": distinct},
         ):
             return None
         draw = (draw_type_id, number_id)
@@ -374,7 +374,8 @@ class ResultTable(Table[PrizeDrawResult]):
         self, draw_type_id: object, number_id: object, values: dict[str, Collection[Any]]
     ) -> bool:
         """True when every foreign key of the rows names a stored row (and none of the
-        NOT NULL ones is None): ``values`` holds the distinct values of each row column."""
+        NOT NULL ones is None): ``values`` holds the values of each row column (a list is
+        looked up value by value, without building a set of it)."""
         for fk in self._foreign_keys:
             target = fk.target.rows
             if fk.column == "draw_type_id":
@@ -425,7 +426,7 @@ def _checked_fields(columns: DrawResultColumns, count: int) -> list[Any] | None:
     # The lists are kept as given (the port lets the repository keep them); any other
     # sequence is copied into one.
     fields: list[Any] = [column if type(column) is list else list(column) for column in required]
-    if any(len(column) != count for column in fields) or None in fields[3]:
+    if any(len(column) != count for column in fields) or not no_none(fields[3]):
         return None
     # None among the ids is caught by the foreign key check, among outcomes by CHECK.
     optional: list[Any] = []

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import compress, repeat
 from operator import eq
-from typing import cast
 
 from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
@@ -144,11 +143,10 @@ class _DrawSetup:
     def _store(
         self, uow: UnitOfWork, batch: CandidateColumns, draw_type_id: int, number_id: int | None
     ) -> StoredBatch:
-        instance_ids, origins = batch.instance_ids, batch.nft_origins
-        known = cast(list[str], origins) if None not in origins else [o or "" for o in origins]
+        instance_ids = batch.instance_ids
         scored = self.engine.evaluate_columns(
             instance_ids,
-            known,
+            batch.origin_texts(),
             algorithm_key=self.algorithm.key,
             winning_value=self.winning_value,
             threshold=self.threshold,
