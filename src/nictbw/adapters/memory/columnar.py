@@ -182,19 +182,21 @@ class ResultOwners(MutableMapping[Hashable, int]):
                 held.update(zip(segment.columns.nft_instance_ids, ids, strict=True))
         return self.by_draw.get(draw)
 
-    def add_segment(self, draw: Hashable, segment: Segment, distinct: Collection[Any]) -> bool:
-        """Register the keys of ``segment`` of ``draw`` (its distinct instance ids
-        ``distinct``) to be looked up later; False, registering nothing, when one is
-        taken already."""
+    def taken(self, draw: Hashable, span: tuple[Any, Any] | None, ids: Collection[Any]) -> bool:
+        """True when a key of ``draw`` holds one of the distinct instance ids ``ids``
+        (spanning ``span`` when they strictly ascend), without registering its pending
+        segments."""
         held = self.by_draw.get(draw)
-        if held is not None and not held.keys().isdisjoint(distinct):
-            return False
-        segments = self.pending.setdefault(draw, [])
-        for earlier in segments:
-            if not earlier.shares_no_instance_with(segment.span, distinct):
-                return False
-        segments.append(segment)
-        return True
+        if held is not None and not held.keys().isdisjoint(ids):
+            return True
+        return not all(
+            earlier.shares_no_instance_with(span, ids) for earlier in self.pending.get(draw, ())
+        )
+
+    def add_segment(self, draw: Hashable, segment: Segment) -> None:
+        """Register the keys of ``segment`` of ``draw`` to be looked up later (none of
+        them taken: see :meth:`taken`)."""
+        self.pending.setdefault(draw, []).append(segment)
 
     def forget(self, draw: Hashable, segment: Segment) -> None:
         """Drop the keys of ``segment`` of ``draw`` (undo of its insert)."""
@@ -316,7 +318,6 @@ class ResultTable(Table[PrizeDrawResult]):
             return None
         draw = (draw_type_id, number_id)
         owners = self.result_owners
-        held = owners.held(draw) if draw in owners.pending or draw in owners.by_draw else None
         at = columns.evaluated_at
         stored = DrawResultColumns(
             draw_type_id=draw_type_id,
@@ -332,12 +333,13 @@ class ResultTable(Table[PrizeDrawResult]):
             draw_top_digits=fields[5],
             outcomes=fields[6],
         )
-        if held is not None and not held.keys().isdisjoint(distinct):
+        if owners.taken(draw, span, distinct):
+            held = owners.held(draw)
+            assert held is not None
             return self._overwrite_segment(held, stored, journal)
         first = self.next_id
         segment = Segment(first, stored, span)
-        if not owners.add_segment(draw, segment, distinct):
-            return None
+        owners.add_segment(draw, segment)
         ids = range(first, segment.stop)
         self.rows.add_segment(segment)
         self._unindexed.append(segment)
