@@ -94,17 +94,19 @@ def test_a_draw_of_the_engine_equals_the_single_item_scorer() -> None:
 @given(
     hash_values,
     st.lists(st.integers(0, 40), max_size=30),
+    st.lists(hash_values, max_size=30),
     st.integers(1, 12),
     st.data(),
 )
 def test_best_rows_are_those_scoring_at_least_the_size_th_best_score(
-    w: int, offsets: list[int], size: int, data: st.DataObject
+    w: int, offsets: list[int], spread: list[int], size: int, data: st.DataObject
 ) -> None:
-    """Rows near the window's edge and tied scores included: ``best_rows`` keeps exactly
-    the rows scoring at least the ``size``-th best score of the rows given."""
+    """Rows near the window's edge, tied scores and values anywhere included:
+    ``best_rows`` keeps exactly the rows scoring at least the ``size``-th best score of
+    the rows given."""
     bound = widest_difference(0.7)
     near = [w + bound - 20 + offset for offset in offsets]
-    values = [v for v in near if 0 <= v <= HASH_MAX] or [w]
+    values = [v for v in [*near, *spread] if 0 <= v <= HASH_MAX] or [w]
     rows = data.draw(st.lists(st.integers(0, len(values) - 1), unique=True))
     column = ProximityScores(values, w)
     scores = column.tolist()

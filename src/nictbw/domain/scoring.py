@@ -258,10 +258,19 @@ class ProximityScores(LazyColumn[float]):
         if len(rows) <= size:
             return rows
         w, values = self._w, self._values
-        differences = [abs(values[row] - w) for row in rows]
-        cutoff = score_for_difference(heapq.nsmallest(size, differences)[-1])
-        bound = _widest_difference(cutoff)
-        return [row for row, diff in zip(rows, differences, strict=True) if diff <= bound]
+        # The rows within ``reach`` of W, widened until there are ``size`` of them: the
+        # ``size`` nearest rows of all are among them, so is the ``size``-th difference.
+        reach = max(HASH_MAX // len(rows), 1) * 2 * size
+        while True:
+            low, high = w - reach, w + reach
+            near = [row for row in rows if low <= values[row] <= high]
+            if len(near) >= size:
+                break
+            reach *= 4
+        nearest = heapq.nsmallest(size, [abs(values[row] - w) for row in near])[-1]
+        bound = _widest_difference(score_for_difference(nearest))
+        low, high = w - bound, w + bound
+        return [row for row in rows if low <= values[row] <= high]
 
 
 class TopDigits(LazyColumn[str | None]):
