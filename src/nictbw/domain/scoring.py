@@ -82,11 +82,17 @@ def known_draw_number(origin: object) -> str | None:
     An origin that is already its own draw number (the usual stored form) is returned
     itself, so a column of these keeps no second string per origin.
     """
+    if type(origin) is str:
+        # derive_draw_number's steps, without raising.
+        stripped = origin.strip()
+        if not stripped or not stripped.isascii():
+            return None
+        lowered = stripped.lower()
+        return origin if lowered == origin else lowered
     try:
-        draw_number = derive_draw_number(origin)
+        return derive_draw_number(origin)
     except ValidationError:
         return None
-    return origin if type(origin) is str and origin == draw_number else draw_number
 
 
 def origin_key(origin: str) -> str:
