@@ -274,7 +274,8 @@ class ProximityScores(LazyColumn[float]):
                 break
             reach *= 4
         nearest = heapq.nsmallest(size, [abs(values[row] - w) for row in near])[-1]
-        bound = _widest_difference(score_for_difference(nearest))
+        # Not cached: the cutoff of each batch is a new score.
+        bound = widest_difference.__wrapped__(score_for_difference(nearest))
         low, high = w - bound, w + bound
         return [row for row in rows if low <= values[row] <= high]
 
@@ -294,11 +295,6 @@ class TopDigits(LazyColumn[str | None]):
 
 @lru_cache(maxsize=64)
 def widest_difference(threshold: float) -> int:
-    """:func:`_widest_difference`, cached per threshold (a draw's threshold repeats)."""
-    return _widest_difference(threshold)
-
-
-def _widest_difference(threshold: float) -> int:
     """The largest ``diff`` in [0, 2**256 - 1] whose :func:`score_for_difference` is at
     least ``threshold``; -1 when none is.
 
