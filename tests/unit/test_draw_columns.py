@@ -10,13 +10,15 @@ must be the ones the object path keeps.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nictbw.app.workflows.draws import StoredBatch
-from nictbw.domain.engine import PrizeDrawEngine
+from nictbw.domain.engine import BatchEvaluation, PrizeDrawEngine
 from nictbw.domain.entities import (
     OUTCOME_WIN,
     CandidateColumns,
@@ -24,8 +26,11 @@ from nictbw.domain.entities import (
     DrawResultColumns,
     InstanceStatus,
     PrizeDrawResult,
+    no_none,
 )
+from nictbw.domain.errors import ValidationError
 from nictbw.domain.ranking import rank_with_cap
+from nictbw.domain.scoring import known_draw_number
 
 ALGORITHM = "sha256_hex_proximity"
 AT = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -163,3 +168,71 @@ def test_candidate_columns_hold_the_candidates(candidates: list[DrawCandidate]) 
     taken = pool.take(eligible)
     assert taken.instance_ids == [candidates[r].instance_id for r in eligible]
     assert pool.slice(1, 3).instance_ids == [c.instance_id for c in candidates[1:3]]
+
+
+any_origins = st.one_of(
+    origins,
+    st.sampled_from([" AB_0", "ab_0 ", "Ab_1", "", "   ", "caf\u00e9_0", "x\ty_0"]),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(any_origins, max_size=30), winning_values, thresholds, st.booleans(), st.data())
+def test_draw_numbers_given_with_the_candidates_change_nothing(
+    given_origins: list[str | None],
+    winning: str | None,
+    threshold: float | None,
+    shared: bool,
+    data: st.DataObject,
+) -> None:
+    """Draw numbers read with the candidates (``known_draw_number`` per origin, the origins
+    column itself when every origin is its own) give the evaluation the origins give, and
+    survive ``take`` and ``slice`` row for row."""
+    count = len(given_origins)
+    known = [None if o is None else known_draw_number(o) for o in given_origins]
+    if shared:
+        given_origins = [o if o is None or known_draw_number(o) is o else None for o in known]
+        known = given_origins
+    pool = CandidateColumns(
+        list(range(1, count + 1)),
+        [1] * count,
+        [2] * count,
+        given_origins,
+        ["succeeded"] * count,
+        draw_numbers=known,
+    )
+    rows = data.draw(st.lists(st.integers(0, max(count - 1, 0)), max_size=count)) if count else []
+    for part, picked in (
+        (pool.take(rows), rows),
+        (pool.slice(1, count - 1), list(range(1, max(count - 1, 1)))),
+    ):
+        assert part.nft_origins == [given_origins[r] for r in picked]
+        assert part.draw_numbers == [known[r] for r in picked]
+    plain_origins = [o or "" for o in given_origins]
+
+    def evaluate(draw_numbers: list[str | None] | None) -> BatchEvaluation:
+        return PrizeDrawEngine().evaluate_columns(
+            pool.instance_ids,
+            plain_origins,
+            algorithm_key=ALGORITHM,
+            winning_value=winning,
+            threshold=threshold,
+            draw_numbers=draw_numbers,
+        )
+
+    try:
+        expected = evaluate(None)
+    except ValidationError as error:
+        message = str(error)
+        with pytest.raises(ValidationError, match=f"^{re.escape(message)}$"):
+            evaluate(known)
+        return
+    got = evaluate(known)
+    assert got.draw_numbers == expected.draw_numbers
+    assert got.results() == expected.results()
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(-2, 2), st.text(max_size=2))))
+def test_no_none_is_none_not_in(column: list[object]) -> None:
+    assert no_none(column) == (None not in column)

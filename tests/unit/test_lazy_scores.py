@@ -8,11 +8,14 @@ from hypothesis import strategies as st
 
 from nictbw.domain.engine import PrizeDrawEngine
 from nictbw.domain.entities import OUTCOME_LOSE, OUTCOME_WIN
+from nictbw.domain.errors import ValidationError
 from nictbw.domain.scoring import (
     HASH_MAX,
     SHA256_HEX_PROXIMITY_MAX_SCORE,
     ProximityScores,
     TopDigits,
+    derive_draw_number,
+    known_draw_number,
     score_for_difference,
     sha256_hex_proximity,
     sha256_hex_proximity_many,
@@ -86,3 +89,43 @@ def test_a_draw_of_the_engine_equals_the_single_item_scorer() -> None:
     assert OUTCOME_WIN in batch.outcomes
     assert OUTCOME_LOSE in batch.outcomes
     assert sha256_hex_proximity_many(draws, "abc").scores == [s.score for s in singles]
+
+
+@given(
+    hash_values,
+    st.lists(st.integers(0, 40), max_size=30),
+    st.lists(hash_values, max_size=30),
+    st.integers(1, 12),
+    st.data(),
+)
+def test_best_rows_are_those_scoring_at_least_the_size_th_best_score(
+    w: int, offsets: list[int], spread: list[int], size: int, data: st.DataObject
+) -> None:
+    """Rows near the window's edge, tied scores and values anywhere included:
+    ``best_rows`` keeps exactly the rows scoring at least the ``size``-th best score of
+    the rows given."""
+    bound = widest_difference(0.7)
+    near = [w + bound - 20 + offset for offset in offsets]
+    values = [v for v in [*near, *spread] if 0 <= v <= HASH_MAX] or [w]
+    rows = data.draw(st.lists(st.integers(0, len(values) - 1), unique=True))
+    column = ProximityScores(values, w)
+    scores = column.tolist()
+    picked = [scores[row] for row in rows]
+    if len(rows) <= size:
+        expected = rows
+    else:
+        cutoff = sorted(picked, reverse=True)[size - 1]
+        expected = [row for row, score in zip(rows, picked, strict=True) if score >= cutoff]
+    assert column.best_rows(rows, size) == expected
+
+
+@given(st.one_of(st.none(), st.integers(), st.text(max_size=10), st.sampled_from([" Ab_0", "ab"])))
+def test_known_draw_number_is_the_draw_number_or_none(origin: object) -> None:
+    try:
+        expected: str | None = derive_draw_number(origin)
+    except ValidationError:
+        expected = None
+    got = known_draw_number(origin)
+    assert got == expected
+    if got is not None and got == origin and type(origin) is str:
+        assert got is origin

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.adapters.memory.columnar import SegmentedRows
@@ -27,7 +29,7 @@ from nictbw.domain.entities import (
     PrizeDrawWinningNumber,
     User,
 )
-from nictbw.domain.scoring import ProximityScores, TopDigits
+from nictbw.domain.scoring import ProximityScores, TopDigits, known_draw_number
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 USERS, DEFINITIONS = 3, 9
@@ -46,6 +48,11 @@ class World:
 
 @pytest.fixture
 def world() -> World:
+    return new_world()
+
+
+def new_world() -> World:
+    """Three users, nine definitions, 27 instances, a draw type and its winning number."""
     store = InMemoryStore()
     with InMemoryUnitOfWork(store) as uow:
         users = [User(in_app_id=f"u{n}", created_at=T0, updated_at=T0) for n in range(USERS)]
@@ -198,6 +205,10 @@ def test_the_column_mirror_follows_instance_writes_and_rollbacks(world: World) -
             ]
         )
         assert from_mirror == from_rows
+        assert from_mirror.draw_numbers == [
+            None if origin is None else known_draw_number(origin)
+            for origin in from_rows.nft_origins
+        ]
 
     with world.uow() as uow:
         mirrored(uow)
@@ -207,6 +218,14 @@ def test_the_column_mirror_follows_instance_writes_and_rollbacks(world: World) -
         changed.nft_origin = None
         uow.instances.update(changed)
         mirrored(uow)
+        uow.rollback()
+        mirrored(uow)
+        for origin in ("  ABC_0 ", "caf\u00e9", "x_1", "X_2"):
+            changed = uow.instances.get(world.instances[3])
+            assert changed is not None
+            changed.nft_origin = origin
+            uow.instances.update(changed)
+            mirrored(uow)
         uow.rollback()
         mirrored(uow)
 
@@ -305,3 +324,51 @@ def test_the_same_draw_evaluated_again_overwrites_its_segment_in_place(world: Wo
         shuffled = attrs.evolve(again, nft_instance_ids=again.nft_instance_ids[::-1])
         assert uow.draw_results.upsert_columns(shuffled) == ids[::-1]
         assert uow.draw_results.get(ids[0]) == shuffled.result(9, ids[0])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.lists(st.integers(0, 26), min_size=1, max_size=9).map(
+            lambda rows: rows if len(rows) % 2 else sorted(set(rows))
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_batches_in_any_order_store_what_row_by_row_upserts_store(
+    batches: list[list[int]],
+) -> None:
+    """Batches of one draw, their instance ids ascending or not, repeated or overlapping
+    or not: segments (ascending ids are checked by their span) or the row-by-row path,
+    the stored rows and ids are those ``upsert_many`` gives."""
+    stores = new_world(), new_world()
+    every = columns(stores[0], 27)
+    got: list[list[list[int | None]]] = [[], []]
+    for world, ids_of in zip(stores, got, strict=True):
+        with world.uow() as uow:
+            for number, rows in enumerate(batches):
+                batch = attrs.evolve(
+                    every,
+                    user_ids=[every.user_ids[r] for r in rows],
+                    definition_ids=[every.definition_ids[r] for r in rows],
+                    nft_instance_ids=[every.nft_instance_ids[r] for r in rows],
+                    draw_numbers=[f"b{number}r{r}" for r in rows],
+                    similarity_scores=None,
+                    draw_top_digits=None,
+                    outcomes=[every.outcomes[r] for r in rows],
+                )
+                if world is stores[0]:
+                    ids_of.append(list(uow.draw_results.upsert_columns(batch)))
+                else:
+                    results = batch.results()
+                    uow.draw_results.upsert_many(results)
+                    ids_of.append([result.id for result in results])
+            uow.commit()
+    assert got[0] == got[1]
+    with stores[0].uow() as first, stores[1].uow() as second:
+        assert first.draw_results.list() == second.draw_results.list()
+        draw = (stores[0].draw_type_id, stores[0].number_id)
+        assert first.draw_results.list_for_draw_type(*draw) == (
+            second.draw_results.list_for_draw_type(*draw)
+        )

@@ -10,10 +10,11 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice, repeat
 from numbers import Real
+from typing import cast
 
 from attrs import frozen
 
-from nictbw.domain.entities import OUTCOME_LOSE, OUTCOME_PENDING, OUTCOME_WIN
+from nictbw.domain.entities import OUTCOME_LOSE, OUTCOME_PENDING, OUTCOME_WIN, no_none
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.ranking import rank_with_ties
 from nictbw.domain.scoring import (
@@ -223,12 +224,15 @@ class PrizeDrawEngine:
         algorithm_key: str,
         winning_value: str | None,
         threshold: float | None,
+        draw_numbers: Sequence[str | None] | None = None,
     ) -> BatchEvaluation:
         """Evaluate one batch given as columns (instance ids and their origins).
 
         The columnar counterpart of :meth:`evaluate` for callers that handle a batch at
         a time: the same checks, the same draw numbers, scores, top digits and outcomes,
-        without one object per candidate.
+        without one object per candidate. ``draw_numbers``, when given, must be the
+        origins' draw numbers already derived (``known_draw_number`` row by row); when
+        none of them is None they are used as they are, else the origins are derived here.
         """
         if len(instance_ids) != len(origins):
             raise ValidationError(
@@ -237,7 +241,15 @@ class PrizeDrawEngine:
         algorithm = self.algorithm(algorithm_key)
         threshold_used = resolve_threshold(threshold, None, algorithm)
         winning = None if winning_value is None else normalize_winning_value(winning_value)
-        return self._evaluate_batch(instance_ids, origins, algorithm, winning, threshold_used)
+        known: list[str] | None = None
+        if draw_numbers is not None and len(draw_numbers) == len(origins):
+            # Read only, never changed: a list is used as it is.
+            known = cast(list[str], draw_numbers) if no_none(draw_numbers) else None
+            if known is not None and not isinstance(known, list):
+                known = list(known)
+        return self._evaluate_batch(
+            instance_ids, origins, algorithm, winning, threshold_used, known
+        )
 
     @staticmethod
     def _evaluate_batch(
@@ -246,8 +258,9 @@ class PrizeDrawEngine:
         algorithm: ScoringAlgorithm,
         winning: str | None,
         threshold: float | None,
+        known: list[str] | None = None,
     ) -> BatchEvaluation:
-        draw_numbers = _draw_numbers_of(instance_ids, origins)
+        draw_numbers = known if known is not None else _draw_numbers_of(instance_ids, origins)
         if winning is None:
             return BatchEvaluation(
                 instance_ids=instance_ids,

@@ -11,14 +11,14 @@ place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, ClassVar, Final, Protocol
+from typing import Any, ClassVar, Final, Protocol, cast
 
-from attrs import define, field, frozen
+from attrs import define, evolve, field, frozen
 
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.sealing import seal_digest
@@ -695,6 +695,15 @@ class DrawCandidate:
         return self.status == INSTANCE_SUCCEEDED and self.nft_origin is not None
 
 
+def no_none(column: Sequence[object]) -> bool:
+    """True when no value of ``column`` is None.
+
+    ``all`` reads each value's truth, much faster than comparing it with None for text
+    and ids; only a column holding a false value (an empty text, a 0) is compared.
+    """
+    return all(column) or None not in column
+
+
 @frozen
 class CandidateColumns:
     """Draw candidates as columns (row ``i`` of every list is one instance): what a bulk
@@ -705,9 +714,22 @@ class CandidateColumns:
     definition_ids: list[int]
     nft_origins: list[str | None]
     statuses: list[str]
+    draw_numbers: list[str | None] | None = field(default=None, eq=False)
+    """Optional: each origin's draw number already derived (``known_draw_number`` of
+    scoring: None where the origin gives none), when the store keeps them; not compared."""
 
     def __len__(self) -> int:
         return len(self.instance_ids)
+
+    def origin_texts(self) -> list[str]:
+        """The origins, a missing one as the empty text (from which no draw number derives)."""
+        origins = self.nft_origins
+        return cast(list[str], origins) if no_none(origins) else [o or "" for o in origins]
+
+    def all_eligible(self) -> bool:
+        """True when every row is eligible for draws (see :meth:`eligible_rows`)."""
+        statuses = self.statuses
+        return no_none(self.nft_origins) and statuses.count(INSTANCE_SUCCEEDED) == len(statuses)
 
     @classmethod
     def of(cls, candidates: Iterable[DrawCandidate]) -> CandidateColumns:
@@ -729,11 +751,7 @@ class CandidateColumns:
         """The rows eligible for draws (``succeeded`` and holding an origin), in order."""
         statuses, origins = self.statuses, self.nft_origins
         count = len(statuses)
-        if (
-            len(origins) == count
-            and None not in origins
-            and statuses.count(INSTANCE_SUCCEEDED) == count
-        ):
+        if len(origins) == count and self.all_eligible():
             return list(range(len(statuses)))
         return [
             row
@@ -745,9 +763,10 @@ class CandidateColumns:
 
     def take(self, rows: Sequence[int]) -> CandidateColumns:
         """The columns of ``rows`` only, in that order."""
+        draw_numbers = self.draw_numbers
         pick = itemgetter(*rows) if len(rows) > 1 else None
         if pick is None:
-            return CandidateColumns.of_rows(
+            taken = CandidateColumns.of_rows(
                 [
                     (
                         self.instance_ids[r],
@@ -759,22 +778,41 @@ class CandidateColumns:
                     for r in rows
                 ]
             )
+            if draw_numbers is None:
+                return taken
+            return evolve(taken, draw_numbers=[draw_numbers[r] for r in rows])
+        origins = list(pick(self.nft_origins))
         return CandidateColumns(
             list(pick(self.instance_ids)),
             list(pick(self.user_ids)),
             list(pick(self.definition_ids)),
-            list(pick(self.nft_origins)),
+            origins,
             list(pick(self.statuses)),
+            self._shared(draw_numbers, origins, lambda column: list(pick(column))),
         )
+
+    def _shared(
+        self,
+        draw_numbers: list[str | None] | None,
+        origins: list[str | None],
+        part: Callable[[list[str | None]], list[str | None]],
+    ) -> list[str | None] | None:
+        """The draw numbers of a part whose origins are ``origins``: that same list when
+        the draw numbers are the origins column itself, else ``part(draw_numbers)``."""
+        if draw_numbers is None:
+            return None
+        return origins if draw_numbers is self.nft_origins else part(draw_numbers)
 
     def slice(self, start: int, stop: int) -> CandidateColumns:
         """Rows ``start`` to ``stop`` (exclusive)."""
+        origins = self.nft_origins[start:stop]
         return CandidateColumns(
             self.instance_ids[start:stop],
             self.user_ids[start:stop],
             self.definition_ids[start:stop],
-            self.nft_origins[start:stop],
+            origins,
             self.statuses[start:stop],
+            self._shared(self.draw_numbers, origins, lambda column: column[start:stop]),
         )
 
 

@@ -14,7 +14,7 @@ from typing import Final, TypeVar
 
 from nictbw.domain.entities import PrizeDrawResult
 from nictbw.domain.errors import ValidationError
-from nictbw.domain.scoring import LazyColumn
+from nictbw.domain.scoring import LazyColumn, ProximityScores
 from nictbw.domain.values import INT64_MAX, check_int_range
 
 T = TypeVar("T")
@@ -157,11 +157,20 @@ def rankable_rows(
     """
     if scores is None or limit is None or len(rows) <= limit:
         return rows
-    picked = scores.take(rows) if isinstance(scores, LazyColumn) else [scores[r] for r in rows]
+    picked: list[float] | None = None
     size = limit
     while True:
-        cutoff = heapq.nlargest(size, picked)[-1]
-        chosen = [row for row, score in zip(rows, picked, strict=True) if score >= cutoff]
+        if isinstance(scores, ProximityScores):
+            chosen = scores.best_rows(rows, size)
+        else:
+            if picked is None:
+                picked = (
+                    scores.take(rows)
+                    if isinstance(scores, LazyColumn)
+                    else [scores[r] for r in rows]
+                )
+            cutoff = heapq.nlargest(size, picked)[-1]
+            chosen = [row for row, score in zip(rows, picked, strict=True) if score >= cutoff]
         if len(chosen) == len(rows) or cap is None:
             return chosen
         held = Counter(users[row] for row in chosen)

@@ -8,10 +8,10 @@ register more in their own :class:`AlgorithmRegistry`.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
-from itertools import repeat
 from numbers import Real
 from typing import Final, TypeVar, overload
 
@@ -74,6 +74,25 @@ def derive_draw_number(origin: object) -> str:
     raises ``ValidationError`` naming the value.
     """
     return _normalise(origin, "origin")
+
+
+def known_draw_number(origin: object) -> str | None:
+    """:func:`derive_draw_number` of ``origin``, or None where it raises.
+
+    An origin that is already its own draw number (the usual stored form) is returned
+    itself, so a column of these keeps no second string per origin.
+    """
+    if type(origin) is str:
+        # derive_draw_number's steps, without raising.
+        stripped = origin.strip()
+        if not stripped or not stripped.isascii():
+            return None
+        lowered = stripped.lower()
+        return origin if lowered == origin else lowered
+    try:
+        return derive_draw_number(origin)
+    except ValidationError:
+        return None
 
 
 def origin_key(origin: str) -> str:
@@ -234,6 +253,32 @@ class ProximityScores(LazyColumn[float]):
         low, high = self._w - bound, self._w + bound
         return [passed if low <= d <= high else failed for d in self._values]
 
+    def best_rows(self, rows: list[int], size: int) -> list[int]:
+        """The rows among ``rows`` scoring at least the ``size``-th best score of them
+        (every row when fewer), in row order, computing one score.
+
+        The score falls as ``|D - W|`` grows, so the ``size``-th best score is that of
+        the ``size``-th smallest difference, and the rows scoring at least it are those
+        within :func:`widest_difference` of that score.
+        """
+        if len(rows) <= size:
+            return rows
+        w, values = self._w, self._values
+        # The rows within ``reach`` of W, widened until there are ``size`` of them: the
+        # ``size`` nearest rows of all are among them, so is the ``size``-th difference.
+        reach = max(HASH_MAX // len(rows), 1) * 2 * size
+        while True:
+            low, high = w - reach, w + reach
+            near = [row for row in rows if low <= values[row] <= high]
+            if len(near) >= size:
+                break
+            reach *= 4
+        nearest = heapq.nsmallest(size, [abs(values[row] - w) for row in near])[-1]
+        # Not cached: the cutoff of each batch is a new score.
+        bound = widest_difference.__wrapped__(score_for_difference(nearest))
+        low, high = w - bound, w + bound
+        return [row for row in rows if low <= values[row] <= high]
+
 
 class TopDigits(LazyColumn[str | None]):
     """The top digits (:func:`top_digits`) of hash values."""
@@ -274,24 +319,25 @@ def widest_difference(threshold: float) -> int:
 def sha256_hex_proximity_many(draws: Sequence[str], winning: str) -> BatchScores:
     """Batch form of :func:`sha256_hex_proximity`; bit-identical results, in input order.
 
-    The winning value is hashed once. Hashing runs as a chain of C-level ``map`` calls;
-    ``int.from_bytes(digest)`` equals ``int(hexdigest, 16)``. Scores and top digits are
-    :class:`LazyColumn` values, computed when read: a draw that keeps a few rows computes
-    those, and :meth:`ProximityScores.at_least` decides outcomes without them. The upper
-    clamp at 1.0 is left out: the score never exceeds ``(0.6 - 0.0) * 1.5``.
+    The winning value is hashed once, each draw number once. Hashing runs as a chain of
+    C-level ``map`` calls; ``int.from_bytes(digest)`` equals ``int(hexdigest, 16)``.
+    Scores and top digits are :class:`LazyColumn` values, computed when read: a draw that
+    keeps a few rows computes those, and :meth:`ProximityScores.at_least` decides outcomes
+    without them. The upper clamp at 1.0 is left out: the score never exceeds
+    ``(0.6 - 0.0) * 1.5``.
     """
     w = _hash_int(_ascii_bytes(winning, "winning value"))
     try:
-        values = list(
-            map(
-                int.from_bytes,
-                map(_sha256_digest, map(hashlib.sha256, map(str.encode, draws, repeat("ascii")))),
-            )
-        )
-    except (TypeError, UnicodeEncodeError):
+        ascii_only = all(map(str.isascii, draws))
+    except TypeError:
+        ascii_only = False
+    if not ascii_only:
         for draw in draws:
             _ascii_bytes(draw, "draw number")
-        raise
+    # ASCII text encodes to the same bytes in UTF-8, str.encode's default (its fast path).
+    values = list(
+        map(int.from_bytes, map(_sha256_digest, map(hashlib.sha256, map(str.encode, draws))))
+    )
     return BatchScores(
         scores=ProximityScores(values, w),
         draw_top_digits=TopDigits(values),
@@ -441,6 +487,7 @@ __all__ = [
     "ScoringAlgorithm",
     "TopDigits",
     "derive_draw_number",
+    "known_draw_number",
     "new_default_registry",
     "normalize_winning_value",
     "origin_key",

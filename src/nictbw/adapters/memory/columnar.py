@@ -15,13 +15,15 @@ row insert raises first.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Hashable, Iterator, MutableMapping
+from collections.abc import Callable, Collection, Hashable, Iterator, MutableMapping
 from functools import partial
 from heapq import merge
+from itertools import islice
+from operator import lt
 from typing import Any, cast
 
 from nictbw.adapters.memory.table import Index, Journal, Table
-from nictbw.domain.entities import DrawResultColumns, Outcome, PrizeDrawResult
+from nictbw.domain.entities import DrawResultColumns, Outcome, PrizeDrawResult, no_none
 from nictbw.domain.scoring import LazyColumn
 from nictbw.domain.timeutil import as_utc
 
@@ -30,14 +32,26 @@ RESULT_KEY = "(nft_instance_id, draw_type_id, winning_number_id)"
 
 
 class Segment:
-    """Rows ``first`` to ``stop - 1`` of a results table, held as columns."""
+    """Rows ``first`` to ``stop - 1`` of a results table, held as columns; ``span`` is
+    (first, last) of its instance ids when they strictly ascend, else None."""
 
-    __slots__ = ("columns", "first", "stop")
+    __slots__ = ("columns", "first", "span", "stop")
 
-    def __init__(self, first: int, columns: DrawResultColumns) -> None:
+    def __init__(
+        self, first: int, columns: DrawResultColumns, span: tuple[Any, Any] | None = None
+    ) -> None:
         self.first = first
         self.stop = first + len(columns)
         self.columns = columns
+        self.span = span
+
+    def shares_no_instance_with(self, span: tuple[Any, Any] | None, ids: Collection[Any]) -> bool:
+        """True when none of ``ids`` (spanning ``span`` when they strictly ascend) is an
+        instance id of this segment."""
+        own = self.span
+        if own is not None and span is not None and (span[1] < own[0] or own[1] < span[0]):
+            return True
+        return set(self.columns.nft_instance_ids).isdisjoint(ids)
 
     def row(self, row_id: int) -> PrizeDrawResult:
         """The stored row ``row_id`` as an object (a new one on every call)."""
@@ -168,18 +182,21 @@ class ResultOwners(MutableMapping[Hashable, int]):
                 held.update(zip(segment.columns.nft_instance_ids, ids, strict=True))
         return self.by_draw.get(draw)
 
-    def add_segment(self, draw: Hashable, segment: Segment, distinct: set[Any]) -> bool:
-        """Register the keys of ``segment`` of ``draw`` (its instance ids ``distinct``)
-        to be looked up later; False, registering nothing, when one is taken already."""
+    def taken(self, draw: Hashable, span: tuple[Any, Any] | None, ids: Collection[Any]) -> bool:
+        """True when a key of ``draw`` holds one of the distinct instance ids ``ids``
+        (spanning ``span`` when they strictly ascend), without registering its pending
+        segments."""
         held = self.by_draw.get(draw)
-        if held is not None and not held.keys().isdisjoint(distinct):
-            return False
-        segments = self.pending.setdefault(draw, [])
-        for earlier in segments:
-            if not distinct.isdisjoint(earlier.columns.nft_instance_ids):
-                return False
-        segments.append(segment)
-        return True
+        if held is not None and not held.keys().isdisjoint(ids):
+            return True
+        return not all(
+            earlier.shares_no_instance_with(span, ids) for earlier in self.pending.get(draw, ())
+        )
+
+    def add_segment(self, draw: Hashable, segment: Segment) -> None:
+        """Register the keys of ``segment`` of ``draw`` to be looked up later (none of
+        them taken: see :meth:`taken`)."""
+        self.pending.setdefault(draw, []).append(segment)
 
     def forget(self, draw: Hashable, segment: Segment) -> None:
         """Drop the keys of ``segment`` of ``draw`` (undo of its insert)."""
@@ -291,16 +308,16 @@ class ResultTable(Table[PrizeDrawResult]):
             return None
         draw_type_id, number_id = columns.draw_type_id, columns.winning_number_id
         users, definitions, instance_ids = fields[0], fields[1], fields[2]
-        distinct = set(instance_ids)
+        span = _ascending_span(instance_ids)
+        distinct: Collection[Any] = instance_ids if span is not None else set(instance_ids)
         if len(distinct) != count or not self._references_exist(
             draw_type_id,
             number_id,
-            {"user_id": set(users), "definition_id": set(definitions), "nft_instance_id": distinct},
+            {"user_id": users, "definition_id": definitions, "nft_instance_id": distinct},
         ):
             return None
         draw = (draw_type_id, number_id)
         owners = self.result_owners
-        held = owners.held(draw) if draw in owners.pending or draw in owners.by_draw else None
         at = columns.evaluated_at
         stored = DrawResultColumns(
             draw_type_id=draw_type_id,
@@ -316,12 +333,13 @@ class ResultTable(Table[PrizeDrawResult]):
             draw_top_digits=fields[5],
             outcomes=fields[6],
         )
-        if held is not None and not held.keys().isdisjoint(distinct):
+        if owners.taken(draw, span, distinct):
+            held = owners.held(draw)
+            assert held is not None
             return self._overwrite_segment(held, stored, journal)
         first = self.next_id
-        segment = Segment(first, stored)
-        if not owners.add_segment(draw, segment, distinct):
-            return None
+        segment = Segment(first, stored, span)
+        owners.add_segment(draw, segment)
         ids = range(first, segment.stop)
         self.rows.add_segment(segment)
         self._unindexed.append(segment)
@@ -355,19 +373,28 @@ class ResultTable(Table[PrizeDrawResult]):
         return cast(ResultOwners, self.owners(RESULT_KEY))
 
     def _references_exist(
-        self, draw_type_id: object, number_id: object, values: dict[str, set[Any]]
+        self, draw_type_id: object, number_id: object, values: dict[str, Collection[Any]]
     ) -> bool:
         """True when every foreign key of the rows names a stored row (and none of the
-        NOT NULL ones is None): ``values`` holds the distinct values of each row column."""
+        NOT NULL ones is None): ``values`` holds the values of each row column (a list is
+        looked up value by value, without building a set of it)."""
         for fk in self._foreign_keys:
             target = fk.target.rows
             if fk.column == "draw_type_id":
-                column: set[Any] = {draw_type_id}
+                column: Collection[Any] = {draw_type_id}
             elif fk.column == "winning_number_id":
                 column = {number_id} if number_id is not None else set()
             else:
                 column = values[fk.column]
-            if None in column or not all(map(target.__contains__, column)):
+            if isinstance(column, set):
+                if None in column or not (
+                    target.keys() >= column
+                    if isinstance(target, dict)
+                    else all(map(target.__contains__, column))
+                ):
+                    return False
+            # No row has the id None: a None among the values is missing like any other.
+            elif not all(map(target.__contains__, column)):
                 return False
         return True
 
@@ -386,8 +413,9 @@ _OUTCOMES: frozenset[str] = frozenset(outcome.value for outcome in Outcome)
 
 
 def _checked_fields(columns: DrawResultColumns, count: int) -> list[Any] | None:
-    """Copies of the per-row columns of ``columns`` when every row passes NOT NULL and
-    CHECK and every column has ``count`` rows; None otherwise."""
+    """The per-row columns of ``columns`` (lists kept as they are, other sequences
+    copied) when every row passes NOT NULL and CHECK and every column has ``count``
+    rows; None otherwise."""
     if columns.draw_type_id is None or columns.evaluated_at is None:
         return None
     required = (
@@ -397,8 +425,10 @@ def _checked_fields(columns: DrawResultColumns, count: int) -> list[Any] | None:
         columns.draw_numbers,
         columns.outcomes,
     )
-    fields: list[Any] = [list(column) for column in required]
-    if any(len(column) != count for column in fields) or None in fields[3]:
+    # The lists are kept as given (the port lets the repository keep them); any other
+    # sequence is copied into one.
+    fields: list[Any] = [column if type(column) is list else list(column) for column in required]
+    if any(len(column) != count for column in fields) or not no_none(fields[3]):
         return None
     # None among the ids is caught by the foreign key check, among outcomes by CHECK.
     optional: list[Any] = []
@@ -415,6 +445,18 @@ def _checked_fields(columns: DrawResultColumns, count: int) -> list[Any] | None:
         return None
     user_ids, definition_ids, instance_ids, draw_numbers, outcomes = fields
     return [user_ids, definition_ids, instance_ids, draw_numbers, *optional, outcomes]
+
+
+def _ascending_span(ids: list[Any]) -> tuple[Any, Any] | None:
+    """(first, last) of ``ids`` when they are ints in strictly ascending order (so
+    distinct), else None."""
+    if not ids or not all(type(i) is int for i in (ids[0], ids[-1])):
+        return None
+    try:
+        ascending = all(map(lt, ids, islice(ids, 1, None)))
+    except TypeError:
+        return None
+    return (ids[0], ids[-1]) if ascending else None
 
 
 def _add_run(index: Index, key: Any, ids: range) -> None:

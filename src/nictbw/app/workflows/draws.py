@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import compress, repeat
 from operator import eq
-from typing import cast
 
 from nictbw.app.workflows._authority import authorise
 from nictbw.app.workflows._gcpause import collector_paused
@@ -145,14 +144,13 @@ class _DrawSetup:
         self, uow: UnitOfWork, batch: CandidateColumns, draw_type_id: int, number_id: int | None
     ) -> StoredBatch:
         instance_ids = batch.instance_ids
-        origins = batch.nft_origins
-        known = cast(list[str], origins) if None not in origins else [o or "" for o in origins]
         scored = self.engine.evaluate_columns(
             instance_ids,
-            known,
+            batch.origin_texts(),
             algorithm_key=self.algorithm.key,
             winning_value=self.winning_value,
             threshold=self.threshold,
+            draw_numbers=batch.draw_numbers,
         )
         columns = DrawResultColumns(
             draw_type_id=draw_type_id,
@@ -222,9 +220,9 @@ def _require_eligible(candidate: DrawCandidate, unique_id: str | None = None) ->
 
 
 def _eligible_only(pool: CandidateColumns, what: str) -> CandidateColumns:
-    rows = pool.eligible_rows()
-    if len(rows) == len(pool):
+    if pool.all_eligible():
         return pool
+    rows = pool.eligible_rows()
     keep = set(rows)
     left_out = [pool.instance_ids[r] for r in range(len(pool)) if r not in keep]
     logger.warning("%s: %d ineligible instance(s) left out: %s", what, len(left_out), left_out)
