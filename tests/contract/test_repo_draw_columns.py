@@ -165,3 +165,27 @@ def test_upsert_columns_with_a_key_twice_keeps_the_last_row(world: World) -> Non
     assert len(stored) == 2
     kept = next(r for r in stored if r.id == ids[0])
     assert kept.draw_number == "t0002"
+
+
+def test_upsert_columns_keeps_no_link_to_the_callers_lists(world: World) -> None:
+    # What is stored is what the columns held when they were given: a caller that
+    # reuses its lists afterwards changes nothing stored, on every backend.
+    draw_type_id, number_id, instances = _results(world)
+    columns = _columns(draw_type_id, number_id, instances, "k")
+    with world.factory() as uow:
+        uow.draw_results.upsert_columns(columns)
+        before = _stored(uow)
+        assert columns.similarity_scores is not None
+        assert columns.draw_top_digits is not None
+        for values in (
+            columns.draw_numbers,
+            columns.outcomes,
+            columns.similarity_scores,
+            columns.draw_top_digits,
+        ):
+            values.reverse()
+        columns.draw_numbers[0] = "changed"
+        assert _stored(uow) == before
+        uow.commit()
+    with world.factory() as uow:
+        assert _stored(uow) == before

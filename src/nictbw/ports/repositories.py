@@ -391,9 +391,6 @@ class DrawResultRepository(Protocol):
     def upsert_columns(self, columns: DrawResultColumns) -> builtins.list[int]:
         """``upsert_many`` of the rows of ``columns`` without one object per row: the
         same rows stored, the same statements; returns each row's stored id, in row order.
-
-        The repository may keep the lists of ``columns`` as they are (the in-memory store
-        does): the caller hands them over and does not change them afterwards.
         """
         ...
 

@@ -413,9 +413,8 @@ _OUTCOMES: frozenset[str] = frozenset(outcome.value for outcome in Outcome)
 
 
 def _checked_fields(columns: DrawResultColumns, count: int) -> list[Any] | None:
-    """The per-row columns of ``columns`` (lists kept as they are, other sequences
-    copied) when every row passes NOT NULL and CHECK and every column has ``count``
-    rows; None otherwise."""
+    """Copies of the per-row columns of ``columns`` when every row passes NOT NULL and
+    CHECK and every column has ``count`` rows; None otherwise."""
     if columns.draw_type_id is None or columns.evaluated_at is None:
         return None
     required = (
@@ -425,9 +424,9 @@ def _checked_fields(columns: DrawResultColumns, count: int) -> list[Any] | None:
         columns.draw_numbers,
         columns.outcomes,
     )
-    # The lists are kept as given (the port lets the repository keep them); any other
-    # sequence is copied into one.
-    fields: list[Any] = [column if type(column) is list else list(column) for column in required]
+    # Copied: the caller keeps its lists, and a change it makes later must not reach the
+    # stored rows (it cannot on the SQL stores either).
+    fields: list[Any] = [list(column) for column in required]
     if any(len(column) != count for column in fields) or not no_none(fields[3]):
         return None
     # None among the ids is caught by the foreign key check, among outcomes by CHECK.
