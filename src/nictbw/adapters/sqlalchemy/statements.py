@@ -26,7 +26,9 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    update,
 )
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.types import ARRAY
 
 from nictbw.adapters.sqlalchemy.mapping import CANDIDATE_COLUMNS
@@ -98,6 +100,11 @@ CARD_CELL_COLUMNS: Final = (
     "unlocked_at",
 )
 """The cell columns of :func:`card_query`, in order after the card's columns."""
+CARD_READ_COLUMNS: Final = tuple(
+    column.name for column in bingo_cards.c if column.name != "unlocked_mask"
+)
+"""The card columns of :func:`card_query` (``bingo_cards`` order): all but
+``unlocked_mask``, which the cells read with the card give again."""
 
 
 @functools.cache
@@ -106,14 +113,14 @@ def card_query(column: str | None, dialect_name: str = "", among: bool = False) 
     ``among``; every card when ``column`` is None), each joined with its cells: one row
     per cell, in card id then idx order.
 
-    The card's columns come first (``bingo_cards`` order), then the cell's
+    The card's columns come first (``CARD_READ_COLUMNS``), then the cell's
     (``CARD_CELL_COLUMNS`` order, labelled ``cell_<name>``); a card without cells gives
     one row whose cell columns are NULL.
     """
     cards, cells = bingo_cards, bingo_cells
     query = (
         select(
-            *cards.c,
+            *(cards.c[name] for name in CARD_READ_COLUMNS),
             *(cells.c[name].label(f"cell_{name}") for name in CARD_CELL_COLUMNS),
         )
         .select_from(cards.outerjoin(cells, cells.c.bingo_card_id == cards.c.id))
@@ -128,15 +135,40 @@ def card_query(column: str | None, dialect_name: str = "", among: bool = False) 
 
 
 @functools.cache
+def stored_unlocked_mask() -> ColumnElement[int]:
+    """A card row's unlocked cells as a bitmask by idx, read from its stored cells (0 when
+    none is unlocked): the value ``bingo_cards.unlocked_mask`` holds, correlated to the
+    ``bingo_cards`` row of the enclosing statement."""
+    cells = bingo_cells
+    total = (
+        select(func.sum(literal(1, Integer).bitwise_lshift(cells.c.idx)))
+        .where(
+            cells.c.bingo_card_id == bingo_cards.c.id,
+            cells.c.state == CellState.UNLOCKED.value,
+        )
+        .correlate(bingo_cards)
+        .scalar_subquery()
+    )
+    return func.coalesce(total, 0)
+
+
+def mask_from_cells(where: ColumnElement[bool]) -> Update:
+    """``UPDATE bingo_cards``: ``unlocked_mask`` set from the stored cells of the cards
+    matching ``where``."""
+    return update(bingo_cards).where(where).values(unlocked_mask=stored_unlocked_mask())
+
+
 def completed_line_candidates() -> Select[Any]:
     """The draw candidates matched on completed lines of cards live at the bound ``now``
     (domain-rules.md §5.6), each once, ascending instance id.
 
-    Per live card the unlocked cells give a bitmask by idx; each of the domain's
-    ``LINE_MASKS`` it contains adds its bits to the covered mask; the matched instances of
-    the covered cells are the candidates.
+    A card row holds its unlocked cells as a bitmask by idx (``unlocked_mask``): the live
+    cards are filtered on it containing one of the domain's ``LINE_MASKS`` first, and only
+    those cards' cells are read, on the bits of the lines it contains; their matched
+    instances are the candidates.
     """
     cards, cells = bingo_cards, bingo_cells
+    mask = cards.c.unlocked_mask
     live = or_(
         cards.c.state == CardState.COMPLETED.value,
         and_(
@@ -144,28 +176,19 @@ def completed_line_candidates() -> Select[Any]:
             or_(cards.c.expiry.is_(None), cards.c.expiry > bindparam("now")),
         ),
     )
-    unlocked = (
-        select(
-            cells.c.bingo_card_id.label("card_id"),
-            func.sum(literal(1, Integer).bitwise_lshift(cells.c.idx)).label("mask"),
-        )
-        .select_from(cards.join(cells, cells.c.bingo_card_id == cards.c.id))
-        .where(live, cells.c.state == CellState.UNLOCKED.value)
-        .group_by(cells.c.bingo_card_id)
-        .subquery("unlocked")
-    )
-    on_lines = [
-        case((unlocked.c.mask.bitwise_and(line) == line, line), else_=0) for line in LINE_MASKS
-    ]
+    on_lines = [case((mask.bitwise_and(line) == line, line), else_=0) for line in LINE_MASKS]
     covered_mask: ColumnElement[int] = on_lines[0]
     for line_bits in on_lines[1:]:
         covered_mask = covered_mask.bitwise_or(line_bits)
-    covered = select(unlocked.c.card_id, covered_mask.label("covered")).subquery("covered")
+    covered = (
+        select(cards.c.id.label("card_id"), covered_mask.label("covered"))
+        .where(live, or_(*(mask.bitwise_and(line) == line for line in LINE_MASKS)))
+        .subquery("covered")
+    )
     matched = (
         select(cells.c.matched_nft_instance_id)
         .select_from(covered.join(cells, cells.c.bingo_card_id == covered.c.card_id))
         .where(
-            covered.c.covered != 0,
             covered.c.covered.bitwise_and(literal(1, Integer).bitwise_lshift(cells.c.idx)) != 0,
         )
     )
@@ -178,10 +201,13 @@ def completed_line_candidates() -> Select[Any]:
 
 __all__ = [
     "CARD_CELL_COLUMNS",
+    "CARD_READ_COLUMNS",
     "among_keys",
     "card_query",
     "completed_line_candidates",
+    "mask_from_cells",
     "select_all",
     "select_among",
     "select_by",
+    "stored_unlocked_mask",
 ]
