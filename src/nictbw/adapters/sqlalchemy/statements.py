@@ -26,6 +26,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.sql.dml import Update
@@ -33,7 +34,7 @@ from sqlalchemy.types import ARRAY
 
 from nictbw.adapters.sqlalchemy.mapping import CANDIDATE_COLUMNS
 from nictbw.adapters.sqlalchemy.tables import ORIGIN_KEY, bingo_cards, bingo_cells, nft_instances
-from nictbw.domain.bingo import LINE_MASKS
+from nictbw.domain.bingo import CARD_CELL_COUNT, LINE_MASKS
 from nictbw.domain.entities import CardState, CellState
 
 
@@ -158,13 +159,21 @@ def mask_from_cells(where: ColumnElement[bool]) -> Update:
     return update(bingo_cards).where(where).values(unlocked_mask=stored_unlocked_mask())
 
 
+def _constant(value: int) -> ColumnElement[int]:
+    """An integer written into the statement's text (a fixed part of the query, not a
+    bound parameter)."""
+    return literal_column(str(value), Integer)
+
+
 def completed_line_candidates() -> Select[Any]:
     """The draw candidates matched on completed lines of cards live at the bound ``now``
     (domain-rules.md §5.6), each once, ascending instance id.
 
     A card row holds its unlocked cells as a bitmask by idx (``unlocked_mask``): the live
-    cards are filtered on it containing one of the domain's ``LINE_MASKS`` first, and only
-    those cards' cells are read, on the bits of the lines it contains; their matched
+    cards whose mask contains one of the domain's ``LINE_MASKS`` are found from the card
+    rows alone, each with the bits of the lines it contains (``covered``, materialized so
+    the cells are never scanned); per such card, each covered idx (the correlated list of
+    ``bits``) is one lookup of the cell by its key (card id, idx), and the cells' matched
     instances are the candidates.
     """
     cards, cells = bingo_cards, bingo_cells
@@ -176,20 +185,32 @@ def completed_line_candidates() -> Select[Any]:
             or_(cards.c.expiry.is_(None), cards.c.expiry > bindparam("now")),
         ),
     )
-    on_lines = [case((mask.bitwise_and(line) == line, line), else_=0) for line in LINE_MASKS]
+    on_lines = [
+        case(
+            (mask.bitwise_and(_constant(line)) == _constant(line), _constant(line)),
+            else_=_constant(0),
+        )
+        for line in LINE_MASKS
+    ]
     covered_mask: ColumnElement[int] = on_lines[0]
     for line_bits in on_lines[1:]:
         covered_mask = covered_mask.bitwise_or(line_bits)
+    has_line = or_(*(mask.bitwise_and(_constant(line)) == _constant(line) for line in LINE_MASKS))
     covered = (
         select(cards.c.id.label("card_id"), covered_mask.label("covered"))
-        .where(live, or_(*(mask.bitwise_and(line) == line for line in LINE_MASKS)))
-        .subquery("covered")
+        .where(live, has_line)
+        .cte("covered")
+        .prefix_with("MATERIALIZED")
     )
-    matched = (
-        select(cells.c.matched_nft_instance_id)
-        .select_from(covered.join(cells, cells.c.bingo_card_id == covered.c.card_id))
-        .where(
-            covered.c.covered.bitwise_and(literal(1, Integer).bitwise_lshift(cells.c.idx)) != 0,
+    bits = union_all(*(select(_constant(idx).label("idx")) for idx in range(CARD_CELL_COUNT))).cte(
+        "bits"
+    )
+    bit = _constant(1).bitwise_lshift(bits.c.idx)
+    covered_idx = select(bits.c.idx).where(covered.c.covered.bitwise_and(bit) != _constant(0))
+    matched = select(cells.c.matched_nft_instance_id).select_from(
+        covered.join(
+            cells,
+            and_(cells.c.bingo_card_id == covered.c.card_id, cells.c.idx.in_(covered_idx)),
         )
     )
     return (
