@@ -165,16 +165,19 @@ def _constant(value: int) -> ColumnElement[int]:
     return literal_column(str(value), Integer)
 
 
-def completed_line_candidates() -> Select[Any]:
+@functools.cache
+def completed_line_candidates(dialect_name: str = "") -> Select[Any]:
     """The draw candidates matched on completed lines of cards live at the bound ``now``
     (domain-rules.md §5.6), each once, ascending instance id.
 
     A card row holds its unlocked cells as a bitmask by idx (``unlocked_mask``): the live
     cards whose mask contains one of the domain's ``LINE_MASKS`` are found from the card
     rows alone, each with the bits of the lines it contains (``covered``, materialized so
-    the cells are never scanned); per such card, each covered idx (the correlated list of
-    ``bits``) is one lookup of the cell by its key (card id, idx), and the cells' matched
-    instances are the candidates.
+    the planner cannot fold it into a scan of every cell). On SQLite each covered idx of
+    such a card (the correlated list of ``bits``) is one lookup of the cell by its key
+    (card id, idx); PostgreSQL, whose correlated lists run per joined row, hash-joins the
+    cells of those cards and keeps the covered bits. The cells' matched instances are the
+    candidates.
     """
     cards, cells = bingo_cards, bingo_cells
     mask = cards.c.unlocked_mask
@@ -202,17 +205,25 @@ def completed_line_candidates() -> Select[Any]:
         .cte("covered")
         .prefix_with("MATERIALIZED")
     )
-    bits = union_all(*(select(_constant(idx).label("idx")) for idx in range(CARD_CELL_COUNT))).cte(
-        "bits"
-    )
-    bit = _constant(1).bitwise_lshift(bits.c.idx)
-    covered_idx = select(bits.c.idx).where(covered.c.covered.bitwise_and(bit) != _constant(0))
-    matched = select(cells.c.matched_nft_instance_id).select_from(
-        covered.join(
-            cells,
-            and_(cells.c.bingo_card_id == covered.c.card_id, cells.c.idx.in_(covered_idx)),
+    if dialect_name == "postgresql":
+        bit = _constant(1).bitwise_lshift(cells.c.idx)
+        matched = (
+            select(cells.c.matched_nft_instance_id)
+            .select_from(covered.join(cells, cells.c.bingo_card_id == covered.c.card_id))
+            .where(covered.c.covered.bitwise_and(bit) != _constant(0))
         )
-    )
+    else:
+        bits = union_all(
+            *(select(_constant(idx).label("idx")) for idx in range(CARD_CELL_COUNT))
+        ).cte("bits")
+        bit = _constant(1).bitwise_lshift(bits.c.idx)
+        covered_idx = select(bits.c.idx).where(covered.c.covered.bitwise_and(bit) != _constant(0))
+        matched = select(cells.c.matched_nft_instance_id).select_from(
+            covered.join(
+                cells,
+                and_(cells.c.bingo_card_id == covered.c.card_id, cells.c.idx.in_(covered_idx)),
+            )
+        )
     return (
         select(*CANDIDATE_COLUMNS)
         .where(nft_instances.c.id.in_(matched))

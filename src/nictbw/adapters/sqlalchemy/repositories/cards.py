@@ -183,14 +183,15 @@ class SqlBingoCardRepository(SqlRepository, BingoCardRepository):
         masks): the matched instances of the cells on completed lines of the cards live at
         ``now``, each once, ascending id."""
         at = ensure_utc(now, "now")
-        statement = completed_line_candidates()
+        statement = completed_line_candidates(self._connection().dialect.name)
         return [DrawCandidate.of(row) for row in self._stream(statement, {"now": at})]
 
     def completed_line_candidate_columns(self, now: datetime) -> CandidateColumns:
         """The same query as ``completed_line_candidates``, its rows fetched at once and
         turned into columns (no object per instance)."""
         at = ensure_utc(now, "now")
-        return CandidateColumns.of_rows(self._all(completed_line_candidates(), {"now": at}))
+        statement = completed_line_candidates(self._connection().dialect.name)
+        return CandidateColumns.of_rows(self._all(statement, {"now": at}))
 
 
 __all__ = ["SqlBingoCardRepository"]
