@@ -5,6 +5,8 @@
 (removed at exit) and empties it before each use, restarting the id sequences, so ids
 start at 1 as in a new database. Both yield a :class:`SqlUowFactory`: call it for
 a fresh unit of work; ``factory.engine`` is the engine, e.g. for :func:`count_statements`.
+When the test using one ends without an error, every stored card's ``unlocked_mask`` is
+checked against its cells (:func:`mismatched_card_masks`).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 from sqlalchemy.engine import make_url
 
 from nictbw.adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_engine, metadata, migrate
 from nictbw.adapters.sqlalchemy.repositories import DEFAULT_CHUNK_SIZE
+from nictbw.adapters.sqlalchemy.statements import stored_unlocked_mask
+from nictbw.adapters.sqlalchemy.tables import bingo_cards
 
 SCHEMA_PREFIX = "nictbw_sqltest_"
 
@@ -58,6 +62,23 @@ def _migrated_sqlite_template() -> Path:
     return _sqlite_template
 
 
+def mismatched_card_masks(engine: Engine) -> list[tuple[int, int, int]]:
+    """``(card id, unlocked_mask, mask of its unlocked cells)`` of every stored card whose
+    ``unlocked_mask`` differs from the mask its cells give (none when every write of cards
+    and cells kept them together)."""
+    derived = stored_unlocked_mask()
+    query = select(bingo_cards.c.id, bingo_cards.c.unlocked_mask, derived).where(
+        bingo_cards.c.unlocked_mask != derived
+    )
+    with engine.connect() as connection:
+        return [(row[0], row[1], row[2]) for row in connection.execute(query)]
+
+
+def _check_card_masks(engine: Engine) -> None:
+    mismatched = mismatched_card_masks(engine)
+    assert mismatched == [], f"bingo_cards.unlocked_mask differs from the cells: {mismatched}"
+
+
 @contextmanager
 def sqlite_uow_factory(
     tmp_path: Path, *, chunk_size: int = DEFAULT_CHUNK_SIZE
@@ -68,6 +89,7 @@ def sqlite_uow_factory(
     engine = make_engine(f"sqlite:///{path}")
     try:
         yield SqlUowFactory(engine, chunk_size=chunk_size)
+        _check_card_masks(engine)
     finally:
         engine.dispose()
 
@@ -121,6 +143,7 @@ def postgres_uow_factory(
     engine = _postgres_engine(url)
     empty_all_tables(engine)
     yield SqlUowFactory(engine, chunk_size=chunk_size)
+    _check_card_masks(engine)
 
 
 class StatementLog(list[str]):

@@ -16,7 +16,6 @@ from nictbw.domain.entities import (
     CARD_COMPLETED,
     CARD_EXPIRED,
     CELL_LOCKED,
-    CELL_UNLOCKED,
     CENTER_IDX,
     INSTANCE_SUCCEEDED,
     WINNING_LINES,
@@ -252,11 +251,7 @@ def unlock_held(card: BingoCard, held: Mapping[int, NFTInstance], now: datetime)
 
 def unlocked_mask(card: BingoCard) -> int:
     """The card's unlocked cells as a bitmask over idx (bit ``idx`` set when unlocked)."""
-    mask = 0
-    for cell in card.cells:
-        if cell.state == CELL_UNLOCKED:
-            mask |= 1 << cell.idx
-    return mask
+    return card.unlocked_mask
 
 
 def newly_completed_lines(before: int, after: int) -> list[int]:

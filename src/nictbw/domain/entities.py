@@ -340,6 +340,19 @@ class BingoCard:
                 return cell
         return None
 
+    @property
+    def unlocked_mask(self) -> int:
+        """The unlocked cells as a bitmask over idx (bit ``idx`` set when unlocked).
+
+        Derived from ``cells`` on every read; SQL storage keeps it in a column of the card
+        row so completed lines can be found without visiting the cells.
+        """
+        mask = 0
+        for cell in self.cells:
+            if cell.state == CELL_UNLOCKED:
+                mask |= 1 << cell.idx
+        return mask
+
     def completed_lines(self) -> list[tuple[int, int, int]]:
         """The winning lines whose three cells exist and are unlocked, in line order."""
         unlocked = {cell.idx for cell in self.cells if cell.is_unlocked}

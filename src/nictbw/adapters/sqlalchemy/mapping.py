@@ -262,6 +262,7 @@ def card_values(card: BingoCard) -> dict[str, Any]:
         "expiry": card.expiry,
         "state": card.state,
         "bingo_reward_claimed": card.bingo_reward_claimed,
+        "unlocked_mask": card.unlocked_mask,
     }
 
 

@@ -26,12 +26,15 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    union_all,
+    update,
 )
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.types import ARRAY
 
 from nictbw.adapters.sqlalchemy.mapping import CANDIDATE_COLUMNS
 from nictbw.adapters.sqlalchemy.tables import ORIGIN_KEY, bingo_cards, bingo_cells, nft_instances
-from nictbw.domain.bingo import LINE_MASKS
+from nictbw.domain.bingo import CARD_CELL_COUNT, LINE_MASKS
 from nictbw.domain.entities import CardState, CellState
 
 
@@ -98,6 +101,11 @@ CARD_CELL_COLUMNS: Final = (
     "unlocked_at",
 )
 """The cell columns of :func:`card_query`, in order after the card's columns."""
+CARD_READ_COLUMNS: Final = tuple(
+    column.name for column in bingo_cards.c if column.name != "unlocked_mask"
+)
+"""The card columns of :func:`card_query` (``bingo_cards`` order): all but
+``unlocked_mask``, which the cells read with the card give again."""
 
 
 @functools.cache
@@ -106,14 +114,14 @@ def card_query(column: str | None, dialect_name: str = "", among: bool = False) 
     ``among``; every card when ``column`` is None), each joined with its cells: one row
     per cell, in card id then idx order.
 
-    The card's columns come first (``bingo_cards`` order), then the cell's
+    The card's columns come first (``CARD_READ_COLUMNS``), then the cell's
     (``CARD_CELL_COLUMNS`` order, labelled ``cell_<name>``); a card without cells gives
     one row whose cell columns are NULL.
     """
     cards, cells = bingo_cards, bingo_cells
     query = (
         select(
-            *cards.c,
+            *(cards.c[name] for name in CARD_READ_COLUMNS),
             *(cells.c[name].label(f"cell_{name}") for name in CARD_CELL_COLUMNS),
         )
         .select_from(cards.outerjoin(cells, cells.c.bingo_card_id == cards.c.id))
@@ -128,15 +136,51 @@ def card_query(column: str | None, dialect_name: str = "", among: bool = False) 
 
 
 @functools.cache
-def completed_line_candidates() -> Select[Any]:
+def stored_unlocked_mask() -> ColumnElement[int]:
+    """A card row's unlocked cells as a bitmask by idx, read from its stored cells (0 when
+    none is unlocked): the value ``bingo_cards.unlocked_mask`` holds, correlated to the
+    ``bingo_cards`` row of the enclosing statement."""
+    cells = bingo_cells
+    total = (
+        select(func.sum(literal(1, Integer).bitwise_lshift(cells.c.idx)))
+        .where(
+            cells.c.bingo_card_id == bingo_cards.c.id,
+            cells.c.state == CellState.UNLOCKED.value,
+        )
+        .correlate(bingo_cards)
+        .scalar_subquery()
+    )
+    return func.coalesce(total, 0)
+
+
+def mask_from_cells(where: ColumnElement[bool]) -> Update:
+    """``UPDATE bingo_cards``: ``unlocked_mask`` set from the stored cells of the cards
+    matching ``where``."""
+    return update(bingo_cards).where(where).values(unlocked_mask=stored_unlocked_mask())
+
+
+def _constant(value: int) -> ColumnElement[int]:
+    """An integer written into the statement's text (a fixed part of the query, not a
+    bound parameter)."""
+    return literal_column(str(value), Integer)
+
+
+@functools.cache
+def completed_line_candidates(dialect_name: str = "") -> Select[Any]:
     """The draw candidates matched on completed lines of cards live at the bound ``now``
     (domain-rules.md §5.6), each once, ascending instance id.
 
-    Per live card the unlocked cells give a bitmask by idx; each of the domain's
-    ``LINE_MASKS`` it contains adds its bits to the covered mask; the matched instances of
-    the covered cells are the candidates.
+    A card row holds its unlocked cells as a bitmask by idx (``unlocked_mask``): the live
+    cards whose mask contains one of the domain's ``LINE_MASKS`` are found from the card
+    rows alone, each with the bits of the lines it contains (``covered``, materialized so
+    the planner cannot fold it into a scan of every cell). On SQLite each covered idx of
+    such a card (the correlated list of ``bits``) is one lookup of the cell by its key
+    (card id, idx); PostgreSQL, whose correlated lists run per joined row, hash-joins the
+    cells of those cards and keeps the covered bits. The cells' matched instances are the
+    candidates.
     """
     cards, cells = bingo_cards, bingo_cells
+    mask = cards.c.unlocked_mask
     live = or_(
         cards.c.state == CardState.COMPLETED.value,
         and_(
@@ -144,31 +188,42 @@ def completed_line_candidates() -> Select[Any]:
             or_(cards.c.expiry.is_(None), cards.c.expiry > bindparam("now")),
         ),
     )
-    unlocked = (
-        select(
-            cells.c.bingo_card_id.label("card_id"),
-            func.sum(literal(1, Integer).bitwise_lshift(cells.c.idx)).label("mask"),
-        )
-        .select_from(cards.join(cells, cells.c.bingo_card_id == cards.c.id))
-        .where(live, cells.c.state == CellState.UNLOCKED.value)
-        .group_by(cells.c.bingo_card_id)
-        .subquery("unlocked")
-    )
     on_lines = [
-        case((unlocked.c.mask.bitwise_and(line) == line, line), else_=0) for line in LINE_MASKS
+        case(
+            (mask.bitwise_and(_constant(line)) == _constant(line), _constant(line)),
+            else_=_constant(0),
+        )
+        for line in LINE_MASKS
     ]
     covered_mask: ColumnElement[int] = on_lines[0]
     for line_bits in on_lines[1:]:
         covered_mask = covered_mask.bitwise_or(line_bits)
-    covered = select(unlocked.c.card_id, covered_mask.label("covered")).subquery("covered")
-    matched = (
-        select(cells.c.matched_nft_instance_id)
-        .select_from(covered.join(cells, cells.c.bingo_card_id == covered.c.card_id))
-        .where(
-            covered.c.covered != 0,
-            covered.c.covered.bitwise_and(literal(1, Integer).bitwise_lshift(cells.c.idx)) != 0,
-        )
+    has_line = or_(*(mask.bitwise_and(_constant(line)) == _constant(line) for line in LINE_MASKS))
+    covered = (
+        select(cards.c.id.label("card_id"), covered_mask.label("covered"))
+        .where(live, has_line)
+        .cte("covered")
+        .prefix_with("MATERIALIZED")
     )
+    if dialect_name == "postgresql":
+        bit = _constant(1).bitwise_lshift(cells.c.idx)
+        matched = (
+            select(cells.c.matched_nft_instance_id)
+            .select_from(covered.join(cells, cells.c.bingo_card_id == covered.c.card_id))
+            .where(covered.c.covered.bitwise_and(bit) != _constant(0))
+        )
+    else:
+        bits = union_all(
+            *(select(_constant(idx).label("idx")) for idx in range(CARD_CELL_COUNT))
+        ).cte("bits")
+        bit = _constant(1).bitwise_lshift(bits.c.idx)
+        covered_idx = select(bits.c.idx).where(covered.c.covered.bitwise_and(bit) != _constant(0))
+        matched = select(cells.c.matched_nft_instance_id).select_from(
+            covered.join(
+                cells,
+                and_(cells.c.bingo_card_id == covered.c.card_id, cells.c.idx.in_(covered_idx)),
+            )
+        )
     return (
         select(*CANDIDATE_COLUMNS)
         .where(nft_instances.c.id.in_(matched))
@@ -178,10 +233,13 @@ def completed_line_candidates() -> Select[Any]:
 
 __all__ = [
     "CARD_CELL_COLUMNS",
+    "CARD_READ_COLUMNS",
     "among_keys",
     "card_query",
     "completed_line_candidates",
+    "mask_from_cells",
     "select_all",
     "select_among",
     "select_by",
+    "stored_unlocked_mask",
 ]

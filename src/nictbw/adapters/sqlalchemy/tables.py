@@ -228,6 +228,7 @@ bingo_cards = Table(
     Column("expiry", UTCDateTime(), nullable=True),
     Column("state", String(20), nullable=False, server_default=CardState.ACTIVE.value),
     Column("bingo_reward_claimed", Boolean, nullable=False, server_default=false()),
+    Column("unlocked_mask", Integer, nullable=False, server_default=text("0")),
     UniqueConstraint("user_id", "center_definition_id"),
     _one_of("state", CardState, name="state_known"),
     CheckConstraint(

@@ -21,13 +21,19 @@ from nictbw.adapters.sqlalchemy.mapping import (
     cell_values,
 )
 from nictbw.adapters.sqlalchemy.repositories.base import Params, SqlRepository, require_new
-from nictbw.adapters.sqlalchemy.statements import card_query, completed_line_candidates
+from nictbw.adapters.sqlalchemy.statements import (
+    CARD_READ_COLUMNS,
+    card_query,
+    completed_line_candidates,
+    mask_from_cells,
+)
 from nictbw.adapters.sqlalchemy.tables import bingo_cards, bingo_cells
+from nictbw.domain.bingo import CARD_CELL_COUNT
 from nictbw.domain.entities import BingoCard, BingoCell, CandidateColumns, DrawCandidate
 from nictbw.domain.timeutil import ensure_utc
 from nictbw.ports.repositories import BingoCardRepository
 
-_CARD_WIDTH: Final = len(bingo_cards.c)
+_CARD_WIDTH: Final = len(CARD_READ_COLUMNS)
 """Columns of a card in a row of ``statements.card_query``; the cell's follow."""
 
 
@@ -150,6 +156,10 @@ class SqlBingoCardRepository(SqlRepository, BingoCardRepository):
 
         Every cell given must be a stored cell of its card (else ``NotFoundError``);
         stored cells missing from ``card.cells`` keep their stored values.
+
+        A card row's ``unlocked_mask`` is written from ``card.cells`` when they are all
+        nine of its cells; a card given with fewer has its mask read again from its stored
+        cells after they are written (one more statement per chunk holding such a card).
         """
         with self._atomic():
             for chunk in chunked(cards, self.chunk_size):
@@ -159,20 +169,29 @@ class SqlBingoCardRepository(SqlRepository, BingoCardRepository):
                     (cell.id, cell_values(cell, card.id)) for card in chunk for cell in card.cells
                 ]
                 self._update_many(bingo_cells, cell_rows, "bingo cell", owner="bingo_card_id")
+                partial = [
+                    card.id
+                    for card in chunk
+                    if card.id is not None
+                    and len({cell.id for cell in card.cells}) < CARD_CELL_COUNT
+                ]
+                if partial:
+                    self._write(mask_from_cells(self._among(bingo_cards.c.id)), self._keys(partial))
 
     def completed_line_candidates(self, now: datetime) -> builtins.list[DrawCandidate]:
         """One query (``statements.completed_line_candidates``, built on the domain's line
         masks): the matched instances of the cells on completed lines of the cards live at
         ``now``, each once, ascending id."""
         at = ensure_utc(now, "now")
-        statement = completed_line_candidates()
+        statement = completed_line_candidates(self._connection().dialect.name)
         return [DrawCandidate.of(row) for row in self._stream(statement, {"now": at})]
 
     def completed_line_candidate_columns(self, now: datetime) -> CandidateColumns:
         """The same query as ``completed_line_candidates``, its rows fetched at once and
         turned into columns (no object per instance)."""
         at = ensure_utc(now, "now")
-        return CandidateColumns.of_rows(self._all(completed_line_candidates(), {"now": at}))
+        statement = completed_line_candidates(self._connection().dialect.name)
+        return CandidateColumns.of_rows(self._all(statement, {"now": at}))
 
 
 __all__ = ["SqlBingoCardRepository"]
