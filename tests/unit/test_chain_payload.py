@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from nictbw.domain.chain_payload import (
     MintInfo,
     ParsedNFT,
+    _copied,
     additional_info_for,
     parse_mint_metadata,
     parse_nft_payloads,
@@ -657,3 +659,28 @@ def test_additional_info_lists_the_definition_fields_in_order_without_none() -> 
         "image_url": "http://img",
     }
     assert list(info) == ["prefix", "shared_key", "name", "nft_type", "category", "image_url"]
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=10,
+)
+
+
+@given(_JSON_VALUES)
+def test_payload_values_are_copied_as_deepcopy_copies_them(value: Any) -> None:
+    # Atomic values skip deepcopy's call (which returns them as they are); containers
+    # are still deep copies: equal, and sharing nothing mutable with the payload.
+    copied = _copied(value)
+    assert copied == copy.deepcopy(value)
+    if isinstance(value, list | dict):
+        assert copied is not value
+        before = copy.deepcopy(value)
+        if isinstance(copied, list):
+            copied.append("changed")
+        else:
+            copied["changed"] = 1
+        assert value == before
+    else:
+        assert copied is value

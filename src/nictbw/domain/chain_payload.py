@@ -256,6 +256,16 @@ def parse_chain_timestamp(value: object) -> datetime | None:
     return utc if is_storable_utc(utc) else None
 
 
+_ATOMIC: Final = frozenset({str, int, float, bool, type(None)})
+"""Value types ``copy.deepcopy`` returns as they are (immutable, nothing inside)."""
+
+
+def _copied(value: Any) -> Any:
+    """``copy.deepcopy(value)``, without its call for the atomic values most payload
+    fields hold (for which it returns ``value`` itself)."""
+    return value if type(value) in _ATOMIC else copy.deepcopy(value)
+
+
 def _metadata_dict(reader: _ItemReader) -> dict[str, Any]:
     """The metadata dict ``md`` of §8.2, built in the documented order."""
     item = reader.item
@@ -273,16 +283,16 @@ def _metadata_dict(reader: _ItemReader) -> dict[str, Any]:
                         f"other_meta: subTypeData key {_show(key)} is not a string; ignored"
                     )
                     continue
-                md[key] = copy.deepcopy(value)
+                md[key] = _copied(value)
         map_name = map_.get("name")
         if isinstance(map_name, str) and not _is_blank(map_name) and "name" not in md:
             md["name"] = map_name
     for alias, canonical in METADATA_ALIASES:
         if canonical not in md and alias in md:
-            md[canonical] = copy.deepcopy(md[alias])
+            md[canonical] = _copied(md[alias])
     for key in TOP_LEVEL_METADATA_KEYS:
         if key not in md and item.get(key) is not None:
-            md[key] = copy.deepcopy(item[key])
+            md[key] = _copied(item[key])
     return md
 
 
@@ -344,7 +354,7 @@ def _parse_item(
     other_meta = dict(md)
     unique_nft_id = item.get("unique_nft_id")
     if unique_nft_id is not None:
-        other_meta["unique_nft_id"] = copy.deepcopy(unique_nft_id)
+        other_meta["unique_nft_id"] = _copied(unique_nft_id)
     if other_meta:
         instance_fields["other_meta"] = other_meta
 
