@@ -59,12 +59,20 @@ def _normalise(value: object, what: str) -> str:
         raise ValidationError(f"{what} is None; a non-blank ASCII string is required")
     if not isinstance(value, str):
         raise ValidationError(f"{what} must be a string, got {type(value).__name__} {value!r}")
-    normalised = value.strip()
-    if not normalised:
-        raise ValidationError(f"{what} {value!r} is blank")
-    if not normalised.isascii():
-        raise ValidationError(f"{what} {value!r} is not ASCII")
-    return normalised.lower()
+    normalised = _normalised_text(value)
+    if normalised is None:
+        problem = "is not ASCII" if value.strip() else "is blank"
+        raise ValidationError(f"{what} {value!r} {problem}")
+    return normalised
+
+
+def _normalised_text(value: str) -> str | None:
+    """``value`` stripped and lower-cased, or None when that leaves it blank or it holds
+    a non-ASCII character: the rule of draw numbers and winning values (§7.1)."""
+    stripped = value.strip()
+    if not stripped or not stripped.isascii():
+        return None
+    return stripped.lower()
 
 
 def derive_draw_number(origin: object) -> str:
@@ -82,17 +90,10 @@ def known_draw_number(origin: object) -> str | None:
     An origin that is already its own draw number (the usual stored form) is returned
     itself, so a column of these keeps no second string per origin.
     """
-    if type(origin) is str:
-        # derive_draw_number's steps, without raising.
-        stripped = origin.strip()
-        if not stripped or not stripped.isascii():
-            return None
-        lowered = stripped.lower()
-        return origin if lowered == origin else lowered
-    try:
-        return derive_draw_number(origin)
-    except ValidationError:
+    if not isinstance(origin, str):
         return None
+    normalised = _normalised_text(origin)
+    return origin if type(origin) is str and normalised == origin else normalised
 
 
 def origin_key(origin: str) -> str:
