@@ -242,11 +242,11 @@ class PrizeDrawEngine:
         threshold_used = resolve_threshold(threshold, None, algorithm)
         winning = None if winning_value is None else normalize_winning_value(winning_value)
         known: list[str] | None = None
-        if draw_numbers is not None and len(draw_numbers) == len(origins):
+        if draw_numbers is not None and len(draw_numbers) == len(origins) and no_none(draw_numbers):
             # Read only, never changed: a list is used as it is.
-            known = cast(list[str], draw_numbers) if no_none(draw_numbers) else None
-            if known is not None and not isinstance(known, list):
-                known = list(known)
+            known = cast(
+                list[str], draw_numbers if isinstance(draw_numbers, list) else list(draw_numbers)
+            )
         return self._evaluate_batch(
             instance_ids, origins, algorithm, winning, threshold_used, known
         )
