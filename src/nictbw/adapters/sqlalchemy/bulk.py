@@ -141,6 +141,16 @@ class BulkStatements:
             return [list(column) for column in columns]
         return list(chain.from_iterable(zip(*columns, strict=True)))
 
+    def row(self, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The driver parameters of one row: each value through its column's bind
+        processor, as :meth:`executemany_rows` converts it, without building columns."""
+        if not self._processors:
+            return values
+        converted = list(values)
+        for position, process, _ in self._processors:
+            converted[position] = process(converted[position])
+        return tuple(converted)
+
     def executemany_rows(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """The driver parameters of an ``executemany`` over ``rows``, one tuple per row."""
         return list(zip(*self._columns_of(rows), strict=True))
@@ -167,13 +177,18 @@ class BulkStatements:
             self._sql[key] = sql
         return sql
 
-    def insert_row(self) -> str:
-        """Single-row ``INSERT`` for ``executemany``."""
-        key = ("insert_row",)
+    def insert_row(self, *, returning: tuple[str, ...] = (), conflict: str = "") -> str:
+        """Single-row ``INSERT`` (for ``executemany``, or one row with :meth:`row`), then
+        ``conflict`` (an ``ON CONFLICT`` clause) and ``RETURNING returning``."""
+        key = ("insert_row", returning, conflict)
         sql = self._sql.get(key)
         if sql is None:
             marks = ", ".join([self.placeholder] * len(self.columns))
             sql = f"INSERT INTO {self._quote(self.table.name)} ({self._names}) VALUES ({marks})"
+            if conflict:
+                sql += " " + conflict
+            if returning:
+                sql += " RETURNING " + ", ".join(self._quote(name) for name in returning)
             self._sql[key] = sql
         return sql
 

@@ -69,6 +69,7 @@ class SqlRepository:
         self._connection = connection
         self.chunk_size = chunk_size
         self._in_atomic = False
+        self._kept_cursor: tuple[Any, Any] | None = None
 
     def _rows(self, statement: Executable, params: Params = None) -> Sequence[RowMapping]:
         """Run a read and return its rows as mappings.
@@ -336,15 +337,25 @@ class SqlRepository:
         whose metadata is worked out anew from the cursor for every SQL text statement.
         """
         connection = self._connection()
-        cursor = connection.connection.cursor()
+        cursor = self._driver_cursor(connection)
         try:
             connection._cursor_execute(cursor, sql, parameters)
             rows = list(cursor.fetchall())
             return rows, cursor.description if describe else None
         except StatementError as exc:
             _reraise(exc, values)
-        finally:
-            cursor.close()
+
+    def _driver_cursor(self, connection: Connection) -> Any:
+        """A cursor of ``connection``'s driver connection, kept for the next call while
+        that driver connection stays the same (a per-user path makes one call per
+        statement, and opening a cursor costs about as much as converting the row)."""
+        driver = connection.connection.dbapi_connection
+        kept = self._kept_cursor
+        if kept is not None and kept[0] is driver:
+            return kept[1]
+        cursor = connection.connection.cursor()
+        self._kept_cursor = (driver, cursor)
+        return cursor
 
     def _fetch_mappings(
         self, statement: Select[Any], params: Mapping[str, Any]
