@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.values import to_storable_utc
@@ -32,8 +33,22 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 def iso(value: datetime | None) -> str | None:
-    """Render ``value`` as ISO-8601 in UTC with ``+00:00``; microseconds only when non-zero."""
+    """Render ``value`` as ISO-8601 in UTC with ``+00:00``; microseconds only when non-zero.
+
+    The text of recent UTC values is remembered: JSON of cards and instances repeats the
+    few times a batch was stamped with (one ``now`` per workflow call) thousands of times,
+    and every value read from storage is in UTC. Two UTC datetimes that compare equal are
+    the same instant, so the remembered text is the one this would render. Values in other
+    zones are rendered each time (in one zone, equality ignores ``fold``).
+    """
     if value is None:
         return None
+    if value.tzinfo is UTC:
+        return _utc_text(value)
     utc = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return _utc_text(utc)
+
+
+@lru_cache(maxsize=4096)
+def _utc_text(utc: datetime) -> str:
     return utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
