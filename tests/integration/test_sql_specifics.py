@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from nictbw.adapters.sqlalchemy import make_engine
 from nictbw.adapters.sqlalchemy.errors import translate_error
@@ -949,3 +949,21 @@ def test_concurrent_upserts_of_one_key_update_instead_of_failing(
     with factory() as uow:
         stored = uow.draw_results.list()
     assert len(stored) == 1
+
+
+def test_a_failed_driver_statement_leaves_the_next_call_a_working_cursor(
+    factory: SqlUowFactory,
+) -> None:
+    # Per-call paths keep one driver cursor per repository; SQLAlchemy closes a cursor
+    # whose statement failed, so the next call must not reuse it.
+    with factory() as uow:
+        uow.users.add(User(in_app_id="before", created_at=NOW, updated_at=NOW))
+        savepoint = uow.connection.begin_nested()
+        with pytest.raises(DBAPIError, match="no_such_table"):
+            uow.users._on_cursor("SELECT id FROM no_such_table", ())
+        savepoint.rollback()
+        after = uow.users.add(User(in_app_id="after", created_at=NOW, updated_at=NOW))
+        assert after.id is not None
+        stored = uow.users.get(after.id)
+        assert stored is not None
+        assert stored.in_app_id == "after"

@@ -342,8 +342,13 @@ class SqlRepository:
             connection._cursor_execute(cursor, sql, parameters)
             rows = list(cursor.fetchall())
             return rows, cursor.description if describe else None
-        except StatementError as exc:
-            _reraise(exc, values)
+        except BaseException as exc:
+            # A failed execution closes the cursor (SQLAlchemy's error handling): the
+            # next call opens a new one.
+            self._kept_cursor = None
+            if isinstance(exc, StatementError):
+                _reraise(exc, values)
+            raise
 
     def _driver_cursor(self, connection: Connection) -> Any:
         """A cursor of ``connection``'s driver connection, kept for the next call while
