@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -93,10 +94,11 @@ def instance(
 def run(items: tuple[ParsedNFT, ...], **given_state: Any) -> Any:
     state: dict[str, Any] = {"mine": [], "holders": [], "definitions": {}}
     state.update(given_state)
+    found_origins = state.pop("found_origins", {i.origin for i in items})
     return reconcile(
         items,
         user_id=USER,
-        found_origins={i.origin for i in items},
+        found_origins=found_origins,
         now=NOW,
         trusted_apps=state.pop("trusted_apps", ("nictbw",)),
         **state,
@@ -304,3 +306,87 @@ def test_every_item_has_exactly_one_outcome_and_the_counts_add_up(
     )
     if supply is not None:
         assert sum(1 for i in decided.created if i.definition_id == 1) <= supply
+
+
+def _snapshot(entities: list[Any]) -> list[Any]:
+    return [attrs.evolve(e) for e in entities]
+
+
+def _apply(decided: Any, mine: list[NFTInstance], known: dict[str, NFTDefinition]) -> None:
+    """Apply ``decided`` to ``mine`` and ``known`` as the sync workflow stores it."""
+    by_id = {i.id: k for k, i in enumerate(mine)}
+    for changed in decided.changed:
+        mine[by_id[changed.id]] = changed
+    for serial, created in enumerate(decided.created, start=1000):
+        created.id = serial
+        mine.append(created)
+    for changed_definition in decided.changed_definitions:
+        known[changed_definition.prefix] = changed_definition
+    for new in decided.new_definitions:
+        known[new.prefix] = new
+    for created in decided.created:
+        for stored in known.values():
+            if stored.id == created.definition_id:
+                stored.minted_count += 1
+
+
+@given(
+    specs=ITEM_SPECS,
+    renamed=st.sets(st.sampled_from(["A", "B", "C"])),
+    supply=st.none() | st.integers(0, 3),
+    held=st.lists(
+        st.tuples(
+            st.integers(1, 12) | st.none(),
+            st.sampled_from([1, 2]),
+            st.sampled_from([INSTANCE_SUCCEEDED, INSTANCE_TRANSFERRED]),
+        ),
+        max_size=6,
+    ),
+    elsewhere=st.lists(st.integers(1, 12), max_size=3, unique=True),
+    listed_only=st.booleans(),
+)
+def test_the_given_entities_are_never_changed_and_a_second_sync_changes_nothing(
+    specs: list[tuple[int, str]],
+    renamed: set[str],
+    supply: int | None,
+    held: list[tuple[int | None, int, str]],
+    elsewhere: list[int],
+    listed_only: bool,
+) -> None:
+    payloads = [item(n, prefix) for n, prefix in specs]
+    for payload, (_, prefix) in zip(payloads, specs, strict=True):
+        if prefix in renamed:  # a renamed badge on the chain: its definition changes
+            payload["metadata"]["MAP"]["name"] = f"Renamed {prefix}"
+    items = parsed(*payloads)
+    known = {"A": definition(1, "A", max_supply=supply), "B": definition(2, "B")}
+    mine = [
+        instance(100 + k, did, nft_origin=None if n is None else origin(n), status=status)
+        for k, (n, did, status) in enumerate(held)
+    ]
+    holders = [
+        instance(200 + k, 1, user=OTHER_USER, nft_origin=origin(n)) for k, n in enumerate(elsewhere)
+    ]
+    found = {i.origin for i in items} if listed_only else {origin(n) for n in range(1, 13)}
+    given_entities = [*mine, *holders, *known.values()]
+    before = _snapshot(given_entities)
+
+    decided = run(items, mine=mine, holders=holders, definitions=known, found_origins=found)
+
+    assert given_entities == before
+    returned = [
+        *decided.new_definitions,
+        *decided.changed_definitions,
+        *decided.changed,
+        *decided.transferred_elsewhere,
+        *decided.created,
+        *(gained for _, gained, _ in decided.gains),
+    ]
+    assert not {id(e) for e in returned} & {id(e) for e in given_entities}
+
+    stored_mine, stored_known = _snapshot(mine), {p: attrs.evolve(d) for p, d in known.items()}
+    _apply(decided, stored_mine, stored_known)
+    again = run(items, mine=stored_mine, holders=[], definitions=stored_known, found_origins=found)
+    assert again.count(CREATED) == 0
+    assert again.count(UPDATED) == 0
+    assert again.changed == ()
+    assert again.changed_definitions == ()

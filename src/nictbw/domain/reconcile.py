@@ -98,14 +98,21 @@ class Reconciliation:
         )
 
 
+def _differing(target: object, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The present fields (not ``None``) whose value differs from ``target``'s."""
+    return {
+        key: value
+        for key, value in fields.items()
+        if value is not None and getattr(target, key) != value
+    }
+
+
 def _apply_fields(target: object, fields: Mapping[str, Any]) -> bool:
     """Overwrite each present field that differs; True when anything changed."""
-    changed = False
-    for key, value in fields.items():
-        if value is not None and getattr(target, key) != value:
-            setattr(target, key, value)
-            changed = True
-    return changed
+    differing = _differing(target, fields)
+    for key, value in differing.items():
+        setattr(target, key, value)
+    return bool(differing)
 
 
 @define
@@ -126,6 +133,29 @@ class _Run:
     warnings: list[SyncNote] = attrs.Factory(list)
     transferred: int = 0
     minted: Counter[int] = attrs.Factory(Counter)
+    owned: set[int] = attrs.Factory(set)
+    """``id()`` of the entities this run made or copied: the only ones it may change."""
+
+    def _own_instance(self, instance: NFTInstance, where: list[NFTInstance]) -> NFTInstance:
+        """``instance`` (an element of ``where``), replaced there by a copy the first time
+        the run is about to change it: the entities given are never changed."""
+        if id(instance) in self.owned:
+            return instance
+        copy = attrs.evolve(instance)
+        position = next(k for k, held in enumerate(where) if held is instance)
+        where[position] = copy
+        self.owned.add(id(copy))
+        return copy
+
+    def _own_definition(self, definition: NFTDefinition) -> NFTDefinition:
+        """``definition``, replaced in ``definitions`` by a copy the first time the run
+        is about to change it."""
+        if id(definition) in self.owned:
+            return definition
+        copy = attrs.evolve(definition)
+        self.definitions[copy.prefix] = copy
+        self.owned.add(id(copy))
+        return copy
 
     def exhausted(self, definition: NFTDefinition) -> bool:
         """True when one more instance would take ``definition`` past its supply."""
@@ -181,10 +211,14 @@ class _Run:
             definition.id = -1 - len(self.new_definitions)
             self.new_definitions.append(definition)
             self.definitions[item.prefix] = definition
+            self.owned.add(id(definition))
             return definition, False
         if definition.created_by_admin_id is not None:
             return definition, False  # owned by the local catalogue: sync never changes it
-        if _apply_fields(definition, item.definition_fields):
+        differing = _differing(definition, item.definition_fields)
+        if differing:
+            definition = self._own_definition(definition)
+            _apply_fields(definition, differing)
             definition.updated_at = self.now
             assert definition.id is not None
             if definition.id > 0:
@@ -202,7 +236,10 @@ class _Run:
         found = self.found(item.origin)
         outcome = UNCHANGED
         if found is not None:
-            changed = _apply_fields(found, item.instance_fields)
+            differing = _differing(found, item.instance_fields)
+            if differing or found.status == INSTANCE_TRANSFERRED:
+                found = self._own_instance(found, self.mine)
+            changed = _apply_fields(found, differing)
             if found.status == INSTANCE_TRANSFERRED:
                 found.status = INSTANCE_SUCCEEDED
                 changed = True
@@ -213,6 +250,7 @@ class _Run:
         else:
             adopter = self.adopter(definition.id)
             if adopter is not None:
+                adopter = self._own_instance(adopter, self.mine)
                 adopter.nft_origin = item.origin
                 _apply_fields(adopter, item.instance_fields)
                 self._mark(adopter)
@@ -220,8 +258,9 @@ class _Run:
             else:
                 self.create(item, definition)
                 outcome = CREATED
-        for holder in self.holders:
+        for holder in list(self.holders):
             if holder.nft_origin == item.origin and holder.status == INSTANCE_SUCCEEDED:
+                holder = self._own_instance(holder, self.holders)
                 holder.status = INSTANCE_TRANSFERRED
                 assert holder.id is not None
                 self.elsewhere[holder.id] = holder
@@ -249,6 +288,7 @@ class _Run:
             **fields,
         )
         self.mine.append(instance)
+        self.owned.add(id(instance))
         self.minted[definition.id] += 1
         self.created.append(instance)
         self.gains.append((item.index, instance, True))
@@ -258,13 +298,14 @@ class _Run:
         self.changed[instance.id] = instance
 
     def transfer_missing(self, found_origins: Collection[str]) -> None:
-        for instance in self.mine:
+        for instance in list(self.mine):
             if (
                 instance.id is not None
                 and instance.status == INSTANCE_SUCCEEDED
                 and instance.nft_origin is not None
                 and instance.nft_origin not in found_origins
             ):
+                instance = self._own_instance(instance, self.mine)
                 instance.status = INSTANCE_TRANSFERRED
                 self._mark(instance)
                 self.transferred += 1
@@ -287,7 +328,7 @@ def reconcile(
     a listed origin, ``definitions`` the stored definitions by prefix and
     ``found_origins`` every valid origin of the response (skipped items included). Items
     are applied in order, each seeing the decisions of the ones before it. Nothing given
-    is changed: the result holds changed copies.
+    is changed: the result holds changed copies, each entity copied when first changed.
 
     The trust boundary comes first (§8.4 step 0): an item minted by an app outside
     ``trusted_apps`` is skipped (its origin still counts as found), a definition owned by
@@ -297,9 +338,9 @@ def reconcile(
     run = _Run(
         user_id=user_id,
         now=now,
-        mine=[attrs.evolve(i) for i in mine],
-        holders=[attrs.evolve(h) for h in holders if h.user_id != user_id],
-        definitions={prefix: attrs.evolve(d) for prefix, d in definitions.items()},
+        mine=list(mine),
+        holders=[h for h in holders if h.user_id != user_id],
+        definitions=dict(definitions),
         trusted_apps=frozenset(trusted_apps),
     )
     for item in items:
