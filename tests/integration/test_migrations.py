@@ -234,21 +234,28 @@ def test_open_database_of_an_in_memory_sqlite_keeps_the_schema() -> None:
 
 
 def test_processes_opening_one_new_file_together_migrate_it_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
+    # Several rounds of eight openers: switching a new file to WAL while another opener
+    # holds it fails at once (no busy wait), so the race needs many chances to show.
+    for round_number in range(5):
+        url = f"sqlite:///{tmp_path / f'shared-{round_number}.db'}"
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(8)
 
-    def open_it() -> None:
-        barrier.wait()
-        try:
-            open_database(url).dispose()
-        except BaseException as error:
-            errors.append(error)
+        def open_it(
+            url: str = url,
+            errors: list[BaseException] = errors,
+            barrier: threading.Barrier = barrier,
+        ) -> None:
+            barrier.wait()
+            try:
+                open_database(url).dispose()
+            except BaseException as error:
+                errors.append(error)
 
-    threads = [threading.Thread(target=open_it) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert current_revisions(url) == head_revisions()
+        threads = [threading.Thread(target=open_it) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert current_revisions(url) == head_revisions()

@@ -9,6 +9,8 @@ psycopg 3.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
@@ -64,6 +66,29 @@ def _is_sqlite_memory(url: URL) -> bool:
     return database in ("", ":memory:") or url.query.get("mode") == "memory"
 
 
+_WAL_RETRY_PAUSE_S: Final = 0.01
+"""Pause between attempts to switch a SQLite file to WAL while another connection holds it."""
+
+
+def _switch_to_wal(cursor: Any, timeout_ms: int) -> None:
+    """``PRAGMA journal_mode = WAL``, retried until ``timeout_ms`` has passed.
+
+    Switching a new file's journal needs it to itself, and SQLite answers "database is
+    locked" at once, without its busy handler, while another connection opening the same
+    new file holds it (processes starting together on one new database). Once a file is
+    in WAL the switch is a no-op, so later connections pass at the first attempt.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(_WAL_RETRY_PAUSE_S)
+
+
 def _install_sqlite_hooks(engine: Engine, *, wal: bool, busy_timeout_ms: int) -> None:
     timeout = int(busy_timeout_ms)
 
@@ -75,7 +100,7 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool, busy_timeout_ms: int) ->
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute(f"PRAGMA busy_timeout = {timeout}")
             if wal:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _switch_to_wal(cursor, timeout)
         finally:
             cursor.close()
 
