@@ -5,7 +5,9 @@
 
 Each way runs in a fresh store (see ``run.open_adapter``) and one unit of work, committed
 at the end; the figures are wall seconds, CPU seconds, users per second and the SQL
-statements sent (``measure.Meter``).
+statements sent (``measure.Meter``). The last way sends ``add``'s own statement per user
+on the driver's cursor, values converted beforehand and not timed: what one statement per
+user costs with no nictbw code around it, the floor of adding users one by one.
 """
 
 from __future__ import annotations
@@ -52,9 +54,33 @@ def in_bulk(uow: UnitOfWork, users: list[User]) -> None:
     uow.users.add_many(users)
 
 
+def raw_driver(uow: UnitOfWork, users: list[User]) -> None:
+    """The statement ``add`` sends, one per user, straight on the driver's cursor (values
+    converted beforehand): the floor of adding users one by one (SQL adapters only)."""
+    from nictbw.adapters.sqlalchemy.bulk import BulkStatements
+    from nictbw.adapters.sqlalchemy.mapping import user_values
+    from nictbw.adapters.sqlalchemy.repositories.users import _COLUMNS
+    from nictbw.adapters.sqlalchemy.tables import users as users_table
+
+    connection = uow.connection  # type: ignore[attr-defined]
+    bulk = BulkStatements.of(connection.dialect, users_table, _COLUMNS)
+    sql = bulk.insert_row(returning=("id",), conflict="ON CONFLICT DO NOTHING")
+    rows = [bulk.row(tuple(user_values(user).values())) for user in users]
+    cursor = connection.connection.driver_connection.cursor()
+    started = time.perf_counter(), time.process_time()
+    for row in rows:
+        cursor.execute(sql, row)
+        cursor.fetchall()
+    RAW_TIMES.append((time.perf_counter() - started[0], time.process_time() - started[1]))
+
+
+RAW_TIMES: list[tuple[float, float]] = []
+"""Wall and CPU seconds of the statements alone in ``raw_driver`` (no conversion)."""
+
 WAYS: dict[str, Callable[[UnitOfWork, list[User]], None]] = {
     "add, one by one": one_by_one,
     "add_many": in_bulk,
+    "same SQL on the raw driver": raw_driver,
 }
 
 
@@ -62,6 +88,8 @@ def measure(adapter: str, count: int) -> list[dict[str, Any]]:
     """Figures of every way of adding ``count`` users on ``adapter``."""
     figures = []
     for name, way in WAYS.items():
+        if way is raw_driver and adapter == "memory":
+            continue
         with open_adapter(adapter) as (uow_factory, engine):
             users = make_users(count)
             sent: list[str] = []
@@ -72,7 +100,11 @@ def measure(adapter: str, count: int) -> list[dict[str, Any]]:
                 way(uow, users)
                 uow.commit()
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            if way is raw_driver:
+                wall, cpu = RAW_TIMES.pop()
             statements = len(sent) if engine is not None else None
+            if way is raw_driver:
+                statements = count  # sent on the driver, past the statement counter
             figures.append(
                 {
                     "adapter": adapter,

@@ -41,6 +41,30 @@ class UTCDateTime(TypeDecorator[datetime]):
             return utc
         return utc.replace(tzinfo=None)
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, one step from a datetime to the stored text.
+
+        The generic path converts to UTC, drops the zone, then formats the fields with
+        SQLAlchemy's ``YYYY-MM-DD HH:MM:SS.ffffff`` pattern in Python; here the naive UTC
+        value is rendered by ``datetime.isoformat`` in C, which writes the same text
+        (four-digit year, six-digit microseconds). Per-call writes (adding users one by
+        one) convert every row's timestamps. Other backends keep the generic path.
+        """
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        render = datetime.isoformat
+
+        def process(value: Any) -> str | None:
+            if value is None:
+                return None
+            if not isinstance(value, datetime):
+                raise ValidationError(f"a stored datetime must be a datetime, got {value!r}")
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            return render(value, " ", "microseconds")
+
+        return process
+
     def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
