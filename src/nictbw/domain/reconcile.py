@@ -147,13 +147,13 @@ class _Run:
         self.owned.add(id(copy))
         return copy
 
-    def _own_definition(self, definition: NFTDefinition) -> NFTDefinition:
-        """``definition``, replaced in ``definitions`` by a copy the first time the run
-        is about to change it."""
+    def _own_definition(self, prefix: str, definition: NFTDefinition) -> NFTDefinition:
+        """``definition`` (``definitions[prefix]``), replaced there by a copy the first
+        time the run is about to change it."""
         if id(definition) in self.owned:
             return definition
         copy = attrs.evolve(definition)
-        self.definitions[copy.prefix] = copy
+        self.definitions[prefix] = copy
         self.owned.add(id(copy))
         return copy
 
@@ -217,7 +217,7 @@ class _Run:
             return definition, False  # owned by the local catalogue: sync never changes it
         differing = _differing(definition, item.definition_fields)
         if differing:
-            definition = self._own_definition(definition)
+            definition = self._own_definition(item.prefix, definition)
             _apply_fields(definition, differing)
             definition.updated_at = self.now
             assert definition.id is not None
