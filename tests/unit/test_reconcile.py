@@ -260,20 +260,22 @@ def test_adoption_is_not_limited_by_supply() -> None:
 
 
 ITEM_SPECS = st.lists(st.tuples(st.integers(1, 12), st.sampled_from(["A", "B", "C"])), max_size=10)
+HELD = st.lists(
+    st.tuples(
+        st.integers(1, 12) | st.none(),
+        st.sampled_from([1, 2]),
+        st.sampled_from([INSTANCE_SUCCEEDED, INSTANCE_TRANSFERRED]),
+    ),
+    max_size=6,
+)
+"""The user's stored instances: (origin number or none, definition id, status)."""
 
 
 @given(
     specs=ITEM_SPECS,
     apps=st.lists(st.sampled_from(["nictbw", "evil"]), min_size=10, max_size=10),
     supply=st.none() | st.integers(0, 3),
-    held=st.lists(
-        st.tuples(
-            st.integers(1, 12) | st.none(),
-            st.sampled_from([1, 2]),
-            st.sampled_from([INSTANCE_SUCCEEDED, INSTANCE_TRANSFERRED]),
-        ),
-        max_size=6,
-    ),
+    held=HELD,
 )
 def test_every_item_has_exactly_one_outcome_and_the_counts_add_up(
     specs: list[tuple[int, str]],
@@ -334,14 +336,7 @@ def _apply(decided: Any, mine: list[NFTInstance], known: dict[str, NFTDefinition
     specs=ITEM_SPECS,
     renamed=st.sets(st.sampled_from(["A", "B", "C"])),
     supply=st.none() | st.integers(0, 3),
-    held=st.lists(
-        st.tuples(
-            st.integers(1, 12) | st.none(),
-            st.sampled_from([1, 2]),
-            st.sampled_from([INSTANCE_SUCCEEDED, INSTANCE_TRANSFERRED]),
-        ),
-        max_size=6,
-    ),
+    held=HELD,
     elsewhere=st.lists(st.integers(1, 12), max_size=3, unique=True),
     listed_only=st.booleans(),
 )
