@@ -107,11 +107,15 @@ def _differing(target: object, fields: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _assign(target: object, fields: Mapping[str, Any]) -> None:
+    for key, value in fields.items():
+        setattr(target, key, value)
+
+
 def _apply_fields(target: object, fields: Mapping[str, Any]) -> bool:
     """Overwrite each present field that differs; True when anything changed."""
     differing = _differing(target, fields)
-    for key, value in differing.items():
-        setattr(target, key, value)
+    _assign(target, differing)
     return bool(differing)
 
 
@@ -218,7 +222,7 @@ class _Run:
         differing = _differing(definition, item.definition_fields)
         if differing:
             definition = self._own_definition(item.prefix, definition)
-            _apply_fields(definition, differing)
+            _assign(definition, differing)
             definition.updated_at = self.now
             assert definition.id is not None
             if definition.id > 0:
@@ -239,7 +243,8 @@ class _Run:
             differing = _differing(found, item.instance_fields)
             if differing or found.status == INSTANCE_TRANSFERRED:
                 found = self._own_instance(found, self.mine)
-            changed = _apply_fields(found, differing)
+            _assign(found, differing)
+            changed = bool(differing)
             if found.status == INSTANCE_TRANSFERRED:
                 found.status = INSTANCE_SUCCEEDED
                 changed = True
