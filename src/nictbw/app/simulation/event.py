@@ -38,6 +38,7 @@ from nictbw.app.simulation.scenario import (
     BadgeSpec,
 )
 from nictbw.app.simulation.settings import SimulationSettings
+from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.domain.chain_payload import additional_info_for
 from nictbw.domain.entities import Admin, NFTDefinition, PrizeDrawSnapshot, PrizeDrawType, User
 from nictbw.domain.errors import ConflictError, NoCandidatesError
@@ -398,7 +399,7 @@ class _Simulation:
         self.progress.end_phase()
 
     def report(self) -> dict[str, Any]:
-        with self.uow_factory() as uow:
+        with collector_paused(), self.uow_factory() as uow:
             return event_report(
                 uow,
                 self.settings,

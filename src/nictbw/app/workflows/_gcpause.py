@@ -1,7 +1,9 @@
 """Bulk workflows pause CPython's cyclic garbage collector while they run.
 
-A draw or a bulk issuance allocates a few objects per row (candidates, results,
-instances, cards), most of which stay alive until the workflow returns. The collector
+A draw, a bulk issuance, a bulk card workflow (``update_bingo_info_many``,
+``bingo_cards_json_many``, per chunk) or ``sync_many`` allocates a few objects per row
+(candidates, results, instances, cards), most of which stay alive until the workflow (or
+its chunk) is done. The collector
 runs each time enough container objects were allocated and, as the surviving ones pile
 up, repeatedly walks all of them: measured on a 10,000-user event that is a fifth of a
 SQLite bingo draw and a seventh of bulk issuance (docs/performance.md). These objects

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from nictbw.app.workflows._bingo_path import BingoBatch
+from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows.common import (
     atomic,
     lock_users,
@@ -229,7 +230,7 @@ def update_bingo_info_many(
     layout_rng = rng if rng is not None else random.Random()
     created = unlocked = 0
     catalogue: _Catalogue | None = None
-    with atomic(uow):
+    with collector_paused(), atomic(uow):
         for start in range(0, len(ordered), size):
             part = ordered[start : start + size]
             _check_chunk(uow, part)
@@ -313,8 +314,8 @@ def bingo_cards_json_many(
     """``(user id, bingo_cards_json of that user)`` for many users (ids or stored users),
     in the order given, each user once.
 
-    Produced chunk by chunk (``chunk`` users), so memory holds one chunk of cards; per
-    chunk two statements (the user check and the cards with their cells), plus the
+    Produced chunk by chunk (``chunk`` users), so memory holds one chunk of cards and
+    their JSON; per chunk two statements (the user check and the cards with their cells), plus the
     catalogue once. ``NotFoundError`` for an id that is not a stored user, raised when
     its chunk is reached.
     """
@@ -330,18 +331,23 @@ def _cards_json_chunks(
     definitions: Mapping[int, NFTDefinition] | None = None
     for start in range(0, len(ordered), size):
         part = ordered[start : start + size]
-        _check_chunk(uow, part)
-        cards: dict[int, list[BingoCard]] = defaultdict(list)
-        for card in uow.bingo_cards.list_for_users(part):
-            cards[card.user_id].append(card)
-        if definitions is None and cards:
-            definitions = _Catalogue(uow, now).by_id
-        for user_id in part:
-            found = cards.get(user_id)
-            if not found or definitions is None:
-                yield user_id, []
-            else:
-                yield user_id, _cards_json(found, definitions, compact, now)
+        # A chunk is read and rendered with the collector paused (when switched on), then
+        # handed out: the pause never spans the caller's code between two users.
+        with collector_paused():
+            _check_chunk(uow, part)
+            cards: dict[int, list[BingoCard]] = defaultdict(list)
+            for card in uow.bingo_cards.list_for_users(part):
+                cards[card.user_id].append(card)
+            if definitions is None and cards:
+                definitions = _Catalogue(uow, now).by_id
+            rendered: list[tuple[int, list[dict[str, Any]]]] = []
+            for user_id in part:
+                found = cards.pop(user_id, None)
+                if not found or definitions is None:
+                    rendered.append((user_id, []))
+                else:
+                    rendered.append((user_id, _cards_json(found, definitions, compact, now)))
+        yield from rendered
 
 
 def bingo_cards_json_str(

@@ -22,6 +22,7 @@ from datetime import datetime
 
 from attrs import define, evolve, field
 
+from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows._issuing import Gain, IssuingPipeline
 from nictbw.app.workflows.common import atomic, lock_users, now_from, rng_or_none
 from nictbw.app.workflows.issuance import refuse_colliding_origins
@@ -110,7 +111,7 @@ def sync_many(
             )
     now = now_from(clock)
     reports: list[SyncReport] = []
-    with atomic(uow):
+    with collector_paused(), atomic(uow):
         for start in range(0, len(ids), chunk_size):
             chunk = ids[start : start + chunk_size]
             listed: list[tuple[int, ParsedPayloads]] = []
