@@ -51,10 +51,12 @@ class DriverRead:
         """The columns' result processors by position, once the first read described its
         columns (some processors depend on the driver's type codes, as in SQLAlchemy; the
         tables' column types are fixed by the schema, so they do not change)."""
+        self._spans: dict[tuple[int, int], tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
 
     def describe(self, dialect: Dialect, description: Sequence[Sequence[Any]]) -> None:
         """Set :attr:`decoders` from a cursor ``description`` of this read."""
         codes = [entry[1] for entry in description]
+        self._spans = {}
         self.decoders = tuple(
             (position, process)
             for position, (kind, code) in enumerate(zip(self._types, codes, strict=True))
@@ -87,11 +89,7 @@ class DriverRead:
         """The columns ``start:stop`` of the driver's ``rows`` as lists of values, each
         column converted as SQLAlchemy converts it (:meth:`describe` first)."""
         end = len(self.keys) if stop is None else stop
-        decoders = [
-            (position - start, process)
-            for position, process in self.decoders or ()
-            if start <= position < end
-        ]
+        decoders = self._span(start, end)
         decoded: list[list[Any]] = []
         for row in rows:
             values = list(row[start:end])
@@ -101,6 +99,20 @@ class DriverRead:
                     values[position] = process(value)
             decoded.append(values)
         return decoded
+
+    def _span(self, start: int, end: int) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        """The processors of the columns ``start:end``, by position within the span
+        (worked out once per span: a read of cards decodes each card's columns apart)."""
+        span = self._spans.get((start, end))
+        if span is None:
+            span = tuple(
+                (position - start, process)
+                for position, process in self.decoders or ()
+                if start <= position < end
+            )
+            if self.decoders is not None:
+                self._spans[(start, end)] = span
+        return span
 
 
 __all__ = ["DriverRead"]
