@@ -287,13 +287,19 @@ class BingoCell:
         self,
         compact: bool = False,
         definitions: Mapping[int, NFTDefinition] | None = None,
+        *,
+        targets: TargetJson | None = None,
     ) -> JsonDict:
-        """JSON-ready dict (§6); ``target_definition`` comes from ``definitions`` when given."""
+        """JSON-ready dict (§6); ``target_definition`` comes from ``targets`` when given
+        (rendered with its own ``compact``), else from ``definitions`` when given."""
         shown_id = self.target_definition_id
         if self.idx in WILDCARD_IDXS and self.is_unlocked and self.definition_id is not None:
             shown_id = self.definition_id
-        shown = definitions.get(shown_id) if definitions is not None else None
-        target = shown.to_json(compact) if shown is not None else None
+        if targets is not None:
+            target = targets.get(shown_id)
+        else:
+            shown = definitions.get(shown_id) if definitions is not None else None
+            target = shown.to_json(compact) if shown is not None else None
         if compact:
             return {
                 "id": self.id,
@@ -312,6 +318,41 @@ class BingoCell:
             "matched_nft_instance_id": self.matched_nft_instance_id,
             "target_definition": target,
         }
+
+
+_ATOMIC_JSON: Final = frozenset({str, int, float, bool, type(None)})
+
+
+class TargetJson:
+    """The JSON of cells' target definitions (``NFTDefinition.to_json(compact)``), each
+    definition rendered once and handed out as a new dict per cell.
+
+    A definition's JSON holds atomic values only, so a shallow copy shares nothing with
+    the other cells' copies; a rendering holding anything else is not kept and the
+    definition is rendered anew for each cell.
+    """
+
+    __slots__ = ("_compact", "_definitions", "_rendered")
+
+    def __init__(self, definitions: Mapping[int, NFTDefinition], compact: bool) -> None:
+        self._definitions = definitions
+        self._compact = compact
+        self._rendered: dict[int, JsonDict] = {}
+
+    def get(self, definition_id: int | None) -> JsonDict | None:
+        """A new dict of the JSON of definition ``definition_id``; None when not given."""
+        if definition_id is None:
+            return None
+        rendered = self._rendered.get(definition_id)
+        if rendered is not None:
+            return dict(rendered)
+        definition = self._definitions.get(definition_id)
+        if definition is None:
+            return None
+        fresh = definition.to_json(self._compact)
+        if all(type(value) in _ATOMIC_JSON for value in fresh.values()):
+            self._rendered[definition_id] = dict(fresh)
+        return fresh
 
 
 @define(kw_only=True)
@@ -381,9 +422,14 @@ class BingoCard:
         *,
         now: datetime | None = None,
         definitions: Mapping[int, NFTDefinition] | None = None,
+        targets: TargetJson | None = None,
     ) -> JsonDict:
-        """JSON-ready dict (§6); cells in idx order, state effective at ``now`` when given."""
-        cells = [c.to_json(compact, definitions) for c in sorted(self.cells, key=lambda c: c.idx)]
+        """JSON-ready dict (§6); cells in idx order, state effective at ``now`` when given.
+
+        ``targets`` (made with the same ``definitions`` and ``compact``) renders each
+        target definition once for all the cards it is passed to."""
+        ordered = sorted(self.cells, key=lambda c: c.idx)
+        cells = [c.to_json(compact, definitions, targets=targets) for c in ordered]
         state = self.effective_state(now)
         if compact:
             return {

@@ -32,7 +32,14 @@ from nictbw.domain.bingo import (
     unlock_held,
     unlocked_mask,
 )
-from nictbw.domain.entities import CARD_ACTIVE, BingoCard, NFTDefinition, NFTInstance, User
+from nictbw.domain.entities import (
+    CARD_ACTIVE,
+    BingoCard,
+    NFTDefinition,
+    NFTInstance,
+    TargetJson,
+    User,
+)
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.values import check_id
 from nictbw.ports import Clock, UnitOfWork
@@ -271,13 +278,10 @@ def _card_order(card: BingoCard) -> tuple[bool, datetime | None, int]:
 
 
 def _cards_json(
-    cards: list[BingoCard],
-    definitions: Mapping[int, NFTDefinition],
-    compact: bool,
-    now: datetime,
+    cards: list[BingoCard], targets: TargetJson, compact: bool, now: datetime
 ) -> list[dict[str, Any]]:
     cards.sort(key=_card_order)
-    return [card.to_json(compact, now=now, definitions=definitions) for card in cards]
+    return [card.to_json(compact, now=now, targets=targets) for card in cards]
 
 
 def bingo_cards_json(
@@ -300,7 +304,7 @@ def bingo_cards_json(
         _require_user(uow, user_id)
         return []
     definitions = _Catalogue(uow, now).by_id
-    return _cards_json(cards, definitions, compact, now)
+    return _cards_json(cards, TargetJson(definitions, compact), compact, now)
 
 
 def bingo_cards_json_many(
@@ -328,7 +332,8 @@ def bingo_cards_json_many(
 def _cards_json_chunks(
     uow: UnitOfWork, ordered: list[int], size: int, compact: bool, now: datetime
 ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    definitions: Mapping[int, NFTDefinition] | None = None
+    # The catalogue's JSON is rendered once per definition for the whole call.
+    targets: TargetJson | None = None
     for start in range(0, len(ordered), size):
         part = ordered[start : start + size]
         # A chunk is read and rendered with the collector paused (when switched on), then
@@ -338,15 +343,15 @@ def _cards_json_chunks(
             cards: dict[int, list[BingoCard]] = defaultdict(list)
             for card in uow.bingo_cards.list_for_users(part):
                 cards[card.user_id].append(card)
-            if definitions is None and cards:
-                definitions = _Catalogue(uow, now).by_id
+            if targets is None and cards:
+                targets = TargetJson(_Catalogue(uow, now).by_id, compact)
             rendered: list[tuple[int, list[dict[str, Any]]]] = []
             for user_id in part:
                 found = cards.pop(user_id, None)
-                if not found or definitions is None:
+                if not found or targets is None:
                     rendered.append((user_id, []))
                 else:
-                    rendered.append((user_id, _cards_json(found, definitions, compact, now)))
+                    rendered.append((user_id, _cards_json(found, targets, compact, now)))
         yield from rendered
 
 
