@@ -278,10 +278,20 @@ def _card_order(card: BingoCard) -> tuple[bool, datetime | None, int]:
 
 
 def _cards_json(
-    cards: list[BingoCard], targets: TargetJson, compact: bool, now: datetime
+    cards: list[BingoCard],
+    compact: bool,
+    now: datetime,
+    *,
+    definitions: Mapping[int, NFTDefinition] | None = None,
+    targets: TargetJson | None = None,
 ) -> list[dict[str, Any]]:
+    """The cards' JSON in issue order; target definitions from ``targets`` (rendered once
+    for many users) or ``definitions`` (rendered per cell: one user's cards seldom
+    repeat a definition, so remembering renderings would cost more than it saves)."""
     cards.sort(key=_card_order)
-    return [card.to_json(compact, now=now, targets=targets) for card in cards]
+    return [
+        card.to_json(compact, now=now, definitions=definitions, targets=targets) for card in cards
+    ]
 
 
 def bingo_cards_json(
@@ -304,7 +314,7 @@ def bingo_cards_json(
         _require_user(uow, user_id)
         return []
     definitions = _Catalogue(uow, now).by_id
-    return _cards_json(cards, TargetJson(definitions, compact), compact, now)
+    return _cards_json(cards, compact, now, definitions=definitions)
 
 
 def bingo_cards_json_many(
@@ -351,7 +361,7 @@ def _cards_json_chunks(
                 if not found or targets is None:
                     rendered.append((user_id, []))
                 else:
-                    rendered.append((user_id, _cards_json(found, targets, compact, now)))
+                    rendered.append((user_id, _cards_json(found, compact, now, targets=targets)))
         yield from rendered
 
 
