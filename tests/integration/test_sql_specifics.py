@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
@@ -180,6 +181,11 @@ def issue(uow: SqlAlchemyUnitOfWork, count: int, tag: str) -> list[NFTInstance]:
     ]
     uow.instances.add_many(instances)
     return instances
+
+
+def attrs_evolve_instance(instance: NFTInstance, **changes: Any) -> NFTInstance:
+    """A copy of ``instance`` with ``changes``."""
+    return attrs.evolve(instance, **changes)
 
 
 # -- storage types ---------------------------------------------------------------------
@@ -560,6 +566,12 @@ def test_instances_add_many_is_one_insert(factory: SqlUowFactory) -> None:
     assert len(set(ids)) == 1000
 
 
+def stored_value_reads(factory: SqlUowFactory) -> int:
+    """Statements an update by id adds per call to read the stored values of its rows'
+    indexed columns: one on SQLite (``unchanged.py``), none on PostgreSQL."""
+    return 1 if factory.engine.dialect.name == "sqlite" else 0
+
+
 def test_instances_update_many_is_one_executemany(factory: SqlUowFactory) -> None:
     def measure(uow: SqlAlchemyUnitOfWork, size: int, tag: str) -> Callable[[], None]:
         batch = issue(uow, size, tag)
@@ -567,7 +579,7 @@ def test_instances_update_many_is_one_executemany(factory: SqlUowFactory) -> Non
             instance.status = "transferred"
         return lambda: uow.instances.update_many(batch)
 
-    assert_constant(count_for_both_sizes(factory, measure), 1)
+    assert_constant(count_for_both_sizes(factory, measure), 1 + stored_value_reads(factory))
 
 
 @pytest.mark.parametrize(
@@ -656,7 +668,7 @@ def test_bingo_cards_update_many_is_two_executemany(factory: SqlUowFactory) -> N
             card.cells[8].state, card.cells[8].unlocked_at = "unlocked", NOW
         return lambda: uow.bingo_cards.update_many(cards)
 
-    assert_constant(count_for_both_sizes(factory, measure), 2)
+    assert_constant(count_for_both_sizes(factory, measure), 2 + 2 * stored_value_reads(factory))
 
 
 def test_bingo_cards_list_for_users_is_one_query(factory: SqlUowFactory) -> None:
@@ -967,3 +979,74 @@ def test_a_failed_driver_statement_leaves_the_next_call_a_working_cursor(
         stored = uow.users.get(after.id)
         assert stored is not None
         assert stored.in_app_id == "after"
+
+
+# -- updates by id that leave unchanged indexed columns out (SQLite) ---------------------
+
+
+def stored_instances(factory: SqlUowFactory, ids: list[int]) -> list[NFTInstance]:
+    with factory() as uow:
+        found = uow.instances.get_many(ids)
+    return [found[i] for i in ids]
+
+
+def test_an_update_sets_only_the_indexed_columns_some_row_changes(
+    factory: SqlUowFactory,
+) -> None:
+    with factory() as uow:
+        batch = issue(uow, 4, "upd")
+        uow.commit()
+    ids = [instance.id or 0 for instance in batch]
+    batch[0].current_nft_location = "moved-0"  # not an indexed column
+    batch[1].nft_origin = "upd-origin-new"  # indexed: its row and every other keep theirs
+    batch[2].blockchain_name = "renamed"
+    with factory() as uow, count_statements(factory.engine) as log:
+        uow.instances.update_many(batch)
+        uow.commit()
+    assert stored_instances(factory, ids) == batch
+    (update,) = [s for s in log.data() if s.lstrip().upper().startswith("UPDATE")]
+    assigned = update.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
+    assert "nft_origin" in assigned
+    assert "current_nft_location" in assigned
+    if factory.engine.dialect.name == "sqlite":
+        for left_out in ("user_id", "definition_id", "serial_number", "unique_instance_id"):
+            assert left_out not in assigned, assigned
+    else:
+        assert "user_id" in assigned  # PostgreSQL writes every column, as before
+
+
+def test_an_update_changing_no_indexed_column_sets_none_and_a_missing_row_still_fails(
+    factory: SqlUowFactory,
+) -> None:
+    with factory() as uow:
+        batch = issue(uow, 3, "keep")
+        uow.commit()
+    ids = [instance.id or 0 for instance in batch]
+    before = stored_instances(factory, ids)
+    for instance in batch:
+        instance.token_id = f"token-{instance.id}"
+    ghost = attrs_evolve_instance(batch[0], id=max(ids) + 100, token_id="ghost")
+    with factory() as uow, pytest.raises(NotFoundError, match=str(ghost.id)):
+        uow.instances.update_many([*batch, ghost])
+    assert stored_instances(factory, ids) == before  # all or nothing
+    with factory() as uow, count_statements(factory.engine) as log:
+        uow.instances.update_many(batch)
+        uow.commit()
+    assert stored_instances(factory, ids) == batch
+    (update,) = [s for s in log.data() if s.lstrip().upper().startswith("UPDATE")]
+    if factory.engine.dialect.name == "sqlite":
+        assigned = update.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
+        for left_out in ("user_id", "nft_origin", "status", "unique_instance_id"):
+            assert left_out not in assigned, assigned
+
+
+def test_an_update_repeating_an_id_writes_the_last_values(factory: SqlUowFactory) -> None:
+    with factory() as uow:
+        (instance,) = issue(uow, 1, "twice")
+        uow.commit()
+    first = attrs_evolve_instance(instance, nft_origin="twice-a", token_id="a")
+    last = attrs_evolve_instance(instance, nft_origin=instance.nft_origin, token_id="b")
+    with factory() as uow:
+        uow.instances.update_many([first, last])
+        uow.commit()
+    assert stored_instances(factory, [instance.id or 0]) == [last]

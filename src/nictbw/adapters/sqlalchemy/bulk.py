@@ -192,15 +192,17 @@ class BulkStatements:
             self._sql[key] = sql
         return sql
 
-    def update_by_id(self, owner: str | None = None) -> str:
-        """``UPDATE`` of every column by ``id`` (and ``owner`` when given), positional
-        parameters: the column values, then the id (then the owner)."""
-        key = ("update", owner)
+    def update_by_id(self, owner: str | None = None, columns: tuple[str, ...] | None = None) -> str:
+        """``UPDATE`` of every column (or of ``columns``, some of them) by ``id`` (and
+        ``owner`` when given), positional parameters: the column values, then the id
+        (then the owner)."""
+        key = ("update", owner, columns)
         sql = self._sql.get(key)
         if sql is None:
             mark = self.placeholder
             assignments = ", ".join(
-                f"{self._quote(self.table.c[k].name)} = {mark}" for k in self.columns
+                f"{self._quote(self.table.c[k].name)} = {mark}"
+                for k in (self.columns if columns is None else columns)
             )
             sql = f"UPDATE {self._quote(self.table.name)} SET {assignments} WHERE id = {mark}"
             if owner is not None:

@@ -40,6 +40,11 @@ from nictbw.adapters.sqlalchemy.errors import translate_error
 from nictbw.adapters.sqlalchemy.mapping import RowMapper
 from nictbw.adapters.sqlalchemy.reads import DriverRead
 from nictbw.adapters.sqlalchemy.statements import among_keys, select_all, select_among, select_by
+from nictbw.adapters.sqlalchemy.unchanged import (
+    changed_positions,
+    maintained_columns,
+    stored_values_query,
+)
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.messages import shown
 from nictbw.domain.values import check_lookup_keys
@@ -186,16 +191,39 @@ class SqlRepository:
         columns = tuple(rows[0][1])
         bulk = BulkStatements.of(self._connection().dialect, table, columns)
         values = bulk.executemany_rows([tuple(row.values()) for _, row in rows])
-        if owner is None:
-            params = [(*row, row_id) for row, (row_id, _) in zip(values, rows, strict=True)]
-        else:
-            params = [
-                (*row, row_id, values_of[owner])
-                for row, (row_id, values_of) in zip(values, rows, strict=True)
-            ]
-        _, count = self._driver_write(bulk.update_by_id(owner), params, many=True)
+        ids = [row_id for row_id, _ in rows if row_id is not None]
+        subset = self._columns_to_write(table, columns, values, ids)
+        positions = [columns.index(key) for key in subset or columns]
+        params = [
+            (*(row[p] for p in positions), row_id, *(() if owner is None else (of[owner],)))
+            for row, (row_id, of) in zip(values, rows, strict=True)
+        ]
+        _, count = self._driver_write(bulk.update_by_id(owner, subset), params, many=True)
         if 0 <= count < len(rows):
-            self._raise_missing(table, [row_id for row_id, _ in rows], what, owner=owner)
+            self._raise_missing(table, ids, what, owner=owner)
+
+    def _columns_to_write(
+        self,
+        table: Table,
+        columns: tuple[str, ...],
+        values: Sequence[Sequence[Any]],
+        ids: Sequence[int],
+    ) -> tuple[str, ...] | None:
+        """The columns an update by id of ``values`` writes (None: every one). On SQLite
+        the maintained columns no row changes are left out (``unchanged.py``), after one
+        read of their stored values for the rows of the call."""
+        maintained = maintained_columns(table)
+        heavy = [position for position, key in enumerate(columns) if key in maintained]
+        if self._connection().dialect.name != "sqlite" or not heavy or len(heavy) == len(columns):
+            return None
+        query = stored_values_query(table, tuple(columns[p] for p in heavy))
+        # SQLite takes the ids of the whole call as one JSON array.
+        _, found = self._fetch_raw(query, self._keys(ids))
+        stored: dict[int, Sequence[Any]] = {row[0]: row[1:] for row in found}
+        keep = set(changed_positions(values, ids, heavy, stored))
+        return tuple(
+            key for position, key in enumerate(columns) if key not in maintained or position in keep
+        )
 
     def _raise_missing(
         self,
