@@ -990,22 +990,32 @@ def stored_instances(factory: SqlUowFactory, ids: list[int]) -> list[NFTInstance
     return [found[i] for i in ids]
 
 
+def committed_batch(factory: SqlUowFactory, count: int, tag: str) -> list[NFTInstance]:
+    with factory() as uow:
+        batch = issue(uow, count, tag)
+        uow.commit()
+    return batch
+
+
+def assigned_by_update(factory: SqlUowFactory, batch: list[NFTInstance]) -> str:
+    """Commit ``update_many(batch)``; the ``SET`` list of the one UPDATE it sent."""
+    with factory() as uow, count_statements(factory.engine) as log:
+        uow.instances.update_many(batch)
+        uow.commit()
+    (update,) = [s for s in log.data() if s.lstrip().upper().startswith("UPDATE")]
+    return update.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
+
+
 def test_an_update_sets_only_the_indexed_columns_some_row_changes(
     factory: SqlUowFactory,
 ) -> None:
-    with factory() as uow:
-        batch = issue(uow, 4, "upd")
-        uow.commit()
+    batch = committed_batch(factory, 4, "upd")
     ids = [instance.id or 0 for instance in batch]
     batch[0].current_nft_location = "moved-0"  # not an indexed column
     batch[1].nft_origin = "upd-origin-new"  # indexed: its row and every other keep theirs
     batch[2].blockchain_name = "renamed"
-    with factory() as uow, count_statements(factory.engine) as log:
-        uow.instances.update_many(batch)
-        uow.commit()
+    assigned = assigned_by_update(factory, batch)
     assert stored_instances(factory, ids) == batch
-    (update,) = [s for s in log.data() if s.lstrip().upper().startswith("UPDATE")]
-    assigned = update.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
     assert "nft_origin" in assigned
     assert "current_nft_location" in assigned
     if factory.engine.dialect.name == "sqlite":
@@ -1018,9 +1028,7 @@ def test_an_update_sets_only_the_indexed_columns_some_row_changes(
 def test_an_update_changing_no_indexed_column_sets_none_and_a_missing_row_still_fails(
     factory: SqlUowFactory,
 ) -> None:
-    with factory() as uow:
-        batch = issue(uow, 3, "keep")
-        uow.commit()
+    batch = committed_batch(factory, 3, "keep")
     ids = [instance.id or 0 for instance in batch]
     before = stored_instances(factory, ids)
     for instance in batch:
@@ -1029,21 +1037,15 @@ def test_an_update_changing_no_indexed_column_sets_none_and_a_missing_row_still_
     with factory() as uow, pytest.raises(NotFoundError, match=str(ghost.id)):
         uow.instances.update_many([*batch, ghost])
     assert stored_instances(factory, ids) == before  # all or nothing
-    with factory() as uow, count_statements(factory.engine) as log:
-        uow.instances.update_many(batch)
-        uow.commit()
+    assigned = assigned_by_update(factory, batch)
     assert stored_instances(factory, ids) == batch
-    (update,) = [s for s in log.data() if s.lstrip().upper().startswith("UPDATE")]
     if factory.engine.dialect.name == "sqlite":
-        assigned = update.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
         for left_out in ("user_id", "nft_origin", "status", "unique_instance_id"):
             assert left_out not in assigned, assigned
 
 
 def test_an_update_repeating_an_id_writes_the_last_values(factory: SqlUowFactory) -> None:
-    with factory() as uow:
-        (instance,) = issue(uow, 1, "twice")
-        uow.commit()
+    (instance,) = committed_batch(factory, 1, "twice")
     first = attrs_evolve_instance(instance, nft_origin="twice-a", token_id="a")
     last = attrs_evolve_instance(instance, nft_origin=instance.nft_origin, token_id="b")
     with factory() as uow:
