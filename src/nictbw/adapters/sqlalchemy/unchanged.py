@@ -7,15 +7,16 @@ indexes and checks its two foreign keys. Measured on the simulation's database, 
 instance rows written with every column took 0.34 s, with those columns left out 0.035 s.
 
 So an update by id on SQLite first reads the stored values of the *maintained* columns
-(:func:`maintained_columns`) of the rows of a chunk (one statement), then writes the
-chunk with one ``executemany`` that sets the columns SQLite does not maintain and only
-those maintained columns that some row of the chunk changes (the sync filling in
-origins writes the origin but not the owner, definition, serial or unique id; cards
-whose cells alone change write none of their keys). A chunk thus still costs a fixed
-number of statements. Values are compared as the driver holds them (the new values
-after the columns' bind processors, the stored ones as read), type and value, so a
-column is left out only when every row would write what is stored: the stored rows are
-the same either way.
+(:func:`maintained_columns`) of the rows of a call (one statement; callers send a chunk
+per call), then writes them with one ``executemany`` that sets the columns SQLite does
+not maintain and only those maintained columns that some row of the call changes (the
+sync filling in origins writes the origin but not the owner, definition, serial or
+unique id; cards whose cells alone change write none of their keys). A chunk thus still
+costs a fixed number of statements. Values are compared as the driver holds them (the
+new values after the columns' bind processors, the stored ones as read), type and value,
+so a column is left out only when every row would write what is stored: the stored rows
+are the same either way.
+
 PostgreSQL is left as it is: it compares old and new values itself (heap-only updates,
 foreign-key checks only for changed keys).
 """
@@ -76,7 +77,6 @@ def changed_positions(
     value) from the ``stored`` row of its id, in order; rows not stored count for none
     (their update finds no row, which the caller reports)."""
     changed: set[int] = set()
-    pending = list(positions)
     for row, row_id in zip(values, ids, strict=True):
         old = stored.get(row_id)
         if old is None:
@@ -85,7 +85,7 @@ def changed_positions(
             new = row[position]
             if position not in changed and not (type(was) is type(new) and was == new):
                 changed.add(position)
-        if len(changed) == len(pending):
+        if len(changed) == len(positions):
             break
     return [position for position in positions if position in changed]
 

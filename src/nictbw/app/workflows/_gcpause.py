@@ -3,13 +3,13 @@
 A draw, a bulk issuance, a bulk card workflow (``update_bingo_info_many``,
 ``bingo_cards_json_many``, per chunk) or ``sync_many`` allocates a few objects per row
 (candidates, results, instances, cards), most of which stay alive until the workflow (or
-its chunk) is done. The collector
-runs each time enough container objects were allocated and, as the surviving ones pile
-up, repeatedly walks all of them: measured on a 10,000-user event that is a fifth of a
-SQLite bingo draw and a seventh of bulk issuance (docs/performance.md). These objects
-form no reference cycles and are freed by reference counting, so collecting while the
-workflow runs finds nothing; pausing the collector changes no result, and the work it
-skipped is done once, at its next run after the pause.
+its chunk) is done. The collector runs each time enough container objects were allocated
+and, as the surviving ones pile up, repeatedly walks all of them: measured on a
+10,000-user event that is a fifth of a SQLite bingo draw and a seventh of bulk issuance
+(docs/performance.md). These objects form no reference cycles and are freed by reference
+counting, so collecting while the workflow runs finds nothing; pausing the collector
+changes no result, and the work it skipped is done once, at its next run after the
+pause.
 
 The pause is process-wide (that is how CPython's collector works), so a library must not
 impose it on the process that embeds it: it is off unless switched on with

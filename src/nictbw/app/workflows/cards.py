@@ -329,9 +329,9 @@ def bingo_cards_json_many(
     in the order given, each user once.
 
     Produced chunk by chunk (``chunk`` users), so memory holds one chunk of cards and
-    their JSON; per chunk two statements (the user check and the cards with their cells), plus the
-    catalogue once. ``NotFoundError`` for an id that is not a stored user, raised when
-    its chunk is reached.
+    their JSON; per chunk two statements (the user check and the cards with their
+    cells), plus the catalogue once. ``NotFoundError`` for an id that is not a stored
+    user, raised when its chunk is reached.
     """
     size = _check_chunk_size(chunk)
     ordered = _checked_ids(user_ids)
