@@ -17,7 +17,7 @@ from typing import Any, Final, TypeGuard
 
 from attrs import frozen
 
-from nictbw.domain.entities import NFTDefinition, SyncNote
+from nictbw.domain.entities import ATOMIC_TYPES, NFTDefinition, SyncNote
 from nictbw.domain.errors import ChainError, ValidationError
 from nictbw.domain.messages import shown as _show
 from nictbw.domain.validation import ORIGIN_MAX_LENGTH, PREFIX_MAX_LENGTH
@@ -256,14 +256,10 @@ def parse_chain_timestamp(value: object) -> datetime | None:
     return utc if is_storable_utc(utc) else None
 
 
-_ATOMIC: Final = frozenset({str, int, float, bool, type(None)})
-"""Value types ``copy.deepcopy`` returns as they are (immutable, nothing inside)."""
-
-
 def _copied(value: Any) -> Any:
     """``copy.deepcopy(value)``, without its call for the atomic values most payload
     fields hold (for which it returns ``value`` itself)."""
-    return value if type(value) in _ATOMIC else copy.deepcopy(value)
+    return value if type(value) in ATOMIC_TYPES else copy.deepcopy(value)
 
 
 def _metadata_dict(reader: _ItemReader) -> dict[str, Any]:

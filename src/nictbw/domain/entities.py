@@ -320,7 +320,9 @@ class BingoCell:
         }
 
 
-_ATOMIC_JSON: Final = frozenset({str, int, float, bool, type(None)})
+ATOMIC_TYPES: Final = frozenset({str, int, float, bool, type(None)})
+"""Types of immutable values with nothing inside: a copy of a container holding only
+these shares nothing with it (and ``copy.deepcopy`` returns them as they are)."""
 
 
 class TargetJson:
@@ -350,7 +352,7 @@ class TargetJson:
         if definition is None:
             return None
         fresh = definition.to_json(self._compact)
-        if all(type(value) in _ATOMIC_JSON for value in fresh.values()):
+        if all(type(value) in ATOMIC_TYPES for value in fresh.values()):
             self._rendered[definition_id] = dict(fresh)
         return fresh
 
