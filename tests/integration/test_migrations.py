@@ -151,6 +151,24 @@ def test_partial_unique_indexes_are_created(empty_engine: Engine) -> None:
         assert indexes[name]["unique"]
 
 
+def test_origins_keep_one_lookup_index_and_the_downgrade_restores_the_plain_one(
+    empty_engine: Engine,
+) -> None:
+    def origin_indexes() -> set[str]:
+        # PostgreSQL reflects the expression index too, SQLite does not (SAWarning).
+        names = {index["name"] for index in inspect(empty_engine).get_indexes("nft_instances")}
+        return {name for name in names if name and "origin" in name} - {
+            "ix_nft_instances_origin_key"
+        }
+
+    migrate(empty_engine)
+    assert origin_indexes() == {"uq_nft_instances_succeeded_origin"}
+    downgrade(empty_engine, "0013")
+    assert origin_indexes() == {"uq_nft_instances_succeeded_origin", "ix_nft_instances_nft_origin"}
+    migrate(empty_engine)
+    assert schema_drift(empty_engine) == []
+
+
 def test_upgrade_downgrade_to_base_and_upgrade_again(empty_engine: Engine) -> None:
     migrate(empty_engine)
     assert table_names(empty_engine) >= NICTBW_TABLES

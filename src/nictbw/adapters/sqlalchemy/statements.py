@@ -33,7 +33,13 @@ from sqlalchemy.sql.dml import Update
 from sqlalchemy.types import ARRAY
 
 from nictbw.adapters.sqlalchemy.mapping import CANDIDATE_COLUMNS
-from nictbw.adapters.sqlalchemy.tables import ORIGIN_KEY, bingo_cards, bingo_cells, nft_instances
+from nictbw.adapters.sqlalchemy.tables import (
+    ORIGIN_KEY,
+    Trim,
+    bingo_cards,
+    bingo_cells,
+    nft_instances,
+)
 from nictbw.domain.bingo import CARD_CELL_COUNT, LINE_MASKS
 from nictbw.domain.entities import CardState, CellState
 
@@ -88,6 +94,27 @@ def select_by_origin_keys(dialect_name: str) -> Select[Any]:
             func.json_each(bindparam("keys"))
         )
         condition = ORIGIN_KEY.in_(keys)
+    return select(nft_instances).where(condition).order_by(nft_instances.c.id)
+
+
+@functools.cache
+def select_by_origins(dialect_name: str) -> Select[Any]:
+    """``SELECT * FROM nft_instances WHERE nft_origin`` among ``:keys``, read through
+    ``ix_nft_instances_origin_key``.
+
+    Every row holding an exact origin holds its origin key, so the rows are found by the
+    keys of the bound origins, computed in SQL as the index computes them (no lower-casing
+    rule of Python's to agree with), and the exact matches are kept. The keys are bound
+    as in :func:`among_keys`: one parameter however many origins.
+    """
+    if dialect_name == "postgresql":
+        keys_array = bindparam("keys", type_=ARRAY(String()))
+        bound = func.unnest(keys_array).table_valued("value").render_derived()
+    else:
+        bound = func.json_each(bindparam("keys")).table_valued("value")
+    keys: Select[Any] = select(func.lower(Trim(bound.c.value)))
+    exact: Select[Any] = select(bound.c.value)
+    condition = and_(ORIGIN_KEY.in_(keys), nft_instances.c.nft_origin.in_(exact))
     return select(nft_instances).where(condition).order_by(nft_instances.c.id)
 
 

@@ -165,7 +165,7 @@ nft_instances = Table(
     Column("unique_instance_id", String(255), nullable=False, unique=True),
     Column("acquired_at", UTCDateTime(), nullable=False),
     Column("status", String(20), nullable=False, server_default=InstanceStatus.SUCCEEDED.value),
-    Column("nft_origin", String(255), nullable=True, index=True),
+    Column("nft_origin", String(255), nullable=True),
     Column("blockchain_nft_id", BigInteger, nullable=True),
     Column("current_nft_location", String(255), nullable=True),
     Column("blockchain_name", String(100), nullable=True),
@@ -189,7 +189,7 @@ Index(
 )
 
 
-class _Trim(FunctionElement[str]):
+class Trim(FunctionElement[str]):
     """``trim(x)``, spelt ``TRIM(BOTH FROM x)`` on PostgreSQL as the catalogue prints it,
     so that Alembic finds the index below equal to the one it reflects."""
 
@@ -198,21 +198,22 @@ class _Trim(FunctionElement[str]):
     inherit_cache = True
 
 
-@compiles(_Trim)
-def _compile_trim(element: _Trim, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(Trim)
+def _compile_trim(element: Trim, compiler: SQLCompiler, **kw: Any) -> str:
     return f"trim({compiler.process(element.clauses, **kw)})"
 
 
-@compiles(_Trim, "postgresql")
-def _compile_trim_postgresql(element: _Trim, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(Trim, "postgresql")
+def _compile_trim_postgresql(element: Trim, compiler: SQLCompiler, **kw: Any) -> str:
     return f"TRIM(BOTH FROM {compiler.process(element.clauses, **kw)})"
 
 
-ORIGIN_KEY = func.lower(_Trim(nft_instances.c.nft_origin))
+ORIGIN_KEY = func.lower(Trim(nft_instances.c.nft_origin))
 """``lower(trim(nft_origin))``: :func:`nictbw.domain.scoring.origin_key` in SQL."""
 
 Index("ix_nft_instances_origin_key", ORIGIN_KEY)
-"""Serves lookups of stored origins by draw number (collision checks)."""
+"""Serves lookups of stored origins by draw number (collision checks) and, keeping the
+exact matches, by origin (sync): the only index on origins besides the partial unique one."""
 
 bingo_cards = Table(
     "bingo_cards",

@@ -156,6 +156,32 @@ class InstanceRepositoryContract(ContractCase):
             ]
             assert uow.instances.list_by_origins([]) == []
 
+    @pytest.mark.parametrize(
+        "query",
+        [
+            ["tx_0"],
+            [" TX_0 "],
+            ["TX_0", "tx_0 "],
+            ["Éa_0"],
+            ["éa_0", "ÉA_0"],
+            ["tx_0", " tx_0", "TX_0", "tx_0 ", " TX_0 ", "Éa_0", "éa_0", "ÉA_0"],
+        ],
+    )
+    def test_instance_list_by_origins_matches_the_exact_spelling_only(
+        self, uow_factory: UowFactory, world: Rows, query: list[str]
+    ) -> None:
+        # Spellings that share an origin key (and, for SQL, an index entry) still
+        # differ: only the stored origins spelt exactly as asked are found.
+        u0, _, _ = world.user_ids
+        d0 = world.definition_ids[0]
+        spellings = ["tx_0", " tx_0", "TX_0", "tx_0 ", " TX_0 ", "Éa_0", "éa_0"]
+        stored = [
+            store_instances(uow_factory, u0, d0, nft_origin=origin)[0] for origin in spellings
+        ]
+        with uow_factory() as uow:
+            found = uow.instances.list_by_origins(query)
+        assert found == [instance for instance in stored if instance.nft_origin in query]
+
     def test_instance_existing_unique_ids_reports_the_used_ones(
         self, uow_factory: UowFactory, world: Rows
     ) -> None:

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from nictbw.adapters.sqlalchemy.bulk import chunked, distinct_keys
 from nictbw.adapters.sqlalchemy.mapping import (
@@ -17,7 +17,12 @@ from nictbw.adapters.sqlalchemy.mapping import (
     instance_values,
 )
 from nictbw.adapters.sqlalchemy.repositories.base import TableRepository, require_new
-from nictbw.adapters.sqlalchemy.statements import select_among, select_by, select_by_origin_keys
+from nictbw.adapters.sqlalchemy.statements import (
+    select_among,
+    select_by,
+    select_by_origin_keys,
+    select_by_origins,
+)
 from nictbw.adapters.sqlalchemy.tables import nft_instances
 from nictbw.domain.entities import DrawCandidate, NFTInstance
 from nictbw.domain.values import check_lookup_key
@@ -46,8 +51,15 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
         return [self._from_row(row) for row in self._fetch_mappings(statement, {"key": key})]
 
     def _where_in(self, column: str, keys: Collection[Any]) -> builtins.list[NFTInstance]:
+        dialect_name = self._connection().dialect.name
+        return self._read_among(select_among(dialect_name, nft_instances, column), keys)
+
+    def _read_among(
+        self, statement: Select[Any], keys: Collection[Any]
+    ) -> builtins.list[NFTInstance]:
+        """The instances ``statement`` reads for ``keys`` (bound as ``:keys``), one query
+        per chunk, ascending id."""
         found: builtins.list[NFTInstance] = []
-        statement = select_among(self._connection().dialect.name, nft_instances, column)
         for chunk in chunked(distinct_keys(keys), self.chunk_size):
             found.extend(map(self._from_row, self._fetch_mappings(statement, self._keys(chunk))))
         found.sort(key=lambda instance: instance.id or 0)
@@ -66,8 +78,9 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
         return self._where("definition_id", definition_id)
 
     def list_by_origins(self, origins: Collection[str]) -> builtins.list[NFTInstance]:
-        """Every instance whose origin is among ``origins``, ascending id."""
-        return self._where_in("nft_origin", origins)
+        """Every instance whose origin is among ``origins``, one query per chunk (through
+        the origin-key index), ascending id."""
+        return self._read_among(select_by_origins(self._connection().dialect.name), origins)
 
     def existing_unique_ids(self, candidates: Collection[str]) -> set[str]:
         """The members of ``candidates`` already used, one query per chunk."""
@@ -92,12 +105,7 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
     def list_by_origin_keys(self, keys: Collection[str]) -> builtins.list[NFTInstance]:
         """Every instance whose ``lower(trim(nft_origin))`` is among ``keys``, one query
         per chunk, ascending id."""
-        statement = select_by_origin_keys(self._connection().dialect.name)
-        found: builtins.list[NFTInstance] = []
-        for chunk in chunked(distinct_keys(keys), self.chunk_size):
-            found.extend(map(self._from_row, self._fetch_mappings(statement, self._keys(chunk))))
-        found.sort(key=lambda instance: instance.id or 0)
-        return found
+        return self._read_among(select_by_origin_keys(self._connection().dialect.name), keys)
 
     def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
         """Draw candidates for every instance of the definition (one query), ascending id."""
