@@ -25,6 +25,7 @@ from nictbw.app.cli import LINE_NAMES, app
 from nictbw.domain.entities import WINNING_LINES
 from nictbw.workflows import bingo_cards_json
 from tests.conftest import postgres_url_or_skip
+from tests.support.signals import default_sigint
 from tests.trust import fake_public_key
 
 SEED_ARGS = ["--users", "30", "--days", "2", "--seed", "4"]
@@ -672,6 +673,7 @@ def test_fake_chain_serves_http_until_interrupted(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     try:
         assert process.stdout is not None

@@ -25,6 +25,7 @@ from nictbw.app.cli import app
 from nictbw.domain.sealing import seal_digest
 from nictbw.ports.clock import SystemClock
 from nictbw.workflows import create_nft_definition
+from tests.support.signals import default_sigint
 
 RUNNER = CliRunner()
 EVENT_ARGS = ["--users", "30", "--days", "2", "--seed", "4"]
@@ -237,16 +238,21 @@ def test_fake_beacon_serves_http_until_interrupted(tmp_path: Path) -> None:
         [sys.executable, "-m", "nictbw", "fake-beacon", "--port", "0", "--seed", "3",
          "--period", "1"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_sigint,
     ) as process:  # fmt: skip
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        chain = process.stdout.readline().split()[-1]
-        base = first.split()[4]
-        import httpx
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            chain = process.stdout.readline().split()[-1]
+            base = first.split()[4]
+            import httpx
 
-        answer = httpx.get(f"{base}/{chain}/info", timeout=10).json()
-        assert answer["hash"] == chain
-        process.send_signal(signal.SIGINT)
-        out, _err = process.communicate(timeout=30)
+            answer = httpx.get(f"{base}/{chain}/info", timeout=10).json()
+            assert answer["hash"] == chain
+            process.send_signal(signal.SIGINT)
+            out, _err = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
     assert process.returncode == 0
     assert "fake beacon stopped" in out

@@ -23,6 +23,7 @@ from nictbw.adapters.chain.server import ROUTE_MINT, ROUTE_NFTS, ROUTE_SIGNUP, R
 from nictbw.adapters.clock import FixedClock
 from nictbw.domain.chain_payload import parse_nft_payloads
 from nictbw.domain.errors import ChainError, ValidationError
+from tests.support.signals import default_sigint
 
 PASSWORD = "pa55-Word-never-shown"
 TIMEOUT = 0.3
@@ -666,7 +667,9 @@ def unused_port() -> int:
 def test_fake_chain_command_serves_until_interrupted() -> None:
     command = [sys.executable, "-m", "nictbw", "fake-chain", "--port", "0", "--seed", "4"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, env=env, preexec_fn=default_sigint
+    ) as process:
         try:
             assert process.stdout is not None
             line = process.stdout.readline()
