@@ -128,6 +128,29 @@ def test_erasing_twice_is_a_conflict(world: World) -> None:
     assert snapshot(world.factory) == before
 
 
+def test_personal_data_set_again_after_erasure_is_erased_again(world: World) -> None:
+    (user,) = add_users(world, "ana")
+    assert user.id is not None
+    with world.factory() as uow:
+        erased = erase_user(uow, user, admin=world.admin)
+        uow.commit()
+    with world.factory() as uow:
+        update_user(uow, erased, nickname="Ana", fcm_token="push-token-ana", clock=world.clock)
+        uow.commit()
+    with world.factory() as uow:
+        again = erase_user(uow, erased, admin=world.admin)
+        uow.commit()
+    assert (again.nickname, again.fcm_token) == (None, None)
+    with world.factory() as uow:
+        stored = uow.users.get(user.id)
+    assert stored is not None
+    assert (stored.email, stored.nickname, stored.fcm_token) == (again.email, None, None)
+    before = snapshot(world.factory)
+    with world.factory() as uow, pytest.raises(ConflictError, match="already erased"):
+        erase_user(uow, erased, admin=world.admin)
+    assert snapshot(world.factory) == before
+
+
 def test_a_taken_pseudonym_is_a_conflict_naming_it(world: World) -> None:
     (user,) = add_users(world, "ana")
     assert user.id is not None

@@ -48,8 +48,9 @@ def pseudonym(user_id: int) -> str:
 def erase_user(uow: UnitOfWork, user: User, *, admin: Admin, clock: Clock | None = None) -> User:
     """Remove the personal data of ``user`` (see the module text); returns the user.
 
-    Badges, cards, draw results and snapshots are untouched. Erasing an erased user is
-    a ``ConflictError``; a pseudonym already held by another user (someone registered
+    Badges, cards, draw results and snapshots are untouched. Erasing a user that holds
+    no personal data any more (erased, and nothing set again since) is a
+    ``ConflictError``; a pseudonym already held by another user (someone registered
     ``erased-<id>`` by hand) is a ``ConflictError`` naming it. Needs the ``erase``
     permission; audited as ``erase_user`` (which fields were cleared, never their
     values); emits ``UserErased``.
@@ -59,15 +60,6 @@ def erase_user(uow: UnitOfWork, user: User, *, admin: Admin, clock: Clock | None
     assert stored.id is not None
     name = pseudonym(stored.id)
     email = f"{name}@{PSEUDONYM_DOMAIN}"
-    if stored.email == email and stored.in_app_id == name:
-        raise ConflictError(f"user {stored.id} is already erased")
-    for field, value, lookup in (
-        ("email", email, uow.users.get_by_email),
-        ("in_app_id", name, uow.users.get_by_in_app_id),
-    ):
-        holder = lookup(value)
-        if holder is not None and holder.id != stored.id:
-            raise ConflictError(f"pseudonym {field} '{value}' is already taken by user {holder.id}")
     erased = evolve(
         stored,
         email=email,
@@ -79,10 +71,19 @@ def erase_user(uow: UnitOfWork, user: User, *, admin: Admin, clock: Clock | None
         password_hash=None,
         password_provided=False,
     )
+    old, new = changed_fields(asdict(stored), asdict(erased), ERASED_FIELDS)
+    if not old:
+        raise ConflictError(f"user {stored.id} is already erased")
+    for field, value, lookup in (
+        ("email", email, uow.users.get_by_email),
+        ("in_app_id", name, uow.users.get_by_in_app_id),
+    ):
+        holder = lookup(value)
+        if holder is not None and holder.id != stored.id:
+            raise ConflictError(f"pseudonym {field} '{value}' is already taken by user {holder.id}")
     validate_user(erased)
     now = now_from(clock)
     erased.updated_at = now
-    old, new = changed_fields(asdict(stored), asdict(erased), ERASED_FIELDS)
     with atomic(uow):
         uow.users.update(erased)
         record(

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
 from nictbw.app.workflows.erase import pseudonym
-from nictbw.domain.entities import INSTANCE_REVOKED, Admin
+from nictbw.domain.entities import INSTANCE_REVOKED, Admin, User
 from nictbw.domain.errors import ConflictError, ForbiddenError, NictbwError, ValidationError
 from nictbw.domain.permissions import Operation, may
 from nictbw.ports import UnitOfWork
@@ -94,6 +94,23 @@ def _pick(items: list[Any], index: int, ghost: Any = None) -> Any:
     if index == -2:
         return None if ghost is None else attrs.evolve(ghost, id=9999)
     return items[index % len(items)] if items else None
+
+
+def _holds_no_personal_data(user: User) -> bool:
+    """The user is in its erased form: pseudonyms in place and every other personal field
+    empty (erasing it again would change nothing, so it is refused)."""
+    assert user.id is not None
+    name = pseudonym(user.id)
+    return (
+        user.in_app_id == name
+        and user.email == f"{name}@erased.invalid"
+        and user.nickname is None
+        and user.paymail is None
+        and user.on_chain_id is None
+        and user.fcm_token is None
+        and user.password_hash is None
+        and not user.password_provided
+    )
 
 
 def expecting(error: type[NictbwError] | None, call: Callable[[], Any]) -> Any:
@@ -274,7 +291,7 @@ class LifecycleRules:
             expected: type[NictbwError] | None = None
             if forbidden(uow, admin, Operation.ERASE_USERS):
                 expected = ForbiddenError
-            elif chosen.id is not None and chosen.in_app_id == pseudonym(chosen.id):
+            elif chosen.id is not None and _holds_no_personal_data(chosen):
                 expected = ConflictError
             return expecting(
                 expected, lambda: erase_user(uow, chosen, admin=admin, clock=side.clock)
