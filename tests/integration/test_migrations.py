@@ -25,7 +25,8 @@ from nictbw.adapters.sqlalchemy import (
     open_database,
 )
 from nictbw.adapters.sqlalchemy.migrate import VERSION_TABLE, current_revisions, head_revisions
-from nictbw.domain.entities import User
+from nictbw.domain.entities import NFTDefinition, User
+from nictbw.testing.contract._support import make_instance
 from tests.conftest import postgres_url_or_skip
 from tests.sql_backends import SCHEMA_PREFIX
 
@@ -78,9 +79,9 @@ def test_migrated_schema_equals_the_metadata(empty_engine: Engine) -> None:
 def test_drift_is_detected_when_the_schema_differs(empty_engine: Engine) -> None:
     migrate(empty_engine)
     with empty_engine.begin() as connection:
-        connection.exec_driver_sql("DROP INDEX uq_nft_instances_succeeded_origin")
+        connection.exec_driver_sql("DROP INDEX ix_nft_instances_user_id")
     drift = schema_drift(empty_engine)
-    assert any("uq_nft_instances_succeeded_origin" in repr(change) for change in drift)
+    assert any("ix_nft_instances_user_id" in repr(change) for change in drift)
 
 
 def test_sqlite_check_constraints_are_the_metadata_s(tmp_path: Path) -> None:
@@ -144,29 +145,92 @@ def test_partial_unique_indexes_are_created(empty_engine: Engine) -> None:
         for index in inspect(empty_engine).get_indexes(table)
     }
     for name in (
-        "uq_nft_instances_succeeded_origin",
         "uq_prize_draw_results_scored_key",
         "uq_prize_draw_results_unscored_key",
     ):
         assert indexes[name]["unique"]
 
 
-def test_origins_keep_one_lookup_index_and_the_downgrade_restores_the_plain_one(
+def origin_indexes(engine: Engine) -> set[str]:
+    """The names of the indexes of ``nft_instances`` on its origin, read from the catalogue
+    (SQLite's inspector skips expression indexes)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name = 'nft_instances' AND instr(sql, 'nft_origin') > 0"
+            )
+        else:
+            rows = connection.exec_driver_sql(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'nft_instances' "
+                "AND schemaname = current_schema() AND strpos(indexdef, 'nft_origin') > 0"
+            )
+        return {str(name) for (name,) in rows}
+
+
+def test_origins_have_one_unique_key_index_and_the_downgrades_restore_the_others(
     empty_engine: Engine,
 ) -> None:
-    def origin_indexes() -> set[str]:
-        # PostgreSQL reflects the expression index too, SQLite does not (SAWarning).
-        names = {index["name"] for index in inspect(empty_engine).get_indexes("nft_instances")}
-        return {name for name in names if name and "origin" in name} - {
-            "ix_nft_instances_origin_key"
-        }
-
     migrate(empty_engine)
-    assert origin_indexes() == {"uq_nft_instances_succeeded_origin"}
+    assert origin_indexes(empty_engine) == {"uq_nft_instances_origin_key"}
+    downgrade(empty_engine, "0014")
+    assert origin_indexes(empty_engine) == {
+        "uq_nft_instances_succeeded_origin",
+        "ix_nft_instances_origin_key",
+    }
     downgrade(empty_engine, "0013")
-    assert origin_indexes() == {"uq_nft_instances_succeeded_origin", "ix_nft_instances_nft_origin"}
+    assert origin_indexes(empty_engine) == {
+        "uq_nft_instances_succeeded_origin",
+        "ix_nft_instances_origin_key",
+        "ix_nft_instances_nft_origin",
+    }
     migrate(empty_engine)
+    assert origin_indexes(empty_engine) == {"uq_nft_instances_origin_key"}
     assert schema_drift(empty_engine) == []
+
+
+def test_the_unique_origin_key_keeps_one_succeeded_instance_per_exact_origin(
+    empty_engine: Engine,
+) -> None:
+    # Stored at 0014: one succeeded instance per exact origin, other spellings of its key
+    # succeeded too, the same origin again when transferred. Migrating keeps them all, and
+    # the new index refuses exactly what the partial one refused.
+    migrate(empty_engine, "0014")
+    with SqlAlchemyUnitOfWork(empty_engine) as uow:
+        user_id = uow.users.add(User(in_app_id="u", created_at=NOW, updated_at=NOW)).id
+        definition = uow.definitions.add(
+            NFTDefinition(
+                prefix="ORI", shared_key="ori", name="Origin", created_at=NOW, updated_at=NOW
+            )
+        )
+        assert user_id is not None
+        assert definition.id is not None
+        origins = [("abc_0", "succeeded"), (" ABC_0 ", "succeeded"), ("abc_0", "transferred")]
+        uow.instances.add_many(
+            [
+                make_instance(user_id, definition.id, serial, nft_origin=origin, status=status)
+                for serial, (origin, status) in enumerate(origins, start=1)
+            ]
+        )
+        uow.commit()
+    migrate(empty_engine)
+    assert origin_indexes(empty_engine) == {"uq_nft_instances_origin_key"}
+    with empty_engine.begin() as connection:
+        stored = connection.exec_driver_sql(
+            "SELECT nft_origin, status FROM nft_instances ORDER BY serial_number"
+        ).all()
+        assert [tuple(row) for row in stored] == origins
+        connection.exec_driver_sql(
+            "UPDATE nft_instances SET status = 'revoked' WHERE nft_origin = ' ABC_0 '"
+        )
+    with pytest.raises(IntegrityError), empty_engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE nft_instances SET status = 'succeeded' WHERE status = 'transferred'"
+        )
+    with empty_engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE nft_instances SET status = 'succeeded' WHERE nft_origin = ' ABC_0 '"
+        )
 
 
 def test_upgrade_downgrade_to_base_and_upgrade_again(empty_engine: Engine) -> None:

@@ -84,7 +84,7 @@ def select_by_origin_keys(dialect_name: str) -> Select[Any]:
     """``SELECT * FROM nft_instances WHERE lower(trim(nft_origin))`` among ``:keys``.
 
     ``ORIGIN_KEY`` is :func:`nictbw.domain.scoring.origin_key` in SQL (origins are ASCII,
-    so both lower-case alike); the index ``ix_nft_instances_origin_key`` serves it. The
+    so both lower-case alike); the index ``uq_nft_instances_origin_key`` serves it. The
     keys are bound as in :func:`among_keys`: one parameter however many keys.
     """
     if dialect_name == "postgresql":
@@ -100,7 +100,7 @@ def select_by_origin_keys(dialect_name: str) -> Select[Any]:
 @functools.cache
 def select_by_origins(dialect_name: str) -> Select[Any]:
     """``SELECT * FROM nft_instances WHERE nft_origin`` among ``:keys``, read through
-    ``ix_nft_instances_origin_key``.
+    ``uq_nft_instances_origin_key``.
 
     Every row holding an exact origin holds its origin key, so the rows are found by the
     keys of the bound origins, computed in SQL as the index computes them (no lower-casing
