@@ -327,9 +327,8 @@ class _Simulation:
 
     def _swap(self, wallets: Sequence[_Visitor]) -> None:
         """A few wallet users give one of their NFTs to the next wallet user."""
-        givers = wallets[: max(0, len(wallets) - 1) : 3]
-        for position, giver in enumerate(givers):
-            receiver = wallets[wallets.index(giver) + 1]
+        for position, at in enumerate(range(0, len(wallets) - 1, 3)):
+            giver, receiver = wallets[at], wallets[at + 1]
             assert giver.user.on_chain_id is not None and receiver.user.on_chain_id is not None
             held = self.chain.get_user_nft_instances(giver.user.on_chain_id)
             if held:
