@@ -18,7 +18,7 @@ import attrs
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
-from nictbw.app.workflows.erase import pseudonym
+from nictbw.app.workflows.erase import PSEUDONYM_DOMAIN, pseudonym
 from nictbw.domain.entities import INSTANCE_REVOKED, Admin, User
 from nictbw.domain.errors import ConflictError, ForbiddenError, NictbwError, ValidationError
 from nictbw.domain.permissions import Operation, may
@@ -103,7 +103,7 @@ def _holds_no_personal_data(user: User) -> bool:
     name = pseudonym(user.id)
     return (
         user.in_app_id == name
-        and user.email == f"{name}@erased.invalid"
+        and user.email == f"{name}@{PSEUDONYM_DOMAIN}"
         and user.nickname is None
         and user.paymail is None
         and user.on_chain_id is None
