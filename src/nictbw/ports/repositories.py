@@ -238,6 +238,11 @@ class InstanceRepository(Protocol):
         """Draw candidates for every instance of the definition, ascending instance id."""
         ...
 
+    def count_by_status(self) -> dict[str, int]:
+        """How many instances have each status, by status in ascending order (a status
+        no instance has is left out); one query, no entity built."""
+        ...
+
     def update(self, instance: NFTInstance) -> None:
         """Write every field of a stored instance."""
         ...

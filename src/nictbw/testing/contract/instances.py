@@ -8,6 +8,7 @@ import attrs
 import pytest
 
 from nictbw.domain.entities import (
+    INSTANCE_REVOKED,
     INSTANCE_SUCCEEDED,
     INSTANCE_TRANSFERRED,
     DrawCandidate,
@@ -199,6 +200,36 @@ class InstanceRepositoryContract(ContractCase):
             assert uow.instances.existing_unique_ids([instance.unique_instance_id]) == {
                 instance.unique_instance_id
             }
+
+    def test_instance_count_by_status_counts_what_is_stored(
+        self, uow_factory: UowFactory, world: Rows
+    ) -> None:
+        u0, u1, _ = world.user_ids
+        d0, d1 = world.definition_ids[:2]
+        with uow_factory() as uow:
+            assert uow.instances.count_by_status() == {}
+        store_instances(uow_factory, u0, d0, 3)
+        store_instances(uow_factory, u1, d1, 2, nft_origin=None, status=INSTANCE_REVOKED)
+        store_instances(uow_factory, u1, d0, 1, status=INSTANCE_TRANSFERRED)
+        with uow_factory() as uow:
+            counted = uow.instances.count_by_status()
+        assert counted == {INSTANCE_REVOKED: 2, INSTANCE_SUCCEEDED: 3, INSTANCE_TRANSFERRED: 1}
+        assert list(counted) == sorted(counted)
+
+    def test_instance_count_by_status_sees_the_transaction_s_own_writes(
+        self, uow_factory: UowFactory, world: Rows
+    ) -> None:
+        (stored,) = store_instances(uow_factory, world.user_ids[0], world.definition_ids[0])
+        with uow_factory() as uow:
+            uow.instances.update(attrs.evolve(stored, status=INSTANCE_TRANSFERRED))
+            uow.instances.add(make_instance(world.user_ids[1], world.definition_ids[1], 0))
+            assert uow.instances.count_by_status() == {
+                INSTANCE_SUCCEEDED: 1,
+                INSTANCE_TRANSFERRED: 1,
+            }
+            uow.rollback()
+        with uow_factory() as uow:
+            assert uow.instances.count_by_status() == {INSTANCE_SUCCEEDED: 1}
 
     def test_instance_candidates_for_definition(self, uow_factory: UowFactory, world: Rows) -> None:
         u0, u1, _ = world.user_ids

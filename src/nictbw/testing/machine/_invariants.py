@@ -97,6 +97,14 @@ class Invariants:
             )
 
     @invariant()
+    def instance_counts_match_the_stored_instances(self) -> None:
+        """``count_by_status`` counts exactly the instances ``list()`` shows."""
+        listed = Counter(instance.status for instance in self._host_state()["instances"])
+        with self.host.factory() as uow:
+            counted = uow.instances.count_by_status()
+        assert counted == dict(listed), f"count_by_status {counted}, listed {dict(listed)}"
+
+    @invariant()
     def supply_is_never_exceeded(self) -> None:
         """No definition holds more instances than its ``max_supply``."""
         for definition in self._host_state()["definitions"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections import Counter
 from collections.abc import Collection, Hashable, Sequence
 
 from nictbw.adapters.memory.repositories.base import MemoryRepository, require_new
@@ -74,6 +75,11 @@ class InMemoryInstanceRepository(MemoryRepository[NFTInstance], InstanceReposito
         check_lookup_keys(ids, "instance id")
         rows = self._tx.tables().instances.rows
         return {instance_id for instance_id in ids if instance_id in rows}
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many instances have each status, by status in ascending order."""
+        held = Counter(row.status for row in self._tx.tables().instances.rows.values())
+        return dict(sorted(held.items()))
 
     def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
         """Draw candidates of every instance of the definition, ascending id."""

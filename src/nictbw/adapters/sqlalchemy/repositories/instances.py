@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from nictbw.adapters.sqlalchemy.bulk import chunked, distinct_keys
 from nictbw.adapters.sqlalchemy.mapping import (
@@ -101,6 +101,12 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
         for chunk in chunked(distinct_keys(ids), self.chunk_size):
             found.update(row[0] for row in self._stream(statement, self._keys(chunk)))
         return found
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many instances have each status: one ``GROUP BY`` query."""
+        status = nft_instances.c.status
+        statement = select(status, func.count().label("count")).group_by(status)
+        return dict(sorted((row["status"], row["count"]) for row in self._rows(statement)))
 
     def list_by_origin_keys(self, keys: Collection[str]) -> builtins.list[NFTInstance]:
         """Every instance whose ``lower(trim(nft_origin))`` is among ``keys``, one query
