@@ -6,7 +6,7 @@ savepoint, on PostgreSQL either), ``users.add_many`` and ``sync_many`` send as m
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 
 from nictbw.adapters.chain import FakeChain
-from nictbw.domain.entities import User
+from nictbw.adapters.sqlalchemy.repositories.instances import SqlInstanceRepository
+from nictbw.domain.entities import (
+    INSTANCE_SUCCEEDED,
+    INSTANCE_TRANSFERRED,
+    NFTInstance,
+    SyncReport,
+    User,
+)
 from nictbw.workflows import SignUp, register_users, sync_many
 from tests.conftest import postgres_url_or_skip
 from tests.contract.helpers import CANDIDATES, TRIGGER, build_world
@@ -106,3 +113,67 @@ def test_sync_many_sends_as_many_statements_for_200_users_as_for_10(
     large = counted(sql_factory, sync(users))
     assert len(small) == len(large), (len(small), len(large))
     assert len(large) <= 40, large
+
+
+def test_a_nightly_sync_reads_other_holders_only_of_moved_origins(
+    sql_factory: SqlUowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once every listed NFT is held (succeeded) by the user listing it, ``sync_many``
+    does not look its origin up among other users; a moved NFT is looked up."""
+    world = build_world(sql_factory)
+    chain = FakeChain(seed=3, clock=world.clock)
+    with sql_factory() as uow:
+        members = register_users(
+            uow,
+            [
+                SignUp(user=User(in_app_id=f"n{n}"), password="pw", email=f"n{n}@example.org")
+                for n in range(6)
+            ],
+            chain=chain,
+            clock=world.clock,
+        )
+        uow.commit()
+    for member in members:
+        for prefix in (TRIGGER, *CANDIDATES[:2]):
+            chain.mint(
+                app="nictbw",
+                name=prefix,
+                additional_info={"prefix": prefix},
+                recipient_paymail=member.paymail,
+            )
+    looked_up: list[set[str]] = []
+    original = SqlInstanceRepository.list_by_origins
+
+    def spy(self: SqlInstanceRepository, origins: Collection[str]) -> list[NFTInstance]:
+        looked_up.append(set(origins))
+        return original(self, origins)
+
+    monkeypatch.setattr(SqlInstanceRepository, "list_by_origins", spy)
+
+    def run() -> list[SyncReport]:
+        with sql_factory() as uow:
+            reports = sync_many(uow, members, chain=chain, rng=random.Random(1), clock=world.clock)
+            uow.commit()
+        return reports
+
+    first = run()
+    assert sum(r.created for r in first) == 18
+    assert sum(map(len, looked_up)) == 18
+    looked_up.clear()
+    again = run()
+    assert [r.unchanged for r in again] == [3] * 6
+    assert looked_up == []
+    giver, receiver = members[0], members[1]
+    assert giver.on_chain_id is not None
+    assert receiver.on_chain_id is not None
+    moved = str(chain.get_user_nft_instances(giver.on_chain_id)[0]["nft_origin"])
+    chain.transfer(moved, receiver.on_chain_id)
+    after = run()
+    assert looked_up == [{moved}]
+    assert after[1].created == 1
+    assert after[0].transferred == 1
+    with sql_factory() as uow:
+        holders = uow.instances.list_by_origins([moved])
+    assert sorted((h.user_id, h.status) for h in holders) == sorted(
+        [(giver.id, INSTANCE_TRANSFERRED), (receiver.id, INSTANCE_SUCCEEDED)]
+    )

@@ -7,7 +7,7 @@ they need in a few set-based queries, stores them and runs the issuing pipeline.
 from __future__ import annotations
 
 import random
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from nictbw.app.workflows._issuing import Gain, IssuingPipeline
 from nictbw.app.workflows.common import (
@@ -19,8 +19,9 @@ from nictbw.app.workflows.common import (
 )
 from nictbw.app.workflows.issuance import refuse_colliding_origins
 from nictbw.app.workflows.outbox import transferred_events
-from nictbw.domain.chain_payload import DEFAULT_APP, parse_nft_payloads
+from nictbw.domain.chain_payload import DEFAULT_APP, ParsedPayloads, parse_nft_payloads
 from nictbw.domain.entities import (
+    INSTANCE_SUCCEEDED,
     INSTANCE_TRANSFERRED,
     NFTDefinition,
     NFTInstance,
@@ -65,6 +66,18 @@ def _new_origins(decided: Reconciliation, mine: Collection[NFTInstance]) -> list
         if i.nft_origin is not None and before.get(i.id) is None
     ]
     return origins
+
+
+def origins_to_look_up(parsed: ParsedPayloads, mine: Iterable[NFTInstance]) -> set[str]:
+    """The listed origins whose instances held by other users reconciliation may need.
+
+    Reconciliation changes another user's instance of a listed origin only when it is
+    ``succeeded`` (it becomes ``transferred``), and one origin has at most one succeeded
+    instance. An origin the user already holds as ``succeeded`` therefore has none
+    elsewhere and is not looked up: on a nightly sync only new and moved NFTs are.
+    """
+    held = {i.nft_origin for i in mine if i.status == INSTANCE_SUCCEEDED}
+    return {item.origin for item in parsed.items if item.origin not in held}
 
 
 def _trusted(trusted_apps: Collection[str] | None) -> frozenset[str]:
@@ -114,7 +127,7 @@ def sync_nft_instances_from_chain(
         mine = uow.instances.list_for_user(user_id)
         held_before = {i.id for i in mine if i.status != INSTANCE_TRANSFERRED}
         definitions = uow.definitions.get_many_by_prefix({i.prefix for i in parsed.items})
-        origins = {i.origin for i in parsed.items}
+        origins = origins_to_look_up(parsed, mine)
         holders = uow.instances.list_by_origins(origins) if origins else []
         decided = reconcile(
             parsed.items,

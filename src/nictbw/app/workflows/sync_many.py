@@ -26,9 +26,20 @@ from nictbw.app.workflows._gcpause import collector_paused
 from nictbw.app.workflows._issuing import Gain, IssuingPipeline
 from nictbw.app.workflows.common import atomic, lock_users, now_from, rng_or_none
 from nictbw.app.workflows.issuance import refuse_colliding_origins
-from nictbw.app.workflows.sync import _new_origins, _store_definitions, _trusted
+from nictbw.app.workflows.sync import (
+    _new_origins,
+    _store_definitions,
+    _trusted,
+    origins_to_look_up,
+)
 from nictbw.domain.chain_payload import ParsedPayloads, parse_nft_payloads
-from nictbw.domain.entities import NFTDefinition, NFTInstance, SyncNote, SyncReport, User
+from nictbw.domain.entities import (
+    NFTDefinition,
+    NFTInstance,
+    SyncNote,
+    SyncReport,
+    User,
+)
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.reconcile import CREATED, UNCHANGED, UPDATED, Reconciliation, reconcile
 from nictbw.domain.values import check_id
@@ -144,7 +155,7 @@ def _sync_batch(
         mine_of[instance.user_id].append(instance)
     prefixes = {item.prefix for _, parsed in listed for item in parsed.items}
     definitions = dict(uow.definitions.get_many_by_prefix(prefixes)) if prefixes else {}
-    origins = {item.origin for _, parsed in listed for item in parsed.items}
+    origins = _origins_to_look_up(listed, mine_of)
     holders_of: dict[str, list[NFTInstance]] = defaultdict(list)
     for holder in uow.instances.list_by_origins(origins) if origins else []:
         assert holder.nft_origin is not None
@@ -195,6 +206,19 @@ def _sync_batch(
         batch.new_prefixes |= set(decided.definitions_created)
     _write_batch(uow, batch, definitions, now, rng, reports)
     return len(batch.planned)
+
+
+def _origins_to_look_up(
+    listed: Sequence[tuple[int, ParsedPayloads]], mine_of: dict[int, list[NFTInstance]]
+) -> set[str]:
+    """The listed origins whose other holders the batch may need (``origins_to_look_up``
+    per user). No earlier user of a batch lists an origin a later one lists (the batch
+    would end before it), so what each user holds as read is what it holds when its turn
+    comes."""
+    wanted: set[str] = set()
+    for user_id, parsed in listed:
+        wanted |= origins_to_look_up(parsed, mine_of.get(user_id, ()))
+    return wanted
 
 
 def _write_batch(
