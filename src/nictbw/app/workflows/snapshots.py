@@ -21,7 +21,7 @@ from nictbw.domain.entities import (
     SNAPSHOT_BINGO,
     Admin,
     CandidateColumns,
-    PrizeDrawResult,
+    DrawResultColumns,
     PrizeDrawSnapshot,
     PrizeDrawType,
 )
@@ -72,23 +72,24 @@ class PreparedSnapshot:
     def __len__(self) -> int:
         return len(self.draw_numbers)
 
-    def pending_results(self, start: int, stop: int) -> list[PrizeDrawResult]:
-        """The pending results of rows ``start`` to ``stop`` (one object per row)."""
+    def pending_columns(self, start: int, stop: int) -> DrawResultColumns:
+        """The pending results of rows ``start`` to ``stop`` as columns (no object per row)."""
         pool = self.pool
-        return [
-            PrizeDrawResult(
-                draw_type_id=self.draw_type_id,
-                winning_number_id=None,
-                user_id=pool.user_ids[row],
-                definition_id=pool.definition_ids[row],
-                nft_instance_id=pool.instance_ids[row],
-                draw_number=self.draw_numbers[row],
-                threshold_used=self.threshold,
-                outcome=OUTCOME_PENDING,
-                evaluated_at=self.now,
-            )
-            for row in range(start, min(stop, len(self)))
-        ]
+        stop = min(stop, len(self))
+        return DrawResultColumns(
+            draw_type_id=self.draw_type_id,
+            winning_number_id=None,
+            winning_top_digits=None,
+            threshold_used=self.threshold,
+            evaluated_at=self.now,
+            user_ids=pool.user_ids[start:stop],
+            definition_ids=pool.definition_ids[start:stop],
+            nft_instance_ids=pool.instance_ids[start:stop],
+            draw_numbers=self.draw_numbers[start:stop],
+            similarity_scores=None,
+            draw_top_digits=None,
+            outcomes=[OUTCOME_PENDING] * (stop - start),
+        )
 
 
 def prepare_snapshot(
@@ -152,5 +153,5 @@ def store_snapshot(
     """Store the pending results (in chunks) and the snapshot row, atomically."""
     with atomic(uow):
         for start in range(0, len(prepared), CHUNK):
-            uow.draw_results.upsert_many(prepared.pending_results(start, start + CHUNK))
+            uow.draw_results.upsert_columns(prepared.pending_columns(start, start + CHUNK))
         uow.draw_snapshots.add(snapshot)

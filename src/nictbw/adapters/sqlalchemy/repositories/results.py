@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 
 from nictbw.adapters.sqlalchemy.mapping import RESULTS
 from nictbw.adapters.sqlalchemy.repositories.base import TableRepository
+from nictbw.adapters.sqlalchemy.statements import select_by
 from nictbw.adapters.sqlalchemy.tables import prize_draw_results
 from nictbw.adapters.sqlalchemy.upsert import column_rows, upsert_result_rows, upsert_results
 from nictbw.domain.entities import DrawResultColumns, Outcome, PrizeDrawResult
@@ -24,6 +25,18 @@ _RANKING = (
 )
 """The order of domain-rules.md §7.6 (``nictbw.domain.ranking.ranking_key``) in SQL."""
 
+_OF_DRAW_TYPE: Final = select_by(prize_draw_results, "draw_type_id")
+"""The results of a draw type (``:key``), ascending id."""
+_OF_DRAW: Final = (
+    select(prize_draw_results)
+    .where(
+        prize_draw_results.c.draw_type_id == bindparam("key"),
+        prize_draw_results.c.winning_number_id == bindparam("number"),
+    )
+    .order_by(prize_draw_results.c.id)
+)
+"""The results of one draw: draw type ``:key``, winning number ``:number``; ascending id."""
+
 
 class SqlDrawResultRepository(TableRepository[PrizeDrawResult], DrawResultRepository):
     """Prize draw results in ``prize_draw_results``."""
@@ -35,11 +48,12 @@ class SqlDrawResultRepository(TableRepository[PrizeDrawResult], DrawResultReposi
     ) -> builtins.list[PrizeDrawResult]:
         """Results of the draw type, ascending id; of ``winning_number_id`` only when given."""
         check_lookup_keys((draw_type_id, winning_number_id), "id")
-        table = prize_draw_results
-        statement = select(table).where(table.c.draw_type_id == draw_type_id)
-        if winning_number_id is not None:
-            statement = statement.where(table.c.winning_number_id == winning_number_id)
-        return [self._from_row(row) for row in self._rows(statement.order_by(table.c.id))]
+        if winning_number_id is None:
+            rows = self._fetch_mappings(_OF_DRAW_TYPE, {"key": draw_type_id})
+        else:
+            keys = {"key": draw_type_id, "number": winning_number_id}
+            rows = self._fetch_mappings(_OF_DRAW, keys)
+        return list(map(self._from_row, rows))
 
     def page_for_draw(
         self,
