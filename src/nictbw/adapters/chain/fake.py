@@ -21,6 +21,7 @@ import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Final, Literal, cast
 
 from attrs import define, evolve, field, frozen
@@ -73,8 +74,12 @@ def strip_fields(body: Any, route: str, fields: Sequence[str] | None) -> Any:
     return body
 
 
+@lru_cache(maxsize=4096)
 def chain_timestamp(value: datetime) -> str:
-    """ISO-8601 in UTC with a trailing ``Z`` and milliseconds, as the chain writes it."""
+    """ISO-8601 in UTC with a trailing ``Z`` and milliseconds, as the chain writes it.
+
+    Remembered per value: a listing repeats the few times NFTs were minted and moved at.
+    """
     utc = value.astimezone(UTC)
     return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
