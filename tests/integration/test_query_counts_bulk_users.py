@@ -24,7 +24,7 @@ from nictbw.domain.entities import (
 )
 from nictbw.workflows import SignUp, register_users, sync_many
 from tests.conftest import postgres_url_or_skip
-from tests.contract.helpers import CANDIDATES, TRIGGER, build_world
+from tests.contract.helpers import CANDIDATES, TRIGGER, World, build_world
 from tests.sql_backends import (
     SqlUowFactory,
     count_statements,
@@ -79,30 +79,39 @@ def test_add_many_sends_as_many_statements_for_400_users_as_for_10(
     assert len(small) == len(large) <= 4, (small, large)
 
 
-def test_sync_many_sends_as_many_statements_for_200_users_as_for_10(
-    sql_factory: SqlUowFactory,
-) -> None:
+def members_holding(
+    sql_factory: SqlUowFactory, count: int, badges: int, seed: int
+) -> tuple[World, FakeChain, list[User]]:
+    """``count`` users signed up on a new fake chain, each minted the trigger and
+    ``badges - 1`` candidates there (nothing synced yet)."""
     world = build_world(sql_factory)
-    chain = FakeChain(seed=2, clock=world.clock)
+    chain = FakeChain(seed=seed, clock=world.clock)
     with sql_factory() as uow:
-        users = register_users(
+        members = register_users(
             uow,
             [
                 SignUp(user=User(in_app_id=f"p{n}"), password="pw", email=f"p{n}@example.org")
-                for n in range(200)
+                for n in range(count)
             ],
             chain=chain,
             clock=world.clock,
         )
         uow.commit()
-    for member in users:
-        for prefix in (TRIGGER, *CANDIDATES[:3]):
+    for member in members:
+        for prefix in (TRIGGER, *CANDIDATES[: badges - 1]):
             chain.mint(
                 app="nictbw",
                 name=prefix,
                 additional_info={"prefix": prefix},
                 recipient_paymail=member.paymail,
             )
+    return world, chain, members
+
+
+def test_sync_many_sends_as_many_statements_for_200_users_as_for_10(
+    sql_factory: SqlUowFactory,
+) -> None:
+    world, chain, users = members_holding(sql_factory, 200, 4, seed=2)
 
     def sync(members: list[User]) -> Callable[[Any], object]:
         return lambda uow: sync_many(
@@ -120,27 +129,7 @@ def test_a_nightly_sync_reads_other_holders_only_of_moved_origins(
 ) -> None:
     """Once every listed NFT is held (succeeded) by the user listing it, ``sync_many``
     does not look its origin up among other users; a moved NFT is looked up."""
-    world = build_world(sql_factory)
-    chain = FakeChain(seed=3, clock=world.clock)
-    with sql_factory() as uow:
-        members = register_users(
-            uow,
-            [
-                SignUp(user=User(in_app_id=f"n{n}"), password="pw", email=f"n{n}@example.org")
-                for n in range(6)
-            ],
-            chain=chain,
-            clock=world.clock,
-        )
-        uow.commit()
-    for member in members:
-        for prefix in (TRIGGER, *CANDIDATES[:2]):
-            chain.mint(
-                app="nictbw",
-                name=prefix,
-                additional_info={"prefix": prefix},
-                recipient_paymail=member.paymail,
-            )
+    world, chain, members = members_holding(sql_factory, 6, 3, seed=3)
     looked_up: list[set[str]] = []
     original = SqlInstanceRepository.list_by_origins
 
