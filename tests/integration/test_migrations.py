@@ -233,6 +233,75 @@ def test_the_unique_origin_key_keeps_one_succeeded_instance_per_exact_origin(
         )
 
 
+def origin_index_definition(engine: Engine) -> str:
+    """The catalogue's text of ``uq_nft_instances_origin_key``, lower-cased."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            found = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'uq_nft_instances_origin_key'"
+            ).scalar_one()
+        else:
+            found = connection.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'uq_nft_instances_origin_key' "
+                "AND schemaname = current_schema()"
+            ).scalar_one()
+    return str(found).lower()
+
+
+def test_the_origin_index_enters_a_key_form_origin_once(empty_engine: Engine) -> None:
+    # Stored at 0015: an origin in key form and two other spellings of its key, all
+    # succeeded, and the key form again as transferred. Migrating keeps them; the index
+    # then still refuses a second succeeded instance of each exact origin and of none else.
+    migrate(empty_engine, "0015")
+    assert "coalesce" not in origin_index_definition(empty_engine)
+    if empty_engine.dialect.name == "postgresql":  # SQLite's expression indexes are not compared
+        assert any("uq_nft_instances_origin_key" in repr(c) for c in schema_drift(empty_engine))
+    with SqlAlchemyUnitOfWork(empty_engine) as uow:
+        user_id = uow.users.add(User(in_app_id="u", created_at=NOW, updated_at=NOW)).id
+        definition = uow.definitions.add(
+            NFTDefinition(
+                prefix="SPL", shared_key="spl", name="Spelling", created_at=NOW, updated_at=NOW
+            )
+        )
+        assert user_id is not None
+        assert definition.id is not None
+        origins = [
+            ("abc_0", "succeeded"),
+            ("ABC_0", "succeeded"),
+            (" abc_0", "succeeded"),
+            ("abc_0", "transferred"),
+        ]
+        uow.instances.add_many(
+            [
+                make_instance(user_id, definition.id, serial, nft_origin=origin, status=status)
+                for serial, (origin, status) in enumerate(origins, start=1)
+            ]
+        )
+        uow.commit()
+    migrate(empty_engine)
+    assert "coalesce" in origin_index_definition(empty_engine)
+    assert origin_indexes(empty_engine) == {"uq_nft_instances_origin_key"}
+    with empty_engine.connect() as connection:
+        stored = connection.exec_driver_sql(
+            "SELECT nft_origin, status FROM nft_instances ORDER BY serial_number"
+        ).all()
+    assert [tuple(row) for row in stored] == origins
+    copy = (
+        "INSERT INTO nft_instances (user_id, definition_id, serial_number, unique_instance_id, "
+        "acquired_at, status, nft_origin) SELECT user_id, definition_id, 99, 'SPL-copy', "
+        "acquired_at, 'succeeded', {origin} FROM nft_instances WHERE serial_number = 1"
+    )
+    for origin in ("abc_0", "ABC_0", " abc_0"):
+        with pytest.raises(IntegrityError), empty_engine.begin() as connection:
+            connection.exec_driver_sql(copy.format(origin=f"'{origin}'"))
+    with empty_engine.begin() as connection:
+        connection.exec_driver_sql(copy.format(origin="' ABC_0 '"))
+    downgrade(empty_engine, "0015")
+    assert "coalesce" not in origin_index_definition(empty_engine)
+    migrate(empty_engine)
+    assert schema_drift(empty_engine) == []
+
+
 def test_upgrade_downgrade_to_base_and_upgrade_again(empty_engine: Engine) -> None:
     migrate(empty_engine)
     assert table_names(empty_engine) >= NICTBW_TABLES
