@@ -226,23 +226,13 @@ SUCCEEDED_MARK = SucceededMark(nft_instances.c.status)
 ORIGIN_SPELLING = func.coalesce(
     func.nullif(nft_instances.c.nft_origin, ORIGIN_KEY), literal_column("''")
 )
-"""``coalesce(nullif(nft_origin, lower(trim(nft_origin))), '')``: empty for an origin
-already in its key form (the chain's lower-case origins), the origin itself otherwise.
-With the key it gives the origin back, so equal (key, spelling) means equal origins."""
+"""Empty when the origin is in key form (as the chain's are), else the origin itself."""
 
-Index(
-    "uq_nft_instances_origin_key",
-    ORIGIN_KEY,
-    SUCCEEDED_MARK,
-    ORIGIN_SPELLING,
-    unique=True,
-)
+Index("uq_nft_instances_origin_key", ORIGIN_KEY, SUCCEEDED_MARK, ORIGIN_SPELLING, unique=True)
 """The one index on origins. Unique: NULLs never collide, so only ``succeeded`` rows
 (their mark true) compete, and as (key, spelling) gives the origin back, two of them
-collide exactly when their origins are equal: one succeeded instance per origin. An
-origin in key form is entered once, not twice (its spelling is empty). The leading
-column serves the lookups of stored origins by draw number (collision checks) and by
-origin (sync; the exact origin is then compared on the row)."""
+collide exactly when their origins are equal: one succeeded instance per origin. Its
+leading column serves the lookups by draw number (collision checks) and by origin (sync)."""
 
 bingo_cards = Table(
     "bingo_cards",
