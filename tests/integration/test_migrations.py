@@ -189,14 +189,10 @@ def test_origins_have_one_unique_key_index_and_the_downgrades_restore_the_others
     assert schema_drift(empty_engine) == []
 
 
-def test_the_unique_origin_key_keeps_one_succeeded_instance_per_exact_origin(
-    empty_engine: Engine,
-) -> None:
-    # Stored at 0014: one succeeded instance per exact origin, other spellings of its key
-    # succeeded too, the same origin again when transferred. Migrating keeps them all, and
-    # the new index refuses exactly what the partial one refused.
-    migrate(empty_engine, "0014")
-    with SqlAlchemyUnitOfWork(empty_engine) as uow:
+def store_origins(engine: Engine, origins: list[tuple[str, str]]) -> None:
+    """Store one user and definition and an instance per ``(origin, status)``, serials
+    from 1 in that order, through the current schema."""
+    with SqlAlchemyUnitOfWork(engine) as uow:
         user_id = uow.users.add(User(in_app_id="u", created_at=NOW, updated_at=NOW)).id
         definition = uow.definitions.add(
             NFTDefinition(
@@ -205,7 +201,6 @@ def test_the_unique_origin_key_keeps_one_succeeded_instance_per_exact_origin(
         )
         assert user_id is not None
         assert definition.id is not None
-        origins = [("abc_0", "succeeded"), (" ABC_0 ", "succeeded"), ("abc_0", "transferred")]
         uow.instances.add_many(
             [
                 make_instance(user_id, definition.id, serial, nft_origin=origin, status=status)
@@ -213,13 +208,30 @@ def test_the_unique_origin_key_keeps_one_succeeded_instance_per_exact_origin(
             ]
         )
         uow.commit()
-    migrate(empty_engine)
-    assert origin_indexes(empty_engine) == {"uq_nft_instances_origin_key"}
-    with empty_engine.begin() as connection:
-        stored = connection.exec_driver_sql(
+
+
+def stored_origins(engine: Engine) -> list[tuple[str, str]]:
+    """Every instance's ``(origin, status)``, by serial."""
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
             "SELECT nft_origin, status FROM nft_instances ORDER BY serial_number"
         ).all()
-        assert [tuple(row) for row in stored] == origins
+    return [(str(origin), str(status)) for origin, status in rows]
+
+
+def test_the_unique_origin_key_keeps_one_succeeded_instance_per_exact_origin(
+    empty_engine: Engine,
+) -> None:
+    # Stored at 0014: one succeeded instance per exact origin, other spellings of its key
+    # succeeded too, the same origin again when transferred. Migrating keeps them all, and
+    # the new index refuses exactly what the partial one refused.
+    migrate(empty_engine, "0014")
+    origins = [("abc_0", "succeeded"), (" ABC_0 ", "succeeded"), ("abc_0", "transferred")]
+    store_origins(empty_engine, origins)
+    migrate(empty_engine)
+    assert origin_indexes(empty_engine) == {"uq_nft_instances_origin_key"}
+    assert stored_origins(empty_engine) == origins
+    with empty_engine.begin() as connection:
         connection.exec_driver_sql(
             "UPDATE nft_instances SET status = 'revoked' WHERE nft_origin = ' ABC_0 '"
         )
@@ -256,39 +268,20 @@ def test_the_origin_index_enters_a_key_form_origin_once(empty_engine: Engine) ->
     assert "coalesce" not in origin_index_definition(empty_engine)
     if empty_engine.dialect.name == "postgresql":  # SQLite's expression indexes are not compared
         assert any("uq_nft_instances_origin_key" in repr(c) for c in schema_drift(empty_engine))
-    with SqlAlchemyUnitOfWork(empty_engine) as uow:
-        user_id = uow.users.add(User(in_app_id="u", created_at=NOW, updated_at=NOW)).id
-        definition = uow.definitions.add(
-            NFTDefinition(
-                prefix="SPL", shared_key="spl", name="Spelling", created_at=NOW, updated_at=NOW
-            )
-        )
-        assert user_id is not None
-        assert definition.id is not None
-        origins = [
-            ("abc_0", "succeeded"),
-            ("ABC_0", "succeeded"),
-            (" abc_0", "succeeded"),
-            ("abc_0", "transferred"),
-        ]
-        uow.instances.add_many(
-            [
-                make_instance(user_id, definition.id, serial, nft_origin=origin, status=status)
-                for serial, (origin, status) in enumerate(origins, start=1)
-            ]
-        )
-        uow.commit()
+    origins = [
+        ("abc_0", "succeeded"),
+        ("ABC_0", "succeeded"),
+        (" abc_0", "succeeded"),
+        ("abc_0", "transferred"),
+    ]
+    store_origins(empty_engine, origins)
     migrate(empty_engine)
     assert "coalesce" in origin_index_definition(empty_engine)
     assert origin_indexes(empty_engine) == {"uq_nft_instances_origin_key"}
-    with empty_engine.connect() as connection:
-        stored = connection.exec_driver_sql(
-            "SELECT nft_origin, status FROM nft_instances ORDER BY serial_number"
-        ).all()
-    assert [tuple(row) for row in stored] == origins
+    assert stored_origins(empty_engine) == origins
     copy = (
         "INSERT INTO nft_instances (user_id, definition_id, serial_number, unique_instance_id, "
-        "acquired_at, status, nft_origin) SELECT user_id, definition_id, 99, 'SPL-copy', "
+        "acquired_at, status, nft_origin) SELECT user_id, definition_id, 99, 'ORI-copy', "
         "acquired_at, 'succeeded', {origin} FROM nft_instances WHERE serial_number = 1"
     )
     for origin in ("abc_0", "ABC_0", " abc_0"):

@@ -33,13 +33,7 @@ from nictbw.app.workflows.sync import (
     origins_to_look_up,
 )
 from nictbw.domain.chain_payload import ParsedPayloads, parse_nft_payloads
-from nictbw.domain.entities import (
-    NFTDefinition,
-    NFTInstance,
-    SyncNote,
-    SyncReport,
-    User,
-)
+from nictbw.domain.entities import NFTDefinition, NFTInstance, SyncNote, SyncReport, User
 from nictbw.domain.errors import NotFoundError, ValidationError
 from nictbw.domain.reconcile import CREATED, UNCHANGED, UPDATED, Reconciliation, reconcile
 from nictbw.domain.values import check_id
