@@ -749,6 +749,109 @@ def test_draw_results_upsert_many_is_one_statement_per_key_kind(factory: SqlUowF
     assert_constant(count_for_both_sizes(factory, measure), 2)
 
 
+def test_sqlite_appends_the_rest_of_a_first_run_with_the_ids_sqlite_gives(
+    tmp_path: Path,
+) -> None:
+    with open_factory("sqlite", tmp_path, chunk_size=10) as factory, factory() as uow:
+        batch = issue(uow, 30, "append")
+        draw_type_id, number_id = add_draw(uow, "append")
+        # A pending result stored by a single-row INSERT: SQLite picks its id itself.
+        probe = uow.draw_results.add(new_result(batch[0], draw_type_id, None, None))
+        assert probe.id is not None
+        first = [new_result(i, draw_type_id, number_id, 0.25) for i in batch]
+        with count_statements(factory.engine) as log:
+            uow.draw_results.upsert_many(first)
+        # The first chunk's upsert, the check that it is all of its pair, two appends.
+        statements = log.data()
+        assert len(statements) == 4
+        assert "ON CONFLICT" in statements[0]
+        assert statements[1].startswith("SELECT")
+        for appended in statements[2:]:
+            assert appended.startswith("INSERT")
+            assert "ON CONFLICT" not in appended
+            assert "RETURNING" not in appended
+        assert [r.id for r in first] == list(range(probe.id + 1, probe.id + 31))
+        # What was appended reads back as given, and the next id SQLite picks follows it.
+        assert uow.draw_results.list_for_draw_type(draw_type_id, number_id) == first
+        later = uow.draw_results.add(new_result(batch[1], draw_type_id, None, None))
+        assert later.id == probe.id + 31
+        # A second run of the pair overwrites in place: every chunk is an upsert.
+        again = [new_result(i, draw_type_id, number_id, 0.75) for i in batch]
+        with count_statements(factory.engine) as log:
+            uow.draw_results.upsert_many(again)
+        assert sum("ON CONFLICT" in s for s in log.data()) == 3
+        assert [r.id for r in again] == [r.id for r in first]
+        assert uow.draw_results.list_for_draw_type(draw_type_id, number_id) == again
+
+
+def test_sqlite_appends_only_where_nothing_else_of_the_draw_is_stored(tmp_path: Path) -> None:
+    with open_factory("sqlite", tmp_path, chunk_size=10) as factory, factory() as uow:
+        batch = issue(uow, 30, "mixed")
+        draw_type_id, number_id = add_draw(uow, "mixed")
+        # One result of the pair stored beforehand, outside the first chunk: the rest of
+        # the call may hold its key, so it is upserted chunk by chunk.
+        old = new_result(batch[25], draw_type_id, number_id, 0.5)
+        uow.draw_results.upsert_many([old])
+        fresh = [new_result(i, draw_type_id, number_id, 0.25) for i in batch]
+        with count_statements(factory.engine) as log:
+            uow.draw_results.upsert_many(fresh)
+        assert sum("ON CONFLICT" in s for s in log.data()) == 3
+        assert fresh[25].id == old.id
+        stored = uow.draw_results.list_for_draw_type(draw_type_id, number_id)
+        assert sorted(stored, key=lambda r: r.id or 0) == sorted(fresh, key=lambda r: r.id or 0)
+        # A key twice in one call, or two pairs: upserts only, the last row of a key kept.
+        other_type, other_number = add_draw(uow, "mixed-2")
+        twice = [new_result(i, other_type, other_number, 0.1) for i in batch]
+        twice.append(new_result(batch[0], other_type, other_number, 0.9))
+        with count_statements(factory.engine) as log:
+            uow.draw_results.upsert_many(twice)
+        assert not any(s.startswith("SELECT") for s in log.data())
+        assert twice[0].id == twice[-1].id
+        kept = {r.nft_instance_id: r for r in uow.draw_results.list_for_draw_type(other_type)}
+        assert kept[batch[0].id or 0].similarity_score == 0.9
+
+
+def test_sqlite_append_stores_what_a_single_add_stores(tmp_path: Path) -> None:
+    # Per kind of value, one call of two rows in chunks of one: the first is upserted,
+    # the second appended; a third row of the same values is added on its own.
+    evaluated = datetime(2026, 5, 1, 18, 30, 15, 123456, tzinfo=TOKYO)
+    variants: list[dict[str, Any]] = [
+        {"score": 0.1 + 0.2, "digits": "0123456789", "threshold": 1, "outcome": "win"},
+        {"score": None, "digits": None, "threshold": None, "outcome": "pending"},
+        {"score": 1e-300, "digits": "", "threshold": 0.7, "outcome": "lose"},
+    ]
+    with open_factory("sqlite", tmp_path, chunk_size=1) as factory, factory() as uow:
+        batch = issue(uow, 3 * len(variants), "append-identity")
+        for n, variant in enumerate(variants):
+            draw_type_id, number_id = add_draw(uow, f"append-identity-{n}")
+            made = []
+            for instance in batch[3 * n : 3 * n + 3]:
+                result = new_result(instance, draw_type_id, number_id, None)
+                result.similarity_score = variant["score"]
+                result.draw_top_digits = variant["digits"]
+                result.winning_top_digits = variant["digits"]
+                result.threshold_used = variant["threshold"]
+                result.outcome = variant["outcome"]
+                result.evaluated_at = evaluated
+                made.append(result)
+            upserted, appended, single = made
+            with count_statements(factory.engine) as log:
+                uow.draw_results.upsert_many([upserted, appended])
+            assert ["ON CONFLICT" in s for s in log.data()] == [True, False, False]
+            uow.draw_results.add(single)
+            table = prize_draw_results
+            ids = [upserted.id, appended.id, single.id]
+            rows = {
+                row.id: row._asdict()
+                for row in uow.connection.execute(select(table).where(table.c.id.in_(ids)))
+            }
+            for values in rows.values():
+                del values["id"], values["nft_instance_id"], values["user_id"]
+                del values["draw_number"]
+            typed = [{k: (type(v), v) for k, v in rows[i].items()} for i in ids]
+            assert typed[1] == typed[2] == typed[0]
+
+
 @pytest.mark.parametrize("with_ties", [False, True])
 def test_top_is_one_query(factory: SqlUowFactory, with_ties: bool) -> None:
     def measure(uow: SqlAlchemyUnitOfWork, size: int, tag: str) -> Callable[[], Any]:
@@ -808,7 +911,9 @@ def test_list_for_users_merges_chunks_in_ascending_id(small_chunks: SqlUowFactor
     assert len(instances) == 750
 
 
-def test_upsert_many_across_chunks_keeps_ids_on_overwrite(small_chunks: SqlUowFactory) -> None:
+def test_upsert_many_across_chunks_keeps_ids_on_overwrite(
+    small_chunks: SqlUowFactory, sql_backend: str
+) -> None:
     with small_chunks() as uow:
         batch = issue(uow, 250, "chunk")
         draw_type_id, number_id = add_draw(uow, "chunk")
@@ -818,7 +923,9 @@ def test_upsert_many_across_chunks_keeps_ids_on_overwrite(small_chunks: SqlUowFa
         with count_statements(small_chunks.engine) as log:
             uow.draw_results.upsert_many(again)
         stored = uow.draw_results.list_for_draw_type(draw_type_id, number_id)
-    assert len(log.data()) == 3
+    # One upsert per chunk; on SQLite after the first the check that finds the pair's
+    # other results stored (a first run would append the other chunks).
+    assert len(log.data()) == 3 + (sql_backend == "sqlite")
     assert [r.id for r in again] == [r.id for r in first]
     assert len(stored) == 250
     assert {r.similarity_score for r in stored} == {0.75}
