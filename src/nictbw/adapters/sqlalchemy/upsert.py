@@ -110,11 +110,12 @@ _row_key: Callable[[tuple[Any, ...]], ResultKey] = itemgetter(*_KEY_POSITIONS)
 
 _SQLITE_PAIR_STATE: Final = (
     f"SELECT (SELECT max(id) FROM {prize_draw_results.name}), "
-    f"(SELECT count(*) FROM {prize_draw_results.name} "
-    "WHERE draw_type_id = ? AND winning_number_id IS ?)"
+    f"(SELECT count(*) FROM (SELECT 1 FROM {prize_draw_results.name} "
+    "WHERE draw_type_id = ? AND winning_number_id IS ? LIMIT ?))"
 )
 """SQLite: the largest result id, and how many results of a draw type and winning number
-(or none: ``IS NULL``) are stored (read in the index of the pair)."""
+(or none: ``IS NULL``) are stored, counted up to a limit (read in the index of the pair,
+so a draw run again does not count all its earlier results)."""
 
 _LARGEST_ROWID: Final = 2**63 - 1
 
@@ -144,7 +145,7 @@ def _append_rest(
     """
     size = repository.chunk_size
     _, draw_type_id, number_id = keys[0]
-    state, _ = repository._on_cursor(_SQLITE_PAIR_STATE, (draw_type_id, number_id))
+    state, _ = repository._on_cursor(_SQLITE_PAIR_STATE, (draw_type_id, number_id, size + 1))
     largest, stored = state[0]
     first = (largest or 0) + 1
     rest = rows[size:]
