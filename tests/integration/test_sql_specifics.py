@@ -693,47 +693,61 @@ def test_completed_line_candidates_is_one_query(factory: SqlUowFactory) -> None:
     assert found == [30, 3000]
 
 
+RESULT_VARIANTS: list[dict[str, Any]] = [
+    {"score": 0.1 + 0.2, "digits": "0123456789", "threshold": 1, "outcome": "win"},
+    {"score": None, "digits": None, "threshold": None, "outcome": "pending"},
+    {"score": 1e-300, "digits": "", "threshold": 0.7, "outcome": "lose"},
+]
+"""One kind of each value a result column holds (a float sum, an int threshold, empty
+and absent digits, a tiny score)."""
+
+EVALUATED = datetime(2026, 5, 1, 18, 30, 15, 123456, tzinfo=TOKYO)
+
+
+def variant_result(
+    instance: NFTInstance, draw_type_id: int, number_id: int | None, variant: dict[str, Any]
+) -> PrizeDrawResult:
+    """A new result of ``instance`` holding the values of ``variant``."""
+    result = new_result(instance, draw_type_id, number_id, None)
+    result.similarity_score = variant["score"]
+    result.draw_top_digits = variant["digits"]
+    result.winning_top_digits = variant["digits"]
+    result.threshold_used = variant["threshold"]
+    result.outcome = variant["outcome"]
+    result.evaluated_at = EVALUATED
+    return result
+
+
+def stored_values(uow: SqlAlchemyUnitOfWork, result: PrizeDrawResult) -> dict[str, Any]:
+    """The stored row of ``result`` but its id, instance, user and draw number: each
+    value with the name of its type."""
+    table = prize_draw_results
+    row = uow.connection.execute(select(table).where(table.c.id == result.id)).one()
+    values = row._asdict()
+    del values["id"], values["nft_instance_id"], values["user_id"], values["draw_number"]
+    return {name: (type(value).__name__, value) for name, value in values.items()}
+
+
 def test_draw_results_upsert_stores_what_a_single_add_stores(factory: SqlUowFactory) -> None:
     # The upsert's rows go as arrays (binary on PostgreSQL); each kind of value must be
     # stored as a single-row INSERT stores it.
-    evaluated = datetime(2026, 5, 1, 18, 30, 15, 123456, tzinfo=TOKYO)
-    variants: list[dict[str, Any]] = [
-        {"score": 0.1 + 0.2, "digits": "0123456789", "threshold": 1, "outcome": "win"},
-        {"score": None, "digits": None, "threshold": None, "outcome": "pending"},
-        {"score": 1e-300, "digits": "", "threshold": 0.7, "outcome": "lose"},
-    ]
     with factory() as uow:
-        batch = issue(uow, 2 * len(variants), "identity")
+        batch = issue(uow, 2 * len(RESULT_VARIANTS), "identity")
         draw_type_id, number_id = add_draw(uow, "identity")
         pairs = []
-        for n, variant in enumerate(variants):
-            made = []
-            for instance in batch[2 * n : 2 * n + 2]:
-                result = new_result(
-                    instance, draw_type_id, number_id if variant["score"] else None, None
-                )
-                result.similarity_score = variant["score"]
-                result.draw_top_digits = variant["digits"]
-                result.winning_top_digits = variant["digits"]
-                result.threshold_used = variant["threshold"]
-                result.outcome = variant["outcome"]
-                result.evaluated_at = evaluated
-                made.append(result)
-            pairs.append(made)
+        for n, variant in enumerate(RESULT_VARIANTS):
+            number = number_id if variant["score"] else None
+            single, upserted = (
+                variant_result(instance, draw_type_id, number, variant)
+                for instance in batch[2 * n : 2 * n + 2]
+            )
+            pairs.append((single, upserted))
         for single, _ in pairs:
             uow.draw_results.add(single)
         uow.draw_results.upsert_many([upserted for _, upserted in pairs])
-
-        def stored(result: PrizeDrawResult) -> dict[str, Any]:
-            table = prize_draw_results
-            row = uow.connection.execute(select(table).where(table.c.id == result.id)).one()
-            values = row._asdict()
-            del values["id"], values["nft_instance_id"], values["user_id"], values["draw_number"]
-            return {name: (type(value).__name__, value) for name, value in values.items()}
-
         for single, upserted in pairs:
-            assert stored(upserted) == stored(single)
-        assert stored(pairs[0][0])["threshold_used"] == ("float", 1.0)
+            assert stored_values(uow, upserted) == stored_values(uow, single)
+        assert stored_values(uow, pairs[0][0])["threshold_used"] == ("float", 1.0)
 
 
 def test_draw_results_upsert_many_is_one_statement_per_key_kind(factory: SqlUowFactory) -> None:
@@ -814,42 +828,20 @@ def test_sqlite_appends_only_where_nothing_else_of_the_draw_is_stored(tmp_path: 
 def test_sqlite_append_stores_what_a_single_add_stores(tmp_path: Path) -> None:
     # Per kind of value, one call of two rows in chunks of one: the first is upserted,
     # the second appended; a third row of the same values is added on its own.
-    evaluated = datetime(2026, 5, 1, 18, 30, 15, 123456, tzinfo=TOKYO)
-    variants: list[dict[str, Any]] = [
-        {"score": 0.1 + 0.2, "digits": "0123456789", "threshold": 1, "outcome": "win"},
-        {"score": None, "digits": None, "threshold": None, "outcome": "pending"},
-        {"score": 1e-300, "digits": "", "threshold": 0.7, "outcome": "lose"},
-    ]
     with open_factory("sqlite", tmp_path, chunk_size=1) as factory, factory() as uow:
-        batch = issue(uow, 3 * len(variants), "append-identity")
-        for n, variant in enumerate(variants):
+        batch = issue(uow, 3 * len(RESULT_VARIANTS), "append-identity")
+        for n, variant in enumerate(RESULT_VARIANTS):
             draw_type_id, number_id = add_draw(uow, f"append-identity-{n}")
-            made = []
-            for instance in batch[3 * n : 3 * n + 3]:
-                result = new_result(instance, draw_type_id, number_id, None)
-                result.similarity_score = variant["score"]
-                result.draw_top_digits = variant["digits"]
-                result.winning_top_digits = variant["digits"]
-                result.threshold_used = variant["threshold"]
-                result.outcome = variant["outcome"]
-                result.evaluated_at = evaluated
-                made.append(result)
-            upserted, appended, single = made
+            upserted, appended, single = (
+                variant_result(instance, draw_type_id, number_id, variant)
+                for instance in batch[3 * n : 3 * n + 3]
+            )
             with count_statements(factory.engine) as log:
                 uow.draw_results.upsert_many([upserted, appended])
             assert ["ON CONFLICT" in s for s in log.data()] == [True, False, False]
             uow.draw_results.add(single)
-            table = prize_draw_results
-            ids = [upserted.id, appended.id, single.id]
-            rows = {
-                row.id: row._asdict()
-                for row in uow.connection.execute(select(table).where(table.c.id.in_(ids)))
-            }
-            for values in rows.values():
-                del values["id"], values["nft_instance_id"], values["user_id"]
-                del values["draw_number"]
-            typed = [{k: (type(v), v) for k, v in rows[i].items()} for i in ids]
-            assert typed[1] == typed[2] == typed[0]
+            assert stored_values(uow, appended) == stored_values(uow, single)
+            assert stored_values(uow, upserted) == stored_values(uow, single)
 
 
 @pytest.mark.parametrize("with_ties", [False, True])
