@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 from attrs import define, frozen
@@ -61,13 +60,6 @@ from nictbw.domain.scoring import AlgorithmRegistry
 from nictbw.ports import Clock, UnitOfWork
 
 
-def _column_batches(candidates: Iterable[DrawCandidate]) -> Iterator[CandidateColumns]:
-    """``candidates`` as column batches of at most ``BATCH_SIZE``, read lazily."""
-    iterator = iter(candidates)
-    while batch := list(islice(iterator, BATCH_SIZE)):
-        yield CandidateColumns.of(batch)
-
-
 @frozen
 class BatchDrawSummary:
     """What a batch draw did, without its results: counts and the best ``top`` results.
@@ -91,7 +83,7 @@ def _batch_candidates(
     if instances is None:
         pool = uow.bingo_cards.completed_line_candidate_columns(setup.now)
         return [_eligible_only(pool, "batch draw")]
-    return _column_batches(_explicit_candidates(uow, instances))
+    return _explicit_columns(uow, instances)
 
 
 def _batch_arguments(
@@ -315,15 +307,17 @@ def _replayed_summary(uow: UnitOfWork, stored: dict[str, Any]) -> BatchDrawSumma
 
 
 EXPLICIT_CHUNK = BATCH_SIZE
-"""Given instances checked stored per chunk of this many (one id-only query per 1,000)."""
+"""Given instances checked stored per chunk of this many (one id-only query per 1,000),
+and scored as one batch of at most ``BATCH_SIZE``."""
 
 
-def _explicit_candidates(
+def _explicit_columns(
     uow: UnitOfWork, instances: Iterable[NFTInstance]
-) -> Iterator[DrawCandidate]:
-    """The given instances as candidates, each once in first-seen order, read lazily:
-    per chunk the ids are checked stored (``NotFoundError``), then each is checked
-    eligible (``ValidationError``). Nothing is read again."""
+) -> Iterator[CandidateColumns]:
+    """The given instances as candidate columns, each once in first-seen order, a chunk
+    at a time, read lazily: per chunk the ids are checked stored (``NotFoundError``),
+    then each is checked eligible (``ValidationError``), in order. Nothing is read again,
+    and no object is made per instance."""
     seen: set[int] = set()
     iterator = iter(instances)
     while True:
@@ -346,10 +340,12 @@ def _explicit_candidates(
         for instance in chunk:
             if instance.id not in stored:
                 raise NotFoundError(f"instance {instance.id} does not exist")
-        for instance in chunk:
-            candidate = DrawCandidate.of(instance)
-            _require_eligible(candidate, instance.unique_instance_id)
-            yield candidate
+        rows = [(i.id, i.user_id, i.definition_id, i.nft_origin, i.status) for i in chunk]
+        columns = CandidateColumns.of_rows(rows)
+        if not columns.all_eligible():
+            for instance in chunk:
+                _require_eligible(DrawCandidate.of(instance), instance.unique_instance_id)
+        yield columns
 
 
 __all__ = [
