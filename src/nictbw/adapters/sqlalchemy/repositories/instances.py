@@ -94,12 +94,14 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
         return taken
 
     def existing_ids(self, ids: Collection[int]) -> set[int]:
-        """The members of ``ids`` that are stored, one id-only query per chunk."""
+        """The members of ``ids`` that are stored, one id-only query per chunk (read on
+        the driver cursor: plain ints, no result rows)."""
         column = nft_instances.c.id
         found: set[int] = set()
         statement = select(column).where(self._among(column))
         for chunk in chunked(distinct_keys(ids), self.chunk_size):
-            found.update(row[0] for row in self._stream(statement, self._keys(chunk)))
+            _, rows = self._fetch_raw(statement, self._keys(chunk))
+            found.update(row[0] for row in rows)
         return found
 
     def count_by_status(self) -> dict[str, int]:
