@@ -798,31 +798,48 @@ def test_sqlite_appends_the_rest_of_a_first_run_with_the_ids_sqlite_gives(
         assert uow.draw_results.list_for_draw_type(draw_type_id, number_id) == again
 
 
-def test_sqlite_appends_only_where_nothing_else_of_the_draw_is_stored(tmp_path: Path) -> None:
+def test_sqlite_upserts_from_the_first_chunk_it_cannot_append(tmp_path: Path) -> None:
     with open_factory("sqlite", tmp_path, chunk_size=10) as factory, factory() as uow:
         batch = issue(uow, 30, "mixed")
         draw_type_id, number_id = add_draw(uow, "mixed")
-        # One result of the pair stored beforehand, outside the first chunk: the rest of
-        # the call may hold its key, so it is upserted chunk by chunk.
+        # One result of the pair stored beforehand, in the third chunk: the second chunk
+        # is appended, SQLite refuses the third, which is then upserted.
         old = new_result(batch[25], draw_type_id, number_id, 0.5)
         uow.draw_results.upsert_many([old])
+        assert old.id is not None
         fresh = [new_result(i, draw_type_id, number_id, 0.25) for i in batch]
         with count_statements(factory.engine) as log:
             uow.draw_results.upsert_many(fresh)
-        assert sum("ON CONFLICT" in s for s in log.data()) == 3
+        kinds = ["upsert" if "ON CONFLICT" in s else s.split()[0].lower() for s in log.data()]
+        assert kinds == ["upsert", "select", "insert", "insert", "upsert"]
+        assert [r.id for r in fresh[10:20]] == list(range(old.id + 11, old.id + 21))
         assert fresh[25].id == old.id
         stored = uow.draw_results.list_for_draw_type(draw_type_id, number_id)
-        assert sorted(stored, key=lambda r: r.id or 0) == sorted(fresh, key=lambda r: r.id or 0)
-        # A key twice in one call, or two pairs: upserts only, the last row of a key kept.
+        assert stored == sorted(fresh, key=lambda r: r.id or 0)
+        # A key again in a later chunk: refused as an append, upserted, the last row kept.
         other_type, other_number = add_draw(uow, "mixed-2")
         twice = [new_result(i, other_type, other_number, 0.1) for i in batch]
-        twice.append(new_result(batch[0], other_type, other_number, 0.9))
-        with count_statements(factory.engine) as log:
-            uow.draw_results.upsert_many(twice)
-        assert not any(s.startswith("SELECT") for s in log.data())
-        assert twice[0].id == twice[-1].id
+        twice.append(new_result(batch[15], other_type, other_number, 0.9))
+        uow.draw_results.upsert_many(twice)
+        assert twice[15].id == twice[-1].id
         kept = {r.nft_instance_id: r for r in uow.draw_results.list_for_draw_type(other_type)}
-        assert kept[batch[0].id or 0].similarity_score == 0.9
+        assert len(kept) == 30
+        assert kept[batch[15].id or 0].similarity_score == 0.9
+        assert kept[batch[15].id or 0].id == twice[15].id
+
+
+def test_sqlite_a_bad_reference_in_an_appended_chunk_stores_nothing(tmp_path: Path) -> None:
+    with open_factory("sqlite", tmp_path, chunk_size=10) as factory:
+        with factory() as uow:
+            batch = issue(uow, 30, "bad")
+            draw_type_id, number_id = add_draw(uow, "bad")
+            uow.commit()
+        results = [new_result(i, draw_type_id, number_id, 0.25) for i in batch]
+        results[22].user_id = 999_999
+        with factory() as uow:
+            with pytest.raises(ConflictError):
+                uow.draw_results.upsert_many(results)
+            assert uow.draw_results.list_for_draw_type(draw_type_id) == []
 
 
 def test_sqlite_append_stores_what_a_single_add_stores(tmp_path: Path) -> None:
@@ -915,9 +932,9 @@ def test_upsert_many_across_chunks_keeps_ids_on_overwrite(
         with count_statements(small_chunks.engine) as log:
             uow.draw_results.upsert_many(again)
         stored = uow.draw_results.list_for_draw_type(draw_type_id, number_id)
-    # One upsert per chunk; on SQLite after the first the check that finds the pair's
-    # other results stored (a first run would append the other chunks).
-    assert len(log.data()) == 3 + (sql_backend == "sqlite")
+    # One upsert per chunk; on SQLite after the first the read of the largest id and the
+    # second chunk tried as an append, which SQLite refuses (its keys are stored).
+    assert len(log.data()) == 3 + 2 * (sql_backend == "sqlite")
     assert [r.id for r in again] == [r.id for r in first]
     assert len(stored) == 250
     assert {r.similarity_score for r in stored} == {0.75}

@@ -7,9 +7,8 @@ clause can name one of them, so each chunk is sent as (at most) two statements, 
 key. On conflict the stored row keeps its ``id`` and ``draw_type_id`` and every column of
 :data:`OVERWRITTEN_RESULT_COLUMNS` takes the new value.
 
-On SQLite, once the first chunk shows that nothing else of its draw is stored (a draw's
-first run), the other chunks are appended: a plain ``INSERT`` that names each row's id,
-the ids SQLite itself would give.
+On SQLite the chunks after the first are appended while SQLite accepts them (a draw's
+first run): a plain ``INSERT`` that names each row's id, the ids SQLite itself would give.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from nictbw.adapters.sqlalchemy.tables import (
     prize_draw_results,
 )
 from nictbw.domain.entities import DrawResultColumns, PrizeDrawResult
+from nictbw.domain.errors import ConflictError, ValidationError
 
 if TYPE_CHECKING:
     from nictbw.adapters.sqlalchemy.repositories.base import SqlRepository
@@ -108,56 +108,44 @@ _KEY_POSITIONS: Final = tuple(RESULT_COLUMNS.index(name) for name in SCORED_RESU
 _row_key: Callable[[tuple[Any, ...]], ResultKey] = itemgetter(*_KEY_POSITIONS)
 
 
-_SQLITE_PAIR_STATE: Final = (
-    f"SELECT (SELECT max(id) FROM {prize_draw_results.name}), "
-    f"(SELECT count(*) FROM (SELECT 1 FROM {prize_draw_results.name} "
-    "WHERE draw_type_id = ? AND winning_number_id IS ? LIMIT ?))"
-)
-"""SQLite: the largest result id, and how many results of a draw type and winning number
-(or none: ``IS NULL``) are stored, counted up to a limit (read in the index of the pair,
-so a draw run again does not count all its earlier results)."""
-
+_SQLITE_LARGEST_ID: Final = f"SELECT max(id) FROM {prize_draw_results.name}"
 _LARGEST_ROWID: Final = 2**63 - 1
 
 
-def _may_append(repository: SqlRepository, keys: Sequence[ResultKey]) -> bool:
-    """True when chunks after the first may be appended: on SQLite, more than one chunk,
-    every row of one (draw type, winning number), no key twice."""
-    return (
-        len(keys) > repository.chunk_size
-        and repository._connection().dialect.name == "sqlite"
-        and len({(key[1], key[2]) for key in keys}) == 1
-        and len(set(keys)) == len(keys)
-    )
+def _appends(repository: SqlRepository, rows: Sequence[tuple[Any, ...]]) -> bool:
+    """True when chunks after the first are tried as appends: SQLite, more than one."""
+    return len(rows) > repository.chunk_size and repository._connection().dialect.name == "sqlite"
 
 
-def _append_rest(
-    repository: SqlRepository, rows: Sequence[tuple[Any, ...]], keys: Sequence[ResultKey]
-) -> list[int] | None:
-    """After the first chunk's upsert, append the other ``rows`` when nothing else of
-    their pair is stored: the ids one above the largest stored id, in row order (those
-    SQLite would give), named in a plain ``INSERT``; return those ids, else None.
+def _append_chunk(
+    repository: SqlRepository,
+    chunk: Sequence[tuple[Any, ...]],
+    chunk_keys: Sequence[ResultKey],
+    first: int,
+    ids: dict[ResultKey, int],
+) -> bool:
+    """Insert ``chunk`` with the ids ``first``, ``first + 1``, ... in row order, named in
+    a plain ``INSERT`` (no ``ON CONFLICT``, no ``RETURNING``); True when stored, False when
+    SQLite refused it. SQLite undoes a failed statement and keeps the transaction (rows
+    an earlier statement of the same chunk stored, when a chunk takes more than one, are
+    overwritten in place by the upsert that follows).
 
-    The first chunk's upsert took SQLite's write lock, so the largest id and the count
-    cannot change until this transaction ends. When the pair's stored results are just
-    the first chunk's rows, no key of the others (all distinct) is stored; a stored id or
-    key would still be refused by the primary key or a unique key, never overwritten.
+    A refusal is a stored key (a draw run again), a key twice in the chunk, a bad
+    reference or value; the caller upserts the chunk instead, which stores it or raises
+    the error the upsert always raised.
     """
-    size = repository.chunk_size
-    _, draw_type_id, number_id = keys[0]
-    state, _ = repository._on_cursor(_SQLITE_PAIR_STATE, (draw_type_id, number_id, size + 1))
-    largest, stored = state[0]
-    first = (largest or 0) + 1
-    rest = rows[size:]
-    if stored != size or first + len(rest) > _LARGEST_ROWID:
-        return None
-    ids = list(range(first, first + len(rest)))
-    repository._bulk_insert(
-        prize_draw_results,
-        ("id", *RESULT_COLUMNS),
-        [(row_id, *row) for row_id, row in zip(ids, rest, strict=True)],
-    )
-    return ids
+    if first + len(chunk) > _LARGEST_ROWID:
+        return False
+    try:
+        repository._bulk_insert(
+            prize_draw_results,
+            ("id", *RESULT_COLUMNS),
+            [(row_id, *row) for row_id, row in enumerate(chunk, start=first)],
+        )
+    except (ConflictError, ValidationError):
+        return False
+    ids.update(zip(chunk_keys, range(first, first + len(chunk)), strict=True))
+    return True
 
 
 def _upsert_chunk(
@@ -191,21 +179,28 @@ def upsert_result_rows(repository: SqlRepository, rows: Sequence[tuple[Any, ...]
     """Store result ``rows`` (tuples in :data:`RESULT_COLUMNS` order) as
     :func:`upsert_results` does; the stored id of each row, in row order.
 
-    On SQLite, when the first chunk's upsert leaves it the only stored rows of their
-    (draw type, winning number), as on a draw's first run, the other chunks are appended
-    (:func:`_append_rest`): SQLite spends about a quarter of an upsert returning its rows.
+    On SQLite the chunks after the first are tried as appends (:func:`_append_chunk`),
+    with the ids one above the largest stored id, those SQLite itself would give: the
+    first chunk's upsert took SQLite's write lock, so no other transaction can store a
+    result until this one ends. From the first chunk SQLite refuses on, the chunks are
+    upserted. Returning the rows is about a quarter of SQLite's upsert.
     """
     keys = list(map(_row_key, rows))
     ids: dict[ResultKey, int] = {}
     size = repository.chunk_size
     with repository._atomic():
         _upsert_chunk(repository, rows[:size], keys[:size], ids)
-        if _may_append(repository, keys):
-            appended = _append_rest(repository, rows, keys)
-            if appended is not None:
-                return [ids[key] for key in keys[:size]] + appended
+        next_id: int | None = None
+        if _appends(repository, rows):
+            found, _ = repository._on_cursor(_SQLITE_LARGEST_ID, ())
+            next_id = (found[0][0] or 0) + 1
         for start in range(size, len(rows), size):
-            _upsert_chunk(repository, rows[start : start + size], keys[start : start + size], ids)
+            chunk, chunk_keys = rows[start : start + size], keys[start : start + size]
+            if next_id is not None and _append_chunk(repository, chunk, chunk_keys, next_id, ids):
+                next_id += len(chunk)
+                continue
+            next_id = None
+            _upsert_chunk(repository, chunk, chunk_keys, ids)
     return list(map(ids.__getitem__, keys))
 
 
