@@ -80,9 +80,9 @@ class SqlDrawResultRepository(TableRepository[PrizeDrawResult], DrawResultReposi
 
     def upsert_many(self, results: Sequence[PrizeDrawResult]) -> None:
         """Per chunk, one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` for scored
-        results and one for unscored ones (``upsert.upsert_results``; on SQLite a draw's
-        first run appends the chunks after the first); all or nothing. Each result's
-        ``id`` becomes the stored row's."""
+        results and one for unscored ones (``upsert.upsert_results``; on SQLite the chunks
+        after the first are appended while SQLite accepts them); all or nothing. Each
+        result's ``id`` becomes the stored row's."""
         upsert_results(self, results)
 
     def upsert_columns(self, columns: DrawResultColumns) -> builtins.list[int]:
