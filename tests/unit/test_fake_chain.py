@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nictbw.adapters.chain import FakeChain
@@ -205,6 +206,37 @@ def test_additional_info_that_is_not_a_json_object_is_refused_with_400(
     with pytest.raises(ChainError) as raised:
         chain.mint_nft(name="n", additional_info=info)
     assert raised.value.status == 400
+
+
+_INFO_VALUES = st.one_of(
+    st.sampled_from([0, False, 0.0, -0.0, 1, True, 1.0, None, "1", ""]),
+    st.lists(st.sampled_from([1, True, 1.0]), max_size=2),
+    st.dictionaries(st.just("x"), st.sampled_from([1, True, None]), max_size=1),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@example(infos=[{"a": 1}, {"a": True}, {"a": 1.0}, {"a": 0}, {"a": False}, {"a": 0.0}, {"a": -0.0}])
+@given(
+    infos=st.lists(
+        st.dictionaries(st.sampled_from(["a", "b"]), _INFO_VALUES, min_size=1, max_size=2),
+        min_size=2,
+        max_size=8,
+    )
+)
+def test_every_nft_keeps_the_json_of_its_own_additional_info(
+    infos: list[dict[str, Any]],
+) -> None:
+    # NFTs minted alike share one stored copy; values equal in Python but different in
+    # JSON (1, True, 1.0; 0.0, -0.0) must never share one.
+    chain = FakeChain(seed=1, clock=FixedClock(T0))
+    chain.signup_user("alice", "alice@example.org", "pw")
+    for info in infos:
+        chain.mint_nft(name="n", additional_info=info, recipient_paymail="alice@fake.chain")
+    listed = chain.get_user_nft_instances("alice")
+    kept = [item["metadata"]["MAP"]["subTypeData"] for item in listed]
+    assert [json.dumps(k) for k in kept] == [json.dumps(json.loads(json.dumps(i))) for i in infos]
+    assert [json.dumps(n.additional_info) for n in chain.nfts] == [json.dumps(i) for i in infos]
 
 
 def test_mint_app_defaults_to_the_chain_app_and_can_be_given(chain: FakeChain) -> None:

@@ -19,7 +19,7 @@ import json
 import random
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Final, Literal, cast
@@ -86,6 +86,10 @@ def chain_timestamp(value: datetime) -> str:
 
 _SHARED_INFOS: Final = 10_000
 """At most this many distinct ``additional_info`` objects are kept for sharing."""
+
+_JSON_SCALARS: Final = frozenset({str, int, bool, type(None)})
+"""Exact types a JSON round trip gives back as they are, with equality that tells their
+JSON apart once the type is known (not floats: ``0.0 == -0.0``; not subclasses)."""
 
 
 def _json_copy(value: Any) -> Any:
@@ -315,11 +319,12 @@ class FakeChain(ChainPort):
         origin is ``{txid}_0``) and listed by holder."""
         self._by_paymail: dict[str, str] = {}
         """Account username by paymail (mint looks its recipient up here)."""
-        self._infos: dict[str, dict[str, Any]] = {}
-        """Stored ``additional_info`` by JSON text: NFTs minted alike share one (never
-        changed: listings copy it), so a city-sized event does not hold a million dicts."""
-        self._kinds: dict[tuple[str, str, str, bytes], _Kind] = {}
-        """What NFTs minted alike share, by app, name, ``additional_info`` text and image."""
+        self._infos: dict[Hashable, dict[str, Any]] = {}
+        """Stored ``additional_info`` by its items or JSON text (``_shared_info``): NFTs
+        minted alike share one (never changed: listings copy it), so a city-sized event
+        does not hold a million dicts."""
+        self._kinds: dict[tuple[str, str, Hashable, bytes], _Kind] = {}
+        """What NFTs minted alike share, by app, name, ``additional_info`` key and image."""
         self._token_serial = 0
         self._token_generation = 0
         self._faults: dict[int, ChainFault] = {}
@@ -551,6 +556,41 @@ class FakeChain(ChainPort):
             ledger = self._ledger
             return [_Minted(ledger, nft_id).payload() for nft_id in ledger.held_by(username)]
 
+    def _shared_info(self, additional_info: dict[Any, Any]) -> tuple[Hashable, dict[str, Any]]:
+        """The stored copy of ``additional_info`` (what a JSON round trip gives), shared by
+        NFTs minted alike, and the key it is kept by; not JSON → ``ChainError(400)``.
+
+        A flat object (string keys; strings, ints, booleans and nulls) is kept by its items
+        and their types: such an object is its own JSON round trip. Any other is kept by
+        its JSON text, made and read back.
+        """
+        items = tuple(additional_info.items())
+        types = tuple(type(v) for v in additional_info.values())
+        key: Hashable
+        if all(type(k) is str for k, _ in items) and _JSON_SCALARS.issuperset(types):
+            # The types too: 1 == True, yet they are different JSON.
+            key = (items, types)
+            info = self._infos.get(key)
+            if info is not None:
+                return key, info
+            info = dict(additional_info)
+        else:
+            try:
+                key = json.dumps(additional_info)
+            except (TypeError, ValueError) as exc:
+                message = f"additional_info is not JSON: {exc}"
+                raise ChainError(
+                    f"fake chain refused mint: {message}", status=400, body=error_body(message)
+                ) from exc
+            info = self._infos.get(key)
+            if info is not None:
+                return key, info
+            info = json.loads(key)
+        if len(self._infos) >= _SHARED_INFOS:
+            self._infos.clear()
+        self._infos[key] = info
+        return key, info
+
     def mint(
         self,
         *,
@@ -570,19 +610,7 @@ class FakeChain(ChainPort):
             raise ChainError(
                 f"fake chain refused mint: {message}", status=400, body=error_body(message)
             )
-        try:
-            text = json.dumps(additional_info)
-            info = self._infos.get(text)
-            if info is None:
-                info = json.loads(text)
-                if len(self._infos) >= _SHARED_INFOS:
-                    self._infos.clear()
-                self._infos[text] = info
-        except (TypeError, ValueError) as exc:
-            message = f"additional_info is not JSON: {exc}"
-            raise ChainError(
-                f"fake chain refused mint: {message}", status=400, body=error_body(message)
-            ) from exc
+        text, info = self._shared_info(additional_info)
         if not isinstance(name, str) or not name.strip():
             message = f"name is required, got {name!r}"
             raise ChainError(
