@@ -5,7 +5,7 @@
 
 Printed: seconds per BLS verification (a fresh input each time, so the cache never
 answers), per cached re-verification, per fake-beacon key generation and per signed
-fake round. py_ecc is pure Python: expect tenths of a second per verification.
+fake round. The arithmetic is compiled: expect a few milliseconds per verification.
 """
 
 from __future__ import annotations
@@ -53,10 +53,10 @@ def main() -> None:
     cached = (time.perf_counter() - started) / repeat
 
     print(f"rounds: {repeat}")
-    print(f"  key pair (KeyGen + SkToPk)   {keygen:8.4f} s")
-    print(f"  fake round signed (chained)  {sign:8.4f} s")
-    print(f"  verify_beacon, fresh input   {verify:8.4f} s")
-    print(f"  verify_beacon, cached        {cached:8.6f} s")
+    print(f"  key pair (KeyGen + SkToPk)   {keygen * 1000:8.3f} ms")
+    print(f"  fake round signed (chained)  {sign * 1000:8.3f} ms")
+    print(f"  verify_beacon, fresh input   {verify * 1000:8.3f} ms")
+    print(f"  verify_beacon, cached        {cached * 1000:8.3f} ms")
 
 
 if __name__ == "__main__":

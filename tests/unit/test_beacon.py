@@ -84,7 +84,7 @@ def test_mainnet_schedule() -> None:
     assert MAINNET.round_at(genesis + timedelta(seconds=30)) == 2
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.integers(0, 96 * 8 - 1))
 def test_a_flipped_signature_bit_fails(bit: int) -> None:
     flipped = flip(ROUND_2.signature, bit)
@@ -94,7 +94,7 @@ def test_a_flipped_signature_bit_fails(bit: int) -> None:
         verify_beacon(MAINNET, with_signature(ROUND_2, flipped))
 
 
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.integers(0, 96 * 8 - 1))
 def test_a_flipped_previous_signature_bit_fails(bit: int) -> None:
     tampered = evolve(ROUND_2, previous_signature=flip(ROUND_2.previous_signature or "", bit))
@@ -173,6 +173,50 @@ def test_fake_beacon_rounds_verify_like_real_ones(scheme: str) -> None:
         beacon.get(4)
     assert caught.value.publish_at == T0 + timedelta(seconds=30)
     assert "2026-05-01T09:00:30+00:00" in str(caught.value)
+
+
+# The identity of G1 and G2 in canonical compressed form (flags: compressed, infinity),
+# and spellings of it with other bits set, which a strict decoder must refuse.
+G1_IDENTITY = "c0" + "00" * 47
+G2_IDENTITY = "c0" + "00" * 95
+
+
+@pytest.mark.parametrize(
+    "public_key",
+    [G1_IDENTITY, "ff" * 48, "e0" + "00" * 47, "c0" + "00" * 46 + "01"],
+    ids=["identity", "all-ones", "sign-bit-on-identity", "identity-with-a-bit"],
+)
+@pytest.mark.parametrize(
+    "signature", [G2_IDENTITY, "ff" * 96, ROUND_1.signature], ids=["identity", "all-ones", "real"]
+)
+def test_the_identity_as_public_key_never_verifies(public_key: str, signature: str) -> None:
+    """With the identity as key, the identity as signature would pass the pairing check."""
+    with pytest.raises(BeaconError, match="does not verify"):
+        verify_beacon(evolve(MAINNET, public_key=public_key), with_signature(ROUND_1, signature))
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [G2_IDENTITY, "ff" * 96, "e0" + "00" * 95, "00" * 96],
+    ids=["identity", "all-ones", "sign-bit-on-identity", "uncompressed-flag"],
+)
+def test_the_identity_or_a_malformed_signature_never_verifies(signature: str) -> None:
+    with pytest.raises(BeaconError, match="does not verify"):
+        verify_beacon(MAINNET, with_signature(ROUND_1, signature))
+
+
+def test_fake_beacon_keys_and_signatures_are_the_pinned_bls_values() -> None:
+    """Seed 5's key pair (IETF KeyGen, then SkToPk) and its unchained round 1, as first
+    computed with an independent BLS12-381 implementation: a seeded event keeps its
+    beacon rounds, hence its winners, whatever library does the arithmetic."""
+    beacon = FakeBeacon(FixedClock(T0), seed=5, scheme=SCHEME_UNCHAINED)
+    assert beacon.info().public_key == (
+        "b69fde7b1fbceb5e22ad44057024b1417c9d09baf8f1747cdbee1e31f7bd8cc6a4b8c71cf811ed7c49efc68ef8684e2a"
+    )
+    assert beacon.sign(1).signature == (
+        "950bd02d4291b10e160c5be8c08b43177ee31e6cc41f2a0848649e72863908e92562f24395f4974b28bdb8a65f0d8dea"
+        "0aced5260e25255748444b6dc573471c0182352bc12441d832cb82f41f12249e073347332f54e25cf825c632be89f984"
+    )
 
 
 def test_fake_beacons_are_reproducible_and_seeds_differ() -> None:

@@ -9,18 +9,20 @@ signature. The signed message is
 - ``pedersen-bls-chained``: ``sha256(previous_signature ‖ round as 8-byte big-endian)``;
 - ``pedersen-bls-unchained``: ``sha256(round as 8-byte big-endian)``.
 
-:func:`verify_beacon` checks both with py_ecc, imported on first use (the ``verify``
-extra); other schemes are refused as not supported.
+:func:`verify_beacon` checks both with py-arkworks-bls12381 (compiled BLS12-381
+arithmetic, a few milliseconds a check), imported on first use (the ``verify`` extra);
+other schemes are refused as not supported. Points must decode onto the curve and into
+the prime-order subgroup, and the public key must not be the identity.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Final
+from types import ModuleType
+from typing import Final
 
 from attrs import frozen
 
@@ -32,6 +34,8 @@ SUPPORTED_SCHEMES: Final = frozenset({SCHEME_CHAINED, SCHEME_UNCHAINED})
 PUBLIC_KEY_BYTES: Final = 48
 SIGNATURE_BYTES: Final = 96
 MAX_ROUND: Final = 2**63 - 1
+BLS_DST: Final = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_NUL_"
+"""The hash-to-curve domain tag of drand's G2 signatures (minimal public keys in G1)."""
 
 DRAND_MAINNET_CHAIN_HASH: Final = "8990e7a9aaed2ffed73dbd7092123d6f289930540d7651336225dc172e51b2ce"
 DRAND_MAINNET_PUBLIC_KEY: Final = (
@@ -167,33 +171,35 @@ def round_message(scheme: str, round_number: int, previous_signature: str | None
     )
 
 
-def bls_ciphersuite() -> Any:
-    """py_ecc's ``G2Basic`` ciphersuite (the ``verify`` extra), imported on first use.
-
-    Importing py_ecc raises the interpreter's recursion limit a hundredfold; the limit in
-    force before is put back, so a deep structure still fails fast elsewhere.
-    """
-    limit = sys.getrecursionlimit()
+def bls_library() -> ModuleType:
+    """The BLS12-381 module ``py_arkworks_bls12381`` (the ``verify`` extra), imported on
+    first use; ``BeaconError`` saying which extra to install when it is missing."""
     try:
-        from py_ecc.bls.ciphersuites import G2Basic
+        import py_arkworks_bls12381
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise BeaconError(
-            "verifying beacon signatures needs py_ecc; install nictbw with the 'verify' extra"
+            "verifying beacon signatures needs py-arkworks-bls12381; "
+            "install nictbw with the 'verify' extra"
         ) from exc
-    finally:
-        sys.setrecursionlimit(limit)
-    return G2Basic
+    return py_arkworks_bls12381
 
 
 @lru_cache(maxsize=1024)
 def _bls_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
-    suite = bls_ciphersuite()
-    from eth_typing import BLSPubkey, BLSSignature
-
+    """True when ``signature`` (compressed G2) signs ``message`` under ``public_key``
+    (compressed G1): the pairing check ``e(pk, H(m)) = e(g1, sig)``."""
+    bls = bls_library()
     try:
-        return bool(suite.Verify(BLSPubkey(public_key), message, BLSSignature(signature)))
-    except Exception:  # py_ecc raises assorted errors on points off the curve
+        key = bls.G1Point.from_compressed_bytes(public_key)
+        point = bls.G2Point.from_compressed_bytes(signature)
+    except ValueError:  # off the curve, out of the subgroup or malformed flags
         return False
+    # The identity as a key would make the identity a valid signature of every message
+    # (the library also reads spellings of the identity with stray bits as the identity).
+    if key == bls.G1Point.identity():
+        return False
+    hashed = bls.G2Point.hash_to_curve(message, BLS_DST)
+    return bool(bls.GT.pairing_check([key, -bls.G1Point()], [hashed, point]))
 
 
 def verify_beacon(info: BeaconInfo, beacon_round: BeaconRound) -> None:
@@ -226,6 +232,7 @@ def verify_beacon(info: BeaconInfo, beacon_round: BeaconRound) -> None:
 
 
 __all__ = [
+    "BLS_DST",
     "DRAND_MAINNET_CHAIN_HASH",
     "DRAND_MAINNET_PUBLIC_KEY",
     "KNOWN_CHAINS",
@@ -234,7 +241,7 @@ __all__ = [
     "SUPPORTED_SCHEMES",
     "BeaconInfo",
     "BeaconRound",
-    "bls_ciphersuite",
+    "bls_library",
     "check_pinned_key",
     "round_message",
     "verify_beacon",

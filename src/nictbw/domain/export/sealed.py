@@ -1,7 +1,7 @@
 """The ``sealed`` block of a draw export (format 3) and its offline checks.
 
 A sealed draw's export carries everything its winning value was derived from, so a
-participant re-checks it with the file alone (and py_ecc for the signature)::
+participant re-checks it with the file alone (and a BLS12-381 library for the signature)::
 
     "sealed": {
       "version": "nictbw/sealed-draw/v1",

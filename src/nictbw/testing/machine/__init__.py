@@ -45,7 +45,6 @@ Needs hypothesis (the ``testing`` extra).
 
 from __future__ import annotations
 
-import contextlib
 import unittest
 from typing import Any, Final
 
@@ -62,13 +61,6 @@ DEFAULT_SETTINGS: Final = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 """The default budget: 25 examples of up to 25 steps, no deadline."""
-
-
-def _load_verifier() -> None:
-    """Import the signature library now: it raises the recursion limit on import, which
-    hypothesis reports when it happens inside a run."""
-    with contextlib.suppress(ImportError):  # without it every side refuses alike
-        import py_ecc.bls  # noqa: F401
 
 
 def machine_class(
@@ -93,7 +85,6 @@ def machine_class(
         "chain_seed": chain_seed,
         "host_name": host_name,
     }
-    _load_verifier()
     return type(name, (WorkflowMachine,), attributes)
 
 
@@ -122,7 +113,6 @@ def run_machine(
     invariant (hypothesis prints the shrunk falsifying example). ``options`` as for
     :func:`machine_class`."""
     machine = machine_class(new_store, **options)
-    _load_verifier()
     run_state_machine_as_test(
         machine, settings=settings if settings is not None else DEFAULT_SETTINGS
     )
