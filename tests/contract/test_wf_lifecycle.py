@@ -204,6 +204,7 @@ def test_update_draw_type_threshold_cap_and_description(world: World) -> None:
     ("changes", "named"),
     [
         ({"default_threshold": 1.5}, "default_threshold"),
+        ({"default_threshold": 0.95}, r"default_threshold 0\.95 is above the maximum score"),
         ({"max_wins_per_user": 0}, "max_wins_per_user"),
         ({"algorithm_key": "other"}, "'algorithm_key'"),
         ({"internal_name": "x"}, "'internal_name'"),

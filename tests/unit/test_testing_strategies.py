@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, assume, find, given, settings
+from hypothesis import HealthCheck, assume, example, find, given, settings
 from hypothesis import strategies as st
 
 from nictbw.adapters.chain.fake import FakeChain
@@ -152,6 +152,14 @@ def test_valid_draw_types_are_created(draw_type: PrizeDrawType) -> None:
 
 @FAST
 @given(nst.invalid_draw_types())
+@example(  # a default threshold in [0, 1] but above what its algorithm can score
+    nst.Broken(
+        PrizeDrawType(
+            internal_name="0", algorithm_key="sha256_hex_proximity", default_threshold=1.0
+        ),
+        "default_threshold",
+    )
+)
 def test_invalid_draw_types_are_refused(broken: nst.Broken[PrizeDrawType]) -> None:
     uow = _uow()
     _refused(create_prize_draw_type, broken, uow, broken.value)

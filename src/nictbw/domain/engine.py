@@ -48,14 +48,14 @@ def resolve_threshold(
     None (no threshold: scored results stay pending).
     """
     if explicit is not None:
-        used = _checked_threshold(explicit, "threshold")
+        what, used = "threshold", _checked_threshold(explicit, "threshold")
     elif default is not None:
-        used = _checked_threshold(default, "default threshold")
+        what, used = "default_threshold", _checked_threshold(default, "default_threshold")
     else:
         return None
     if used > algorithm.max_score:
         raise ValidationError(
-            f"threshold {used!r} is above the maximum score {algorithm.max_score!r} of "
+            f"{what} {used!r} is above the maximum score {algorithm.max_score!r} of "
             f"algorithm {algorithm.key!r}; no result could win"
         )
     return used

@@ -90,7 +90,7 @@ def create_prize_draw_type(
         )
     algorithm = registry.get(draw_type.algorithm_key)
     if draw_type.default_threshold is not None:
-        resolve_threshold(draw_type.default_threshold, None, algorithm)
+        resolve_threshold(None, draw_type.default_threshold, algorithm)
     holder = uow.draw_types.get_by_internal_name(draw_type.internal_name)
     if holder is not None:
         raise ConflictError(f"draw type '{draw_type.internal_name}' already exists")

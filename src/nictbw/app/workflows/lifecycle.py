@@ -295,7 +295,7 @@ def update_prize_draw_type(
     validate_draw_type_fields(candidate)
     if candidate.default_threshold is not None:
         algorithm = registry_or_default(registry).get(candidate.algorithm_key)
-        resolve_threshold(candidate.default_threshold, None, algorithm)
+        resolve_threshold(None, candidate.default_threshold, algorithm)
     old, new = changed_fields(
         entity_fields(stored, DRAW_TYPE_EDITABLE),
         entity_fields(candidate, DRAW_TYPE_EDITABLE),
