@@ -19,6 +19,7 @@ from nictbw.domain.beacon import (
     SCHEME_UNCHAINED,
     BeaconInfo,
     BeaconRound,
+    bls_library,
     check_pinned_key,
     verify_beacon,
 )
@@ -193,6 +194,19 @@ def test_the_identity_as_public_key_never_verifies(public_key: str, signature: s
     """With the identity as key, the identity as signature would pass the pairing check."""
     with pytest.raises(BeaconError, match="does not verify"):
         verify_beacon(evolve(MAINNET, public_key=public_key), with_signature(ROUND_1, signature))
+
+
+def test_points_outside_the_prime_order_subgroup_are_refused_when_decoded() -> None:
+    """x = 4 is on BLS12-381's G1 curve (4**3 + 4 is a square mod p) but not in the
+    prime-order subgroup. ``verify_beacon`` relies on the library's checked decoding to
+    refuse such points (a key there could open small-subgroup forgeries)."""
+    bls = bls_library()
+    outside = (4 | 1 << 383).to_bytes(48, "big")  # compressed flag, x = 4
+    assert not bls.G1Point.from_compressed_bytes_unchecked(outside).is_in_subgroup()
+    with pytest.raises(ValueError, match="invalid"):
+        bls.G1Point.from_compressed_bytes(outside)
+    with pytest.raises(BeaconError, match="does not verify"):
+        verify_beacon(evolve(MAINNET, public_key=outside.hex()), ROUND_1)
 
 
 @pytest.mark.parametrize(
