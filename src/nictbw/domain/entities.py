@@ -801,6 +801,13 @@ class CandidateColumns:
         return cls.of_rows(rows)
 
     @classmethod
+    def of_instances(cls, instances: Iterable[CandidateSource]) -> CandidateColumns:
+        """The columns of stored ``instances`` (their ids already checked), in their order,
+        without a :class:`DrawCandidate` per instance."""
+        rows = [(i.id, i.user_id, i.definition_id, i.nft_origin, i.status) for i in instances]
+        return cls.of_rows(rows)
+
+    @classmethod
     def of_rows(cls, rows: Sequence[Sequence[Any]]) -> CandidateColumns:
         """The columns of rows of (instance id, user id, definition id, origin, status)."""
         if not rows:

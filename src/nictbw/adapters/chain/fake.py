@@ -567,13 +567,9 @@ class FakeChain(ChainPort):
         items = tuple(additional_info.items())
         types = tuple(type(v) for v in additional_info.values())
         key: Hashable
-        if all(type(k) is str for k, _ in items) and _JSON_SCALARS.issuperset(types):
-            # The types too: 1 == True, yet they are different JSON.
-            key = (items, types)
-            info = self._infos.get(key)
-            if info is not None:
-                return key, info
-            info = dict(additional_info)
+        flat = all(type(k) is str for k, _ in items) and _JSON_SCALARS.issuperset(types)
+        if flat:
+            key = (items, types)  # the types too: 1 == True, yet they are different JSON
         else:
             try:
                 key = json.dumps(additional_info)
@@ -582,10 +578,10 @@ class FakeChain(ChainPort):
                 raise ChainError(
                     f"fake chain refused mint: {message}", status=400, body=error_body(message)
                 ) from exc
-            info = self._infos.get(key)
-            if info is not None:
-                return key, info
-            info = json.loads(key)
+        info = self._infos.get(key)
+        if info is not None:
+            return key, info
+        info = dict(additional_info) if flat else json.loads(cast(str, key))
         if len(self._infos) >= _SHARED_INFOS:
             self._infos.clear()
         self._infos[key] = info
@@ -610,7 +606,7 @@ class FakeChain(ChainPort):
             raise ChainError(
                 f"fake chain refused mint: {message}", status=400, body=error_body(message)
             )
-        text, info = self._shared_info(additional_info)
+        info_key, info = self._shared_info(additional_info)
         if not isinstance(name, str) or not name.strip():
             message = f"name is required, got {name!r}"
             raise ChainError(
@@ -626,12 +622,12 @@ class FakeChain(ChainPort):
                         f"fake chain refused mint: {message}", status=400, body=error_body(message)
                     )
             picture = image if image is not None else default_image()
-            kind = self._kinds.get((app, name, text, picture))
+            kind = self._kinds.get((app, name, info_key, picture))
             if kind is None:
                 if len(self._kinds) >= _SHARED_INFOS:
                     self._kinds.clear()
                 kind = _Kind(app, name, info, self._unique_nft_id(info, name), picture)
-                self._kinds[app, name, text, picture] = kind
+                self._kinds[app, name, info_key, picture] = kind
             key = self._txid()
             nft_id = self._ledger.mint(key, holder, kind, self.clock.now())
             txid = key.hex()

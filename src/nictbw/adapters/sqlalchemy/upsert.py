@@ -26,6 +26,7 @@ from nictbw.adapters.sqlalchemy.tables import (
 )
 from nictbw.domain.entities import DrawResultColumns, PrizeDrawResult
 from nictbw.domain.errors import ConflictError, ValidationError
+from nictbw.domain.values import INT64_MAX
 
 if TYPE_CHECKING:
     from nictbw.adapters.sqlalchemy.repositories.base import SqlRepository
@@ -109,7 +110,6 @@ _row_key: Callable[[tuple[Any, ...]], ResultKey] = itemgetter(*_KEY_POSITIONS)
 
 
 _SQLITE_LARGEST_ID: Final = f"SELECT max(id) FROM {prize_draw_results.name}"
-_LARGEST_ROWID: Final = 2**63 - 1
 
 
 def _appends(repository: SqlRepository, rows: Sequence[tuple[Any, ...]]) -> bool:
@@ -134,7 +134,7 @@ def _append_chunk(
     reference or value; the caller upserts the chunk instead, which stores it or raises
     the error the upsert always raised.
     """
-    if first + len(chunk) > _LARGEST_ROWID:
+    if first + len(chunk) > INT64_MAX:  # beyond SQLite's largest rowid
         return False
     try:
         repository._bulk_insert(

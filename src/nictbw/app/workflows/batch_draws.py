@@ -340,8 +340,7 @@ def _explicit_columns(
         for instance in chunk:
             if instance.id not in stored:
                 raise NotFoundError(f"instance {instance.id} does not exist")
-        rows = [(i.id, i.user_id, i.definition_id, i.nft_origin, i.status) for i in chunk]
-        columns = CandidateColumns.of_rows(rows)
+        columns = CandidateColumns.of_instances(chunk)
         if not columns.all_eligible():
             for instance in chunk:
                 _require_eligible(DrawCandidate.of(instance), instance.unique_instance_id)
