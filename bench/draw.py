@@ -9,6 +9,10 @@ result, as a first draw does), committed. Per run it prints wall seconds, the pr
 CPU seconds (``time.process_time``: on a shared machine the CPU time is the steadier
 figure; on PostgreSQL it leaves out the server's work), eligible/s and the share of the
 hashing limit measured in the same process over the draw's own draw numbers.
+
+``--drop-result-fks user_id,definition_id`` (PostgreSQL only) is a what-if: before the
+draws it removes those foreign keys of ``prize_draw_results`` in the benchmark's own
+throw-away schema, to show what each per-row key check costs the draw.
 """
 
 from __future__ import annotations
@@ -42,9 +46,31 @@ from scenario import (
     grant_blocks,
 )
 
+RESULT_FOREIGN_KEYS = (
+    "draw_type_id",
+    "winning_number_id",
+    "user_id",
+    "definition_id",
+    "nft_instance_id",
+)
+
+
+def drop_result_foreign_keys(engine: Any, columns: list[str]) -> None:
+    """Remove the foreign keys of ``prize_draw_results`` on ``columns`` (PostgreSQL)."""
+    with engine.begin() as connection:
+        for column in columns:
+            connection.exec_driver_sql(
+                f"ALTER TABLE prize_draw_results DROP CONSTRAINT fk_prize_draw_results_{column}"
+            )
+
 
 def run_configuration(
-    adapter: str, users: int, repeat: int, seed: int, profile: str | None = None
+    adapter: str,
+    users: int,
+    repeat: int,
+    seed: int,
+    profile: str | None = None,
+    drop_fks: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Build the event on ``adapter`` and time ``repeat`` bingo-line draws."""
     clock = FixedClock(EVENT_START)
@@ -57,6 +83,8 @@ def run_configuration(
                 issue_instances(uow, grants, rng=rng, clock=clock)
                 uow.commit()
         analyze(engine)
+        if drop_fks and adapter == "postgres":
+            drop_result_foreign_keys(engine, list(drop_fks))
         numbers = random.Random(f"draw-bench-{seed}")
         draw_numbers: list[str] = []
         for run in range(repeat):
@@ -105,11 +133,22 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", default=None, help="cProfile file prefix (first run)")
+    parser.add_argument(
+        "--drop-result-fks",
+        default="",
+        help="PostgreSQL what-if: comma-separated result columns whose foreign keys to remove",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    drop_fks = tuple(c for c in args.drop_result_fks.split(",") if c)
+    unknown = sorted(set(drop_fks) - set(RESULT_FOREIGN_KEYS))
+    if unknown:
+        raise SystemExit(f"no foreign key on {unknown}; choose from {RESULT_FOREIGN_KEYS}")
     if args.worker:
         set_collector_pause(True)
-        result = run_configuration(args.adapters, args.users, args.repeat, args.seed, args.profile)
+        result = run_configuration(
+            args.adapters, args.users, args.repeat, args.seed, args.profile, drop_fks
+        )
         print(json.dumps(result))
         return
     for adapter in args.adapters.split(","):
@@ -119,6 +158,7 @@ def main(argv: list[str]) -> None:
                 *("--users", str(args.users), "--repeat", str(args.repeat)),
                 *("--seed", str(args.seed)),
                 *(("--profile", args.profile) if args.profile else ()),
+                *(("--drop-result-fks", args.drop_result_fks) if drop_fks else ()),
             ],
             check=True,
             capture_output=True,
@@ -129,8 +169,13 @@ def main(argv: list[str]) -> None:
         for n, run in enumerate(result["runs"], 1):
             rate = run["eligible"] / run["seconds"]
             cpu_rate = run["eligible"] / run["cpu_seconds"] if run["cpu_seconds"] else 0.0
+            dropped = (
+                f" without fks on {','.join(drop_fks)}"
+                if drop_fks and adapter == "postgres"
+                else ""
+            )
             print(
-                f"{adapter:8} users={args.users} run {n}: {run['eligible']:,} eligible "
+                f"{adapter:8}{dropped} users={args.users} run {n}: {run['eligible']:,} eligible "
                 f"in {run['seconds']:.3f} s wall ({rate:,.0f}/s, {rate / limit:.0%} of "
                 f"hashing limit {limit:,.0f}/s), {run['cpu_seconds']:.3f} s CPU "
                 f"({cpu_rate:,.0f}/s)"
