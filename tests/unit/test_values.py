@@ -58,6 +58,22 @@ def test_refused_character_finds_exactly_the_controls(text: str) -> None:
     assert refused_character(text) == (bad[0] if bad else None)
 
 
+_ANY_CHARACTER = st.characters(codec=None, categories=None)
+"""Surrogates included (the default text strategy leaves them out)."""
+_NOT_PRINTABLE = st.sampled_from(
+    [*CONTROLS, "\ud800", "\udfff", "\u00ad", "\u2028", "\u3000", "\ue000", "\U000e0001"]
+)
+"""Refused characters and others ``str.isprintable`` rejects but storage accepts
+(a soft hyphen, a line separator, the ideographic space, private use, a tag)."""
+
+
+@given(st.lists(st.one_of(_ANY_CHARACTER, _NOT_PRINTABLE)).map("".join), st.booleans())
+def test_refused_character_is_the_first_refused_one_in_any_text(text: str, free_text: bool) -> None:
+    allowed = set("\t\n\r") if free_text else set()
+    bad = [c for c in text if (c in CONTROLS or 0xD800 <= ord(c) <= 0xDFFF) and c not in allowed]
+    assert refused_character(text, free_text=free_text) == (bad[0] if bad else None)
+
+
 @pytest.mark.parametrize("value", [ID_MIN, -1, 0, 1, ID_MAX])
 def test_ids_within_the_key_range_pass(value: int) -> None:
     assert check_id(value) == value
