@@ -8,6 +8,8 @@ out once what that machinery works out on every call. The repositories run it th
 
 from __future__ import annotations
 
+import sys
+
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -45,7 +47,9 @@ class DriverRead:
             process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 self._bind[name] = process
-        self.keys = tuple(str(column.key) for column in statement.selected_columns)
+        # Interned, as the names in code are: a dict made of a row and read by a name
+        # in code, or passed as keywords, then matches keys by identity, not characters.
+        self.keys = tuple(sys.intern(str(column.key)) for column in statement.selected_columns)
         self._types = tuple(column.type for column in statement.selected_columns)
         self.decoders: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
         """The columns' result processors by position, once the first read described its

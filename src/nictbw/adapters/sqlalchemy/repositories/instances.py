@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -15,6 +15,7 @@ from nictbw.adapters.sqlalchemy.mapping import (
     INSTANCES,
     instance_row,
     instance_values,
+    instances_from_rows,
 )
 from nictbw.adapters.sqlalchemy.repositories.base import TableRepository, require_new
 from nictbw.adapters.sqlalchemy.statements import (
@@ -47,8 +48,14 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
             instance.id = new_id
 
     def _where(self, column: str, key: Any) -> builtins.list[NFTInstance]:
-        statement = select_by(nft_instances, column)
-        return [self._from_row(row) for row in self._fetch_mappings(statement, {"key": key})]
+        return self._instances(select_by(nft_instances, column), {"key": key})
+
+    def _instances(
+        self, statement: Select[Any], params: Mapping[str, Any]
+    ) -> builtins.list[NFTInstance]:
+        """The instances a read of whole rows finds, in row order."""
+        read, rows = self._fetch(statement, params)
+        return instances_from_rows(read.keys, rows)
 
     def _where_in(self, column: str, keys: Collection[Any]) -> builtins.list[NFTInstance]:
         dialect_name = self._connection().dialect.name
@@ -61,7 +68,7 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
         per chunk, ascending id."""
         found: builtins.list[NFTInstance] = []
         for chunk in chunked(distinct_keys(keys), self.chunk_size):
-            found.extend(map(self._from_row, self._fetch_mappings(statement, self._keys(chunk))))
+            found.extend(self._instances(statement, self._keys(chunk)))
         found.sort(key=lambda instance: instance.id or 0)
         return found
 
