@@ -19,6 +19,7 @@ from nictbw.adapters.sqlalchemy.mapping import (
 )
 from nictbw.adapters.sqlalchemy.repositories.base import TableRepository, require_new
 from nictbw.adapters.sqlalchemy.statements import (
+    select_all,
     select_among,
     select_by,
     select_by_origin_keys,
@@ -46,6 +47,23 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
             )
         for instance, new_id in zip(instances, ids, strict=True):
             instance.id = new_id
+
+    def get(self, entity_id: int) -> NFTInstance | None:
+        """The instance with this id, or ``None``."""
+        found = self._where("id", entity_id)
+        return found[0] if found else None
+
+    def get_many(self, ids: Collection[int]) -> dict[int, NFTInstance]:
+        """The stored instances among ``ids``, keyed by id: one query per chunk."""
+        found: dict[int, NFTInstance] = {}
+        for instance in self._where_in("id", ids):
+            assert instance.id is not None  # a stored row
+            found[instance.id] = instance
+        return found
+
+    def list(self) -> builtins.list[NFTInstance]:
+        """Every instance, ascending id."""
+        return self._instances(select_all(nft_instances), {})
 
     def _where(self, column: str, key: Any) -> builtins.list[NFTInstance]:
         return self._instances(select_by(nft_instances, column), {"key": key})
