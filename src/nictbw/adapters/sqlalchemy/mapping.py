@@ -9,7 +9,6 @@ the generic repository base.
 from __future__ import annotations
 
 import sys
-
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import attrgetter
 from typing import Any, Final, Generic, TypeVar

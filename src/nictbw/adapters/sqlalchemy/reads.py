@@ -9,7 +9,6 @@ out once what that machinery works out on every call. The repositories run it th
 from __future__ import annotations
 
 import sys
-
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
