@@ -145,6 +145,13 @@ def test_the_columnar_path_gives_the_object_path_results(
     assert rank_with_cap(batch.results(batch.best_rows(top)), top, None) == rank_with_cap(
         scored, top, None
     )
+    scores = [r.similarity_score for r in expected]
+    present = sorted((s for s in scores if s is not None), reverse=True)
+    if present:
+        cutoff = present[min(top, len(present)) - 1]
+        assert batch.best_rows(top) == [
+            row for row, score in enumerate(scores) if score is not None and score >= cutoff
+        ]
 
 
 @given(candidate_lists)

@@ -70,7 +70,7 @@ from nictbw.domain.ranking import (
     resolve_cap,
     validate_limit,
 )
-from nictbw.domain.scoring import AlgorithmRegistry, ScoringAlgorithm
+from nictbw.domain.scoring import AlgorithmRegistry, ProximityScores, ScoringAlgorithm
 from nictbw.domain.sealing import SEALED_METADATA_KEY
 from nictbw.ports import Clock, UnitOfWork
 
@@ -200,13 +200,18 @@ class StoredBatch:
     def best_rows(self, top: int) -> list[int]:
         """The scored rows that can rank among the best ``top`` (ties kept): every row
         scoring at least the ``top``-th best score of the batch, in row order."""
-        scores = self.columns.similarity_scores
-        if scores is None:
+        column = self.columns.similarity_scores
+        if column is None:
             return []
+        if isinstance(column, ProximityScores):
+            # Every row is scored; the cutoff is found from the hash values, computing
+            # one score rather than one per row.
+            return column.best_rows(list(range(len(column))), top)
+        scores = list(column)  # every score computed once, then read by plain indexing
         scored = [row for row, score in enumerate(scores) if score is not None]
         if len(scored) <= top:
             return scored
-        cutoff = heapq.nlargest(top, (scores[row] for row in scored))[-1]
+        cutoff = heapq.nlargest(top, [scores[row] for row in scored])[-1]
         return [row for row in scored if scores[row] >= cutoff]
 
 
