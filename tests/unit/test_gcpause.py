@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from nictbw.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from nictbw.app.simulation import SimulationSettings, run_simulation
 from nictbw.app.simulation import event as simulation_event
 from nictbw.app.workflows import collector_pause_enabled, set_collector_pause
-from nictbw.app.workflows._gcpause import collector_paused
+from nictbw.app.workflows._gcpause import collector_paused, survivors_frozen
 from nictbw.domain.entities import User
 from nictbw.domain.errors import ValidationError
 from nictbw.workflows import bingo_cards_json_many, sync_many, update_bingo_info_many
@@ -166,3 +167,87 @@ def test_the_simulation_report_is_counted_with_the_collector_paused(
     assert seen == [False]
     assert report["counts"]["users"] == 20
     assert gc.isenabled()
+
+
+class _Kept:
+    """An object that lives through phases (what a job keeps for its whole run)."""
+
+    def __init__(self) -> None:
+        self.other: object = None
+
+
+def test_switched_on_survivors_are_frozen_between_phases_and_handed_back() -> None:
+    switch(True)
+    assert gc.get_freeze_count() == 0
+    kept = _Kept()
+    with survivors_frozen() as freeze:
+        assert gc.get_freeze_count() == 0
+        freeze()
+        assert gc.get_freeze_count() > 0
+        assert not any(o is kept for o in gc.get_objects())  # out of the collector's reach
+    assert gc.get_freeze_count() == 0
+    assert any(o is kept for o in gc.get_objects())
+
+
+def test_switched_on_young_garbage_is_collected_not_frozen() -> None:
+    switch(True)
+    with survivors_frozen() as freeze:
+        garbage = _Kept()
+        garbage.other = garbage  # a cycle: only the collector frees it
+        alive = weakref.ref(garbage)
+        del garbage
+        assert alive() is not None
+        freeze()
+        assert alive() is None  # collected before the freeze (a frozen one would stay)
+        assert gc.get_freeze_count() > 0
+
+
+def test_switched_off_or_frozen_by_the_host_nothing_is_frozen_or_unfrozen() -> None:
+    switch(False)
+    with survivors_frozen() as freeze:
+        freeze()
+        assert gc.get_freeze_count() == 0
+    switch(True)
+    gc.freeze()
+    try:
+        held = gc.get_freeze_count()
+        with survivors_frozen() as freeze:
+            freeze()
+            assert gc.get_freeze_count() == held
+        assert gc.get_freeze_count() == held  # the host's freeze is left as it was
+    finally:
+        gc.unfreeze()
+
+
+def test_the_simulation_hands_back_what_it_froze(monkeypatch: pytest.MonkeyPatch) -> None:
+    switch(True)
+    frozen: list[int] = []
+    monkeypatch.setattr(
+        simulation_event,
+        "survivors_frozen",
+        _recording(simulation_event.survivors_frozen, frozen),
+    )
+    store = InMemoryStore()
+    report = run_simulation(
+        lambda: InMemoryUnitOfWork(store), SimulationSettings(users=20, days=2, seed=3)
+    )
+    assert report["counts"]["users"] == 20
+    assert len(frozen) == 2 + 2 * 2 + 3  # setup, registration, two days of two, three more
+    assert all(count > 0 for count in frozen)
+    assert gc.get_freeze_count() == 0
+
+
+def _recording(real: Callable[[], Any], frozen: list[int]) -> Callable[[], Any]:
+    from contextlib import contextmanager
+
+    @contextmanager
+    def recording() -> Iterator[Callable[[], None]]:
+        with real() as freeze:
+
+            def counted() -> None:
+                freeze()
+                frozen.append(gc.get_freeze_count())
+
+            yield counted
+
+    return recording

@@ -38,7 +38,7 @@ from nictbw.app.simulation.scenario import (
     BadgeSpec,
 )
 from nictbw.app.simulation.settings import SimulationSettings
-from nictbw.app.workflows._gcpause import collector_paused
+from nictbw.app.workflows._gcpause import collector_paused, survivors_frozen
 from nictbw.domain.chain_payload import additional_info_for
 from nictbw.domain.entities import Admin, NFTDefinition, PrizeDrawSnapshot, PrizeDrawType, User
 from nictbw.domain.errors import ConflictError, NoCandidatesError
@@ -429,15 +429,21 @@ def run_simulation(
     simulation = _Simulation(uow_factory, settings, progress or NullProgress(), timer)
     started = timer()
     simulation.check_empty()
-    simulation.timed("setup", simulation.setup)
-    simulation.timed("registration", simulation.register)
-    for index in range(settings.days):
-        simulation.timed("issuance", partial(simulation.day, index))
-        simulation.timed("sync", partial(simulation.evening_sync, index))
-    simulation.timed("bingo", simulation.bingo)
-    simulation.timed("draws", simulation.run_draws)
     report: dict[str, Any] = {}
-    simulation.timed("report", lambda: report.update(simulation.report()))
+    phases: list[tuple[str, Callable[[], None]]] = [
+        ("setup", simulation.setup),
+        ("registration", simulation.register),
+    ]
+    for index in range(settings.days):
+        phases.append(("issuance", partial(simulation.day, index)))
+        phases.append(("sync", partial(simulation.evening_sync, index)))
+    phases.append(("bingo", simulation.bingo))
+    phases.append(("draws", simulation.run_draws))
+    phases.append(("report", lambda: report.update(simulation.report())))
+    with survivors_frozen() as freeze:
+        for name, body in phases:
+            simulation.timed(name, body)
+            freeze()
     simulation.timings["total"] = timer() - started
     report["timings"] = {name: round(seconds, 4) for name, seconds in simulation.timings.items()}
     return report

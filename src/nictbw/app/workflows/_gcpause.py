@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from nictbw.domain.errors import ValidationError
@@ -74,4 +74,39 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
-__all__ = ["collector_pause_enabled", "collector_paused", "set_collector_pause"]
+@contextmanager
+def survivors_frozen() -> Iterator[Callable[[], None]]:
+    """For a long job run in phases (the simulation): yields ``freeze``, to call between
+    phases, which moves every object then alive out of the collector's reach
+    (``gc.freeze``), after a collection of the young generations so fresh garbage is not
+    kept. What the job keeps for its whole run (visitors, the fake chain's ledger) is then
+    not walked again by every full collection. When the block ends everything frozen is
+    handed back to the collector (``gc.unfreeze``), so nothing is kept for good.
+
+    Process-wide like the pause, so it does nothing unless the pause is switched on
+    (``set_collector_pause``) and nothing else in the process has frozen objects.
+    """
+    if not _switched_on or gc.get_freeze_count():
+        yield _no_freeze
+        return
+    try:
+        yield _freeze
+    finally:
+        gc.unfreeze()
+
+
+def _freeze() -> None:
+    gc.collect(1)
+    gc.freeze()
+
+
+def _no_freeze() -> None:
+    return None
+
+
+__all__ = [
+    "collector_pause_enabled",
+    "collector_paused",
+    "set_collector_pause",
+    "survivors_frozen",
+]
