@@ -243,3 +243,36 @@ def test_draw_numbers_given_with_the_candidates_change_nothing(
 @given(st.lists(st.one_of(st.none(), st.integers(-2, 2), st.text(max_size=2))))
 def test_no_none_is_none_not_in(column: list[object]) -> None:
     assert no_none(column) == (None not in column)
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0])), max_size=12),
+    st.integers(1, 5),
+)
+def test_best_rows_of_plain_scores_skip_the_unscored_and_keep_ties(
+    scores: list[float | None], top: int
+) -> None:
+    """Scores of an algorithm other than the proximity one come as a plain column."""
+    n = len(scores)
+    columns = DrawResultColumns(
+        draw_type_id=1,
+        winning_number_id=1,
+        winning_top_digits=None,
+        threshold_used=None,
+        evaluated_at=None,
+        user_ids=[1] * n,
+        definition_ids=[1] * n,
+        nft_instance_ids=list(range(1, n + 1)),
+        draw_numbers=["x"] * n,
+        similarity_scores=scores,  # type: ignore[arg-type]  # None marks an unscored row
+        draw_top_digits=[None] * n,
+        outcomes=["lose"] * n,
+    )
+    present = sorted((s for s in scores if s is not None), reverse=True)
+    cutoff = present[min(top, len(present)) - 1] if present else None
+    expected = [
+        row
+        for row, score in enumerate(scores)
+        if score is not None and cutoff is not None and score >= cutoff
+    ]
+    assert StoredBatch(columns, list(range(n))).best_rows(top) == expected

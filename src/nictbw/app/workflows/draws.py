@@ -9,7 +9,6 @@ events and honours its idempotency key around them.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import compress, repeat
@@ -199,20 +198,16 @@ class StoredBatch:
 
     def best_rows(self, top: int) -> list[int]:
         """The scored rows that can rank among the best ``top`` (ties kept): every row
-        scoring at least the ``top``-th best score of the batch, in row order."""
+        scoring at least the ``top``-th best score of the batch, in row order (for
+        proximity scores, every row scored, the cutoff comes from the hash values)."""
         column = self.columns.similarity_scores
         if column is None:
             return []
         if isinstance(column, ProximityScores):
-            # Every row is scored; the cutoff is found from the hash values, computing
-            # one score rather than one per row.
             return column.best_rows(list(range(len(column))), top)
-        scores = list(column)  # every score computed once, then read by plain indexing
+        scores = list(column)  # each score computed once, then read by plain indexing
         scored = [row for row, score in enumerate(scores) if score is not None]
-        if len(scored) <= top:
-            return scored
-        cutoff = heapq.nlargest(top, [scores[row] for row in scored])[-1]
-        return [row for row in scored if scores[row] >= cutoff]
+        return rankable_rows(scored, scores, (), top, None)
 
 
 def _require_eligible(candidate: DrawCandidate, unique_id: str | None = None) -> None:
