@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -22,6 +23,7 @@ from nictbw.domain.values import (
     check_int_range,
     check_lookup_key,
     check_lookup_keys,
+    has_whitespace,
     refused_character,
     to_storable_utc,
 )
@@ -72,6 +74,20 @@ def test_refused_character_is_the_first_refused_one_in_any_text(text: str, free_
     allowed = set("\t\n\r") if free_text else set()
     bad = [c for c in text if (c in CONTROLS or 0xD800 <= ord(c) <= 0xDFFF) and c not in allowed]
     assert refused_character(text, free_text=free_text) == (bad[0] if bad else None)
+
+
+def test_whitespace_is_exactly_what_isspace_accepts_for_every_character() -> None:
+    differ = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if has_whitespace(chr(code)) != chr(code).isspace()
+    ]
+    assert differ == []
+
+
+@given(st.lists(st.one_of(_ANY_CHARACTER, st.sampled_from(" \t\u00a0\u2028\u3000"))).map("".join))
+def test_has_whitespace_in_any_text(text: str) -> None:
+    assert has_whitespace(text) == any(char.isspace() for char in text)
 
 
 @pytest.mark.parametrize("value", [ID_MIN, -1, 0, 1, ID_MAX])

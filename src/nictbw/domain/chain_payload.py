@@ -24,6 +24,7 @@ from nictbw.domain.validation import ORIGIN_MAX_LENGTH, PREFIX_MAX_LENGTH
 from nictbw.domain.values import (
     check_characters,
     describe_character,
+    has_whitespace,
     is_storable_utc,
     refused_character,
 )
@@ -136,7 +137,7 @@ def is_valid_prefix(value: object) -> TypeGuard[str]:
     return (
         isinstance(value, str)
         and 0 < len(value) <= PREFIX_MAX_LENGTH
-        and not any(ch.isspace() for ch in value)
+        and not has_whitespace(value)
         and refused_character(value) is None
     )
 

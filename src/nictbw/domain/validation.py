@@ -24,7 +24,13 @@ from nictbw.domain.entities import (
 from nictbw.domain.errors import ValidationError
 from nictbw.domain.messages import shown as _show
 from nictbw.domain.timeutil import ensure_utc
-from nictbw.domain.values import INT32_MAX, check_characters, check_id, check_int_range
+from nictbw.domain.values import (
+    INT32_MAX,
+    check_characters,
+    check_id,
+    check_int_range,
+    has_whitespace,
+)
 
 EMAIL_MAX_LENGTH: Final = 100
 PREFIX_MAX_LENGTH: Final = 100
@@ -164,7 +170,7 @@ def validate_email_address(value: object, field: str = "email") -> str:
         )
     check_characters(email, field)
     local, at, domain = email.partition("@")
-    if not at or not local or not domain or "@" in domain or any(char.isspace() for char in email):
+    if not at or not local or not domain or "@" in domain or has_whitespace(email):
         raise ValidationError(f"{field} {_show(value)} is not an address of the form local@domain")
     return email
 
@@ -204,7 +210,7 @@ def validate_prefix(prefix: object) -> str:
         raise ValidationError(f"prefix must be a string, got {_show(prefix)}")
     if not prefix:
         raise ValidationError("prefix must not be empty, got ''")
-    if any(char.isspace() for char in prefix):
+    if has_whitespace(prefix):
         raise ValidationError(f"prefix {_show(prefix)} must not contain whitespace")
     check_characters(prefix, "prefix")
     if len(prefix) > PREFIX_MAX_LENGTH:

@@ -69,6 +69,16 @@ def refused_character(value: str, *, free_text: bool = False) -> str | None:
     return None
 
 
+_WHITESPACE: Final = re.compile(r"\s")
+r"""Python's ``\s`` for text patterns: exactly the characters ``str.isspace`` accepts."""
+
+
+def has_whitespace(value: str) -> bool:
+    """True when some character of ``value`` is whitespace (``str.isspace``): one pattern
+    search, several times cheaper than testing the characters one by one."""
+    return _WHITESPACE.search(value) is not None
+
+
 def describe_character(char: str) -> str:
     """``"a NUL character"`` or ``"the control character U+001B"``, for messages."""
     return "a NUL character" if char == "\x00" else f"the control character U+{ord(char):04X}"
@@ -177,6 +187,7 @@ __all__ = [
     "check_lookup_key",
     "check_lookup_keys",
     "describe_character",
+    "has_whitespace",
     "is_storable_utc",
     "refused_character",
     "to_storable_utc",
