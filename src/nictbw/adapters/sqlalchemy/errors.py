@@ -9,13 +9,15 @@ PostgreSQL serialization failure, deadlock and lock timeout become ``ConflictErr
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import String, Table
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
 
 from nictbw.adapters.sqlalchemy.tables import metadata
 from nictbw.domain.errors import ConflictError, NictbwError, ValidationError
+from nictbw.domain.messages import shown
 
 _PG_UNIQUE = "23505"
 _PG_FOREIGN_KEY = "23503"
@@ -141,4 +143,25 @@ def _sqlite_unique_message(message: str, params: Any) -> str:
     return f"{', '.join(columns)} is already taken ({message})"
 
 
-__all__ = ["translate_error"]
+def name_overlong(
+    table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]], error: Exception
+) -> None:
+    """Raise a ``ValidationError`` naming the first value of ``rows`` longer than its
+    column allows, from ``error`` (the server's refusal, which names only the type); return
+    when no value is too long."""
+    limits = [
+        (position, key, column_type.length)
+        for position, key in enumerate(columns)
+        if isinstance(column_type := table.c[key].type, String) and column_type.length
+    ]
+    for row in rows:
+        for position, key, length in limits:
+            value = row[position]
+            if isinstance(value, str) and len(value) > length:
+                raise ValidationError(
+                    f"{table.name}.{key} has {len(value)} characters, at most {length} "
+                    f"allowed: {shown(value)}"
+                ) from error
+
+
+__all__ = ["name_overlong", "translate_error"]

@@ -8,7 +8,6 @@ the generic repository base.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import attrgetter
 from typing import Any, Final, Generic, TypeVar
@@ -248,14 +247,12 @@ def instances_from_rows(keys: Sequence[str], rows: Iterable[Sequence[Any]]) -> l
     What :func:`instance_from_row` gives for each row, built from one dict of the row
     passed as keywords: about half its cost, which counts where every instance of many
     users is read. The rows come from the cursor whose description gave ``keys``, so
-    each holds one value per key.
+    each holds one value per key; keys interned as ``DriverRead`` interns them match the
+    parameters by identity (names compared by their characters cost several times more).
     """
     if len(keys) != len(INSTANCE_FIELDS) or frozenset(keys) != INSTANCE_FIELDS:
         raise ValueError(f"not the columns of an instance: {list(keys)!r}")
-    # Interned names: a call matches keywords to parameters by identity first, and
-    # comparing the characters of names built at run time is several times slower.
-    names = tuple(sys.intern(str(key)) for key in keys)
-    return [NFTInstance(**dict(zip(names, row, strict=False))) for row in rows]
+    return [NFTInstance(**dict(zip(keys, row, strict=False))) for row in rows]
 
 
 CANDIDATE_COLUMNS: Final = (

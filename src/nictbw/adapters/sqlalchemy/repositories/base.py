@@ -17,6 +17,7 @@ import builtins
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import attrgetter
 from typing import Any, ClassVar, Final, Generic, NoReturn, Protocol, TypeVar
 
 from sqlalchemy import (
@@ -27,7 +28,6 @@ from sqlalchemy import (
     Row,
     RowMapping,
     Select,
-    String,
     Table,
     insert,
     select,
@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import StatementError
 
 from nictbw.adapters.sqlalchemy.bulk import BulkStatements, chunked, distinct_keys
-from nictbw.adapters.sqlalchemy.errors import translate_error
+from nictbw.adapters.sqlalchemy.errors import name_overlong, translate_error
 from nictbw.adapters.sqlalchemy.mapping import RowMapper
 from nictbw.adapters.sqlalchemy.reads import DriverRead
 from nictbw.adapters.sqlalchemy.statements import among_keys, select_all, select_among, select_by
@@ -46,7 +46,6 @@ from nictbw.adapters.sqlalchemy.unchanged import (
     stored_values_query,
 )
 from nictbw.domain.errors import NotFoundError, ValidationError
-from nictbw.domain.messages import shown
 from nictbw.domain.values import check_lookup_keys
 
 DEFAULT_CHUNK_SIZE: Final = 1000
@@ -243,16 +242,6 @@ class SqlRepository:
             raise NotFoundError(f"{what} {', '.join(map(str, absent)) or '?'} does not exist")
         raise NotFoundError(f"a {what} among {wanted} does not belong to its {owner}")
 
-    def _by_ids(self, table: Table, ids: Collection[int]) -> list[dict[str, Any]]:
-        """Rows whose id is among ``ids``, one query per chunk, ascending id."""
-        wanted = distinct_keys(ids)
-        found: list[dict[str, Any]] = []
-        statement = select_among(self._connection().dialect.name, table, "id")
-        for chunk in chunked(wanted, self.chunk_size):
-            found.extend(self._fetch_mappings(statement, self._keys(chunk)))
-        found.sort(key=lambda row: int(row["id"]))
-        return found
-
     def _driver_write(
         self, sql: str, params: Sequence[Any], *, many: bool = False
     ) -> tuple[Sequence[Sequence[Any]], int]:
@@ -291,7 +280,7 @@ class SqlRepository:
             try:
                 found, _ = self._driver_write(sql, bulk.parameters(chunk))
             except ValidationError as error:
-                _name_overlong(table, columns, chunk, error)
+                name_overlong(table, columns, chunk, error)
                 raise
             returned.extend(found)
         return returned
@@ -411,27 +400,6 @@ class SqlRepository:
         return rows[0] if rows else None
 
 
-def _name_overlong(
-    table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]], error: Exception
-) -> None:
-    """Raise a ``ValidationError`` naming the first value of ``rows`` longer than its
-    column allows, from ``error`` (the server's refusal, which names only the type); return
-    when no value is too long."""
-    limits = [
-        (position, key, column_type.length)
-        for position, key in enumerate(columns)
-        if isinstance(column_type := table.c[key].type, String) and column_type.length
-    ]
-    for row in rows:
-        for position, key, length in limits:
-            value = row[position]
-            if isinstance(value, str) and len(value) > length:
-                raise ValidationError(
-                    f"{table.name}.{key} has {len(value)} characters, at most {length} "
-                    f"allowed: {shown(value)}"
-                ) from error
-
-
 def _reraise(exc: StatementError, values: Mapping[str, Any] | None = None) -> NoReturn:
     error = translate_error(exc, values)
     if error is None:
@@ -444,6 +412,9 @@ def _reraise(exc: StatementError, values: Mapping[str, Any] | None = None) -> No
 def require_new(entity: Any, what: str) -> None:
     if entity.id is not None:
         raise ValidationError(f"{what} {entity.id} is already stored")
+
+
+_id_of: Callable[[Any], int] = attrgetter("id")
 
 
 class TableRepository(SqlRepository, Generic[E]):
@@ -460,6 +431,17 @@ class TableRepository(SqlRepository, Generic[E]):
         from_row: Callable[[Mapping[Any, Any]], E] = self.mapper.from_row
         return from_row(row)
 
+    def _from_rows(self, keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> builtins.list[E]:
+        """The entities of rows read whole (columns ``keys``), each as a dict through the
+        mapper; instances override this with a cheaper build."""
+        from_row: Callable[[Mapping[Any, Any]], E] = self.mapper.from_row
+        return [from_row(dict(zip(keys, row, strict=True))) for row in rows]
+
+    def _read(self, statement: Select[Any], params: Mapping[str, Any]) -> builtins.list[E]:
+        """The entities a read of whole rows of the table finds, in row order."""
+        read, rows = self._fetch(statement, params)
+        return self._from_rows(read.keys, rows)
+
     def _new_values(self, entity: E) -> dict[str, Any]:
         """The values an ``add`` inserts (by default those an ``update`` writes)."""
         return self.mapper.values(entity)
@@ -472,16 +454,20 @@ class TableRepository(SqlRepository, Generic[E]):
 
     def get(self, entity_id: int) -> E | None:
         """The entity with this id, or ``None``."""
-        rows = self._fetch_mappings(select_by(self.mapper.table, "id"), {"key": entity_id})
-        return self._from_row(rows[0]) if rows else None
+        found = self._read(select_by(self.mapper.table, "id"), {"key": entity_id})
+        return found[0] if found else None
 
     def get_many(self, ids: Collection[int]) -> dict[int, E]:
-        """The stored entities among ``ids``, keyed by id: one query per chunk."""
-        return {row["id"]: self._from_row(row) for row in self._by_ids(self.mapper.table, ids)}
+        """The stored entities among ``ids``, keyed by id (ascending): one query per chunk."""
+        statement = select_among(self._connection().dialect.name, self.mapper.table, "id")
+        found: dict[int, E] = {}
+        for chunk in chunked(distinct_keys(ids), self.chunk_size):
+            found.update((_id_of(e), e) for e in self._read(statement, self._keys(chunk)))
+        return dict(sorted(found.items()))
 
     def list(self) -> builtins.list[E]:
         """Every entity, ascending id."""
-        return [self._from_row(row) for row in self._rows(select_all(self.mapper.table))]
+        return self._read(select_all(self.mapper.table), {})
 
     def update(self, entity: E) -> None:
         """Write every field of a stored entity."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -19,7 +19,6 @@ from nictbw.adapters.sqlalchemy.mapping import (
 )
 from nictbw.adapters.sqlalchemy.repositories.base import TableRepository, require_new
 from nictbw.adapters.sqlalchemy.statements import (
-    select_all,
     select_among,
     select_by,
     select_by_origin_keys,
@@ -48,32 +47,14 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
         for instance, new_id in zip(instances, ids, strict=True):
             instance.id = new_id
 
-    def get(self, entity_id: int) -> NFTInstance | None:
-        """The instance with this id, or ``None``."""
-        found = self._where("id", entity_id)
-        return found[0] if found else None
-
-    def get_many(self, ids: Collection[int]) -> dict[int, NFTInstance]:
-        """The stored instances among ``ids``, keyed by id: one query per chunk."""
-        found: dict[int, NFTInstance] = {}
-        for instance in self._where_in("id", ids):
-            assert instance.id is not None  # a stored row
-            found[instance.id] = instance
-        return found
-
-    def list(self) -> builtins.list[NFTInstance]:
-        """Every instance, ascending id."""
-        return self._instances(select_all(nft_instances), {})
+    def _from_rows(
+        self, keys: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> builtins.list[NFTInstance]:
+        """Each instance built from one dict of its row passed as keywords."""
+        return instances_from_rows(keys, rows)
 
     def _where(self, column: str, key: Any) -> builtins.list[NFTInstance]:
-        return self._instances(select_by(nft_instances, column), {"key": key})
-
-    def _instances(
-        self, statement: Select[Any], params: Mapping[str, Any]
-    ) -> builtins.list[NFTInstance]:
-        """The instances a read of whole rows finds, in row order."""
-        read, rows = self._fetch(statement, params)
-        return instances_from_rows(read.keys, rows)
+        return self._read(select_by(nft_instances, column), {"key": key})
 
     def _where_in(self, column: str, keys: Collection[Any]) -> builtins.list[NFTInstance]:
         dialect_name = self._connection().dialect.name
@@ -86,7 +67,7 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
         per chunk, ascending id."""
         found: builtins.list[NFTInstance] = []
         for chunk in chunked(distinct_keys(keys), self.chunk_size):
-            found.extend(self._instances(statement, self._keys(chunk)))
+            found.extend(self._read(statement, self._keys(chunk)))
         found.sort(key=lambda instance: instance.id or 0)
         return found
 
