@@ -145,13 +145,18 @@ def test_the_columnar_path_gives_the_object_path_results(
     assert rank_with_cap(batch.results(batch.best_rows(top)), top, None) == rank_with_cap(
         scored, top, None
     )
-    scores = [r.similarity_score for r in expected]
+    if scored:
+        scores = [r.similarity_score for r in expected]
+        assert batch.best_rows(top) == _rows_at_least_the_top_th(scores, top)
+
+
+def _rows_at_least_the_top_th(scores: list[float | None], top: int) -> list[int]:
+    """The scored rows scoring at least the ``top``-th best score, in row order."""
     present = sorted((s for s in scores if s is not None), reverse=True)
-    if present:
-        cutoff = present[min(top, len(present)) - 1]
-        assert batch.best_rows(top) == [
-            row for row, score in enumerate(scores) if score is not None and score >= cutoff
-        ]
+    if not present:
+        return []
+    cutoff = present[min(top, len(present)) - 1]
+    return [row for row, score in enumerate(scores) if score is not None and score >= cutoff]
 
 
 @given(candidate_lists)
@@ -268,11 +273,5 @@ def test_best_rows_of_plain_scores_skip_the_unscored_and_keep_ties(
         draw_top_digits=[None] * n,
         outcomes=["lose"] * n,
     )
-    present = sorted((s for s in scores if s is not None), reverse=True)
-    cutoff = present[min(top, len(present)) - 1] if present else None
-    expected = [
-        row
-        for row, score in enumerate(scores)
-        if score is not None and cutoff is not None and score >= cutoff
-    ]
+    expected = _rows_at_least_the_top_th(scores, top)
     assert StoredBatch(columns, list(range(n))).best_rows(top) == expected
