@@ -234,6 +234,13 @@ class InstanceRepository(Protocol):
         chunk): a check that builds no entity."""
         ...
 
+    def candidate_columns_of(self, ids: Sequence[int]) -> CandidateColumns:
+        """The draw candidate columns of the stored instances among ``ids``, in the order
+        of ``ids`` (an id given twice gives one row, at its first place; an id not stored
+        gives none), one query per chunk: what a draw over given ids reads, without an
+        entity per instance."""
+        ...
+
     def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
         """Draw candidates for every instance of the definition, ascending instance id."""
         ...

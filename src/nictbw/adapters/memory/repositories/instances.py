@@ -5,11 +5,13 @@ from __future__ import annotations
 import builtins
 from collections import Counter
 from collections.abc import Collection, Hashable, Sequence
+from typing import cast
 
+from nictbw.adapters.memory.mirror import ColumnMirror
 from nictbw.adapters.memory.repositories.base import MemoryRepository, require_new
-from nictbw.adapters.memory.store import InMemoryStore
+from nictbw.adapters.memory.store import CANDIDATES, InMemoryStore
 from nictbw.adapters.memory.table import Table
-from nictbw.domain.entities import DrawCandidate, NFTInstance
+from nictbw.domain.entities import CandidateColumns, DrawCandidate, NFTInstance
 from nictbw.domain.values import check_lookup_keys
 from nictbw.ports.repositories import InstanceRepository
 
@@ -80,6 +82,16 @@ class InMemoryInstanceRepository(MemoryRepository[NFTInstance], InstanceReposito
         """How many instances have each status, by status in ascending order."""
         held = Counter(row.status for row in self._tx.tables().instances.rows.values())
         return dict(sorted(held.items()))
+
+    def candidate_columns_of(self, ids: Sequence[int]) -> CandidateColumns:
+        """The candidate columns of the stored instances among ``ids``, in their order,
+        picked from the instances' column mirror."""
+        ids = list(ids)
+        check_lookup_keys(ids, "instance id")
+        table = self._tx.tables().instances
+        rows = table.rows
+        stored = [i for i in dict.fromkeys(ids) if i in rows]
+        return cast(ColumnMirror, table.indexes[CANDIDATES]).candidate_columns(stored)
 
     def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
         """Draw candidates of every instance of the definition, ascending id."""

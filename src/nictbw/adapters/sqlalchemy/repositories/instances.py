@@ -25,7 +25,7 @@ from nictbw.adapters.sqlalchemy.statements import (
     select_by_origins,
 )
 from nictbw.adapters.sqlalchemy.tables import nft_instances
-from nictbw.domain.entities import DrawCandidate, NFTInstance
+from nictbw.domain.entities import CandidateColumns, DrawCandidate, NFTInstance
 from nictbw.domain.values import check_lookup_key
 from nictbw.ports.repositories import InstanceRepository
 
@@ -120,6 +120,16 @@ class SqlInstanceRepository(TableRepository[NFTInstance], InstanceRepository):
         """Every instance whose ``lower(trim(nft_origin))`` is among ``keys``, one query
         per chunk, ascending id."""
         return self._read_among(select_by_origin_keys(self._connection().dialect.name), keys)
+
+    def candidate_columns_of(self, ids: Sequence[int]) -> CandidateColumns:
+        """The candidate columns of the stored instances among ``ids``, in their order:
+        one query per chunk, read on the driver cursor (no entity, no result row)."""
+        statement = select(*CANDIDATE_COLUMNS).where(self._among(nft_instances.c.id))
+        found: dict[int, Sequence[Any]] = {}
+        for chunk in chunked(distinct_keys(ids), self.chunk_size):
+            _, rows = self._fetch_raw(statement, self._keys(chunk))
+            found.update((row[0], row) for row in rows)
+        return CandidateColumns.of_rows([found[i] for i in dict.fromkeys(ids) if i in found])
 
     def candidates_for_definition(self, definition_id: int) -> builtins.list[DrawCandidate]:
         """Draw candidates for every instance of the definition (one query), ascending id."""
