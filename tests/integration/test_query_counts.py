@@ -207,6 +207,22 @@ def measure_population(factory: SqlUowFactory, size: int) -> dict[str, tuple[Cou
                 ).evaluated
             ),
         ),
+        "run_prize_draw_batch(instance_ids=...)": measure(
+            factory,
+            lambda uow: len(
+                run_prize_draw_batch(
+                    uow, draw_type, instance_ids=[i.id for i in drawn], clock=world.clock
+                )
+            ),
+        ),
+        "run_prize_draw_batch_summary(instance_ids=...)": measure(
+            factory,
+            lambda uow: (
+                run_prize_draw_batch_summary(
+                    uow, draw_type, instance_ids=(i.id for i in drawn), clock=world.clock, top=5
+                ).evaluated
+            ),
+        ),
         "bingo_cards_json": measure(
             factory, lambda uow: len(bingo_cards_json(uow, first, clock=world.clock))
         ),
@@ -468,6 +484,18 @@ def test_a_batch_draw_of_given_instances_does_not_read_them_again(counts: Any) -
     # and wins; the summary: the wins per chunk of results, then the run): the
     # instances given are not read again.
     expected = {"run_prize_draw_batch(instances=...)": 5, "run_prize_draw_batch_summary": 6}
+    for name, statements in expected.items():
+        assert data_statements(counts, name) == statements
+        assert answers(counts, name) == list(SIZES)
+
+
+def test_a_batch_draw_of_given_ids_reads_their_columns_once_per_chunk(counts: Any) -> None:
+    # As for given instances, with the id-only check replaced by one read of the
+    # candidate columns per 1,000 ids: the same statements at every size.
+    expected = {
+        "run_prize_draw_batch(instance_ids=...)": 5,
+        "run_prize_draw_batch_summary(instance_ids=...)": 6,
+    }
     for name, statements in expected.items():
         assert data_statements(counts, name) == statements
         assert answers(counts, name) == list(SIZES)

@@ -78,12 +78,23 @@ class BatchDrawSummary:
 
 
 def _batch_candidates(
-    uow: UnitOfWork, setup: _DrawSetup, instances: Iterable[NFTInstance] | None
+    uow: UnitOfWork,
+    setup: _DrawSetup,
+    instances: Iterable[NFTInstance] | None,
+    instance_ids: Iterable[int] | None,
 ) -> Iterable[CandidateColumns]:
+    if instance_ids is not None:
+        return _id_columns(uow, instance_ids)
     if instances is None:
         pool = uow.bingo_cards.completed_line_candidate_columns(setup.now)
         return [_eligible_only(pool, "batch draw")]
     return _explicit_columns(uow, instances)
+
+
+def _one_source(instances: object, instance_ids: object) -> None:
+    """Refuse a call given both instances and instance ids (``ValidationError``)."""
+    if instances is not None and instance_ids is not None:
+        raise ValidationError("give instances or instance_ids, not both")
 
 
 def _batch_arguments(
@@ -91,11 +102,16 @@ def _batch_arguments(
     winning_number: PrizeDrawWinningNumber | None,
     threshold: float | None,
     instances: Iterable[NFTInstance] | None,
+    instance_ids: Iterable[int] | None,
     **more: object,
 ) -> dict[str, object]:
-    """What a batch run's fingerprint covers; the given instances themselves are checked
-    by their digest (:func:`check_same_instances`), not held for the fingerprint."""
-    given = "given" if instances is not None else "completed lines"
+    """What a batch run's fingerprint covers (whether instances, ids or neither were
+    given); the given instances or ids themselves are checked by their digest
+    (:func:`check_same_instances`), not held for the fingerprint."""
+    if instance_ids is not None:
+        given = "given ids"
+    else:
+        given = "given" if instances is not None else "completed lines"
     return draw_arguments(
         setup.draw_type, winning_number, threshold, None, None, instances=given, **more
     )
@@ -112,10 +128,14 @@ class _BatchKey:
 
     @classmethod
     def of(
-        cls, workflow: str, key: str | None, instances: Iterable[NFTInstance] | None
+        cls,
+        workflow: str,
+        key: str | None,
+        instances: Iterable[NFTInstance] | None,
+        instance_ids: Iterable[int] | None,
     ) -> _BatchKey:
-        """The key of a call; a digest only for a keyed call given instances."""
-        wanted = key is not None and instances is not None
+        """The key of a call; a digest only for a keyed call given instances or ids."""
+        wanted = key is not None and (instances is not None or instance_ids is not None)
         return cls(workflow, key, SequenceDigest() if wanted else None)
 
     def claim(
@@ -124,13 +144,14 @@ class _BatchKey:
         arguments: dict[str, object],
         now: datetime,
         instances: Iterable[NFTInstance] | None,
+        instance_ids: Iterable[int] | None,
     ) -> dict[str, Any] | None:
-        """The first call's stored result when this is a repeat (its given instances
-        checked to be the first call's: ``ConflictError`` otherwise); else ``None``."""
+        """The first call's stored result when this is a repeat (its given instances or
+        ids checked to be the first call's: ``ConflictError`` otherwise); else ``None``."""
         replay = claim_key(uow, self.workflow, self.key, arguments, now)
         if replay is not None:
             assert self.key is not None
-            check_same_instances(self.workflow, self.key, replay, instances)
+            check_same_instances(self.workflow, self.key, replay, instances, instance_ids)
         return replay
 
     def tap(self, instances: Iterable[NFTInstance] | None) -> Iterable[NFTInstance] | None:
@@ -139,6 +160,13 @@ class _BatchKey:
         if instances is None or digest is None:
             return instances
         return _digested(instances, digest)
+
+    def tap_ids(self, instance_ids: Iterable[int] | None) -> Iterable[int] | None:
+        """``instance_ids`` passed through, each added to the digest as it goes by."""
+        digest = self.digest
+        if instance_ids is None or digest is None:
+            return instance_ids
+        return _digested_ids(instance_ids, digest)
 
     def complete(self, uow: UnitOfWork, reference: dict[str, Any]) -> None:
         """Store the result reference of a keyed call, with its instances' digest."""
@@ -154,6 +182,12 @@ def _digested(instances: Iterable[NFTInstance], digest: SequenceDigest) -> Itera
         yield instance
 
 
+def _digested_ids(instance_ids: Iterable[int], digest: SequenceDigest) -> Iterator[int]:
+    for instance_id in instance_ids:
+        digest.add(instance_id)
+        yield instance_id
+
+
 def run_prize_draw_batch(
     uow: UnitOfWork,
     draw_type: PrizeDrawType,
@@ -163,6 +197,7 @@ def run_prize_draw_batch(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    instance_ids: Iterable[int] | None = None,
     admin: Admin | None = None,
     idempotency_key: str | None = None,
 ) -> list[PrizeDrawEvaluation]:
@@ -173,6 +208,9 @@ def run_prize_draw_batch(
     given: their ids are checked stored, their status and origin are not read again.
     Every evaluation is returned; a caller who only wants counts and the best results
     calls ``run_prize_draw_batch_summary``, whose memory does not grow with the draw.
+    ``instance_ids`` (instead of ``instances``) draws the stored instances with those
+    ids, read from storage a chunk at a time (ids as given: an unknown one is a
+    ``NotFoundError``, an ineligible one a ``ValidationError``), with no entity loaded.
 
     With ``idempotency_key`` a repeat with the same arguments (the same instances, id for
     id and in order) returns the first run's evaluations, their stored results read
@@ -183,15 +221,18 @@ def run_prize_draw_batch(
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
-    arguments = _batch_arguments(setup, winning_number, threshold, instances)
-    keyed = _BatchKey.of(BATCH_DRAW, key, instances)
+    _one_source(instances, instance_ids)
+    arguments = _batch_arguments(setup, winning_number, threshold, instances, instance_ids)
+    keyed = _BatchKey.of(BATCH_DRAW, key, instances, instance_ids)
     with collector_paused():
         evaluations: list[PrizeDrawEvaluation] = []
         with atomic(uow):
-            replay = keyed.claim(uow, arguments, setup.now, instances)
+            replay = keyed.claim(uow, arguments, setup.now, instances, instance_ids)
             if replay is not None:
                 return replayed_evaluations(uow, replay)
-            candidates = _batch_candidates(uow, setup, keyed.tap(instances))
+            candidates = _batch_candidates(
+                uow, setup, keyed.tap(instances), keyed.tap_ids(instance_ids)
+            )
             for batch in setup.evaluate(uow, candidates):
                 evaluations.extend(_evaluation(r, setup.threshold) for r in batch.results())
             _evaluation_events(uow, setup, [e.result for e in evaluations], "batch evaluation")
@@ -208,6 +249,7 @@ def run_prize_draw_batch_summary(
     threshold: float | None = None,
     registry: AlgorithmRegistry | None = None,
     clock: Clock | None = None,
+    instance_ids: Iterable[int] | None = None,
     top: int = 100,
     admin: Admin | None = None,
     idempotency_key: str | None = None,
@@ -215,7 +257,8 @@ def run_prize_draw_batch_summary(
     """``run_prize_draw_batch`` that returns a :class:`BatchDrawSummary` instead of every
     evaluation: it stores the same results, in batches, and keeps only the counts and
     the best ``top`` results, so memory is bounded by one batch and ``top`` whatever
-    the number of instances (a generator of ``instances`` is read as it goes).
+    the number of instances (a generator of ``instances`` or ``instance_ids`` is read as
+    it goes).
 
     With ``idempotency_key`` a repeat with the same arguments returns the first run's
     summary (its best results read back) and writes nothing; other: ``ConflictError``.
@@ -227,16 +270,21 @@ def run_prize_draw_batch_summary(
     setup = _DrawSetup(
         uow, draw_type, winning_number, threshold, registry, clock, require_number=True
     )
-    arguments = _batch_arguments(setup, winning_number, threshold, instances, top=checked_top)
-    keyed = _BatchKey.of(BATCH_SUMMARY, key, instances)
+    _one_source(instances, instance_ids)
+    arguments = _batch_arguments(
+        setup, winning_number, threshold, instances, instance_ids, top=checked_top
+    )
+    keyed = _BatchKey.of(BATCH_SUMMARY, key, instances, instance_ids)
     counts = {OUTCOME_WIN: 0, OUTCOME_LOSE: 0, OUTCOME_PENDING: 0}
     best: list[PrizeDrawResult] = []
     evaluated = 0
     with collector_paused(), atomic(uow):
-        replay = keyed.claim(uow, arguments, setup.now, instances)
+        replay = keyed.claim(uow, arguments, setup.now, instances, instance_ids)
         if replay is not None:
             return _replayed_summary(uow, replay)
-        candidates = _batch_candidates(uow, setup, keyed.tap(instances))
+        candidates = _batch_candidates(
+            uow, setup, keyed.tap(instances), keyed.tap_ids(instance_ids)
+        )
         for batch in setup.evaluate(uow, candidates):
             evaluated += len(batch)
             for outcome, count in Counter(batch.columns.outcomes).items():
@@ -344,6 +392,44 @@ def _explicit_columns(
         if not columns.all_eligible():
             for instance in chunk:
                 _require_eligible(DrawCandidate.of(instance), instance.unique_instance_id)
+        yield columns
+
+
+def _id_columns(uow: UnitOfWork, instance_ids: Iterable[int]) -> Iterator[CandidateColumns]:
+    """The stored instances with ``instance_ids`` as candidate columns, each once in
+    first-seen order, a chunk at a time, read lazily: per chunk one read of the candidate
+    columns; the first id of the chunk that is not stored is a ``NotFoundError``, then
+    each ineligible instance a ``ValidationError``, in order."""
+    seen: set[int] = set()
+    iterator = iter(instance_ids)
+    while True:
+        chunk: list[int] = []
+        for instance_id in iterator:
+            if isinstance(instance_id, bool) or not isinstance(instance_id, int):
+                raise ValidationError(f"instance id must be an int, got {instance_id!r}")
+            if instance_id in seen:
+                continue
+            seen.add(instance_id)
+            chunk.append(instance_id)
+            if len(chunk) >= EXPLICIT_CHUNK:
+                break
+        if not chunk:
+            return
+        columns = uow.instances.candidate_columns_of(chunk)
+        if len(columns) != len(chunk):
+            stored = set(columns.instance_ids)
+            missing = next(i for i in chunk if i not in stored)
+            raise NotFoundError(f"instance {missing} does not exist")
+        if not columns.all_eligible():
+            for row in zip(
+                columns.instance_ids,
+                columns.user_ids,
+                columns.definition_ids,
+                columns.nft_origins,
+                columns.statuses,
+                strict=True,
+            ):
+                _require_eligible(DrawCandidate(*row))
         yield columns
 
 

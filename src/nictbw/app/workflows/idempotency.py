@@ -219,14 +219,21 @@ def check_same_instances(
     key: str,
     stored: dict[str, Any],
     instances: Iterable[Any] | None,
+    instance_ids: Iterable[Any] | None = None,
 ) -> None:
-    """Refuse (``ConflictError`` naming the key) a repeat whose given instances are not,
-    id for id and in order, those of the first call; reads ``instances`` through once."""
+    """Refuse (``ConflictError`` naming the key) a repeat whose given instances (or
+    ``instance_ids``) are not, id for id and in order, those of the first call; reads
+    them through once."""
     digest: str | None = None
-    if instances is not None:
+    if instances is not None or instance_ids is not None:
+        ids = (
+            instance_ids
+            if instance_ids is not None
+            else (getattr(instance, "id", None) for instance in instances or ())
+        )
         running = SequenceDigest()
-        for instance in instances:
-            running.add(getattr(instance, "id", None))
+        for instance_id in ids:
+            running.add(instance_id)
         digest = running.hexdigest()
     if digest != stored.get("instances"):
         raise ConflictError(
