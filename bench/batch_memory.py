@@ -5,15 +5,18 @@
 Builds the shape of ``bench/shape.py`` (N users, 30 definitions, every user holding the
 centre and 8 random others: 9 instances per user) with the bulk paths (users in blocks,
 ``issue_instances`` per 1,000 users; not measured), then measures
-``run_prize_draw_batch_summary`` over every instance, the instances streamed page by
-page from a second unit of work: wall seconds, CPU seconds, SQL statements and the
-phase's own peak RSS (and the process peak before it, for comparison).
+``run_prize_draw_batch_summary`` over every instance, given two ways, each in its own
+process on its own build: the instances streamed page by page from a second unit of
+work, and their ids (``instance_ids``, read by the draw as candidate columns). Per way:
+wall seconds, CPU seconds, SQL statements and the phase's own peak RSS (and the process
+peak before it, for comparison).
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import subprocess
 import sys
 import time
 
@@ -39,7 +42,20 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--adapter", default="sqlite")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument(
+        "--given",
+        default="instances,ids",
+        help="comma-separated: instances (streamed entities) and/or ids (instance_ids)",
+    )
     args = parser.parse_args(argv)
+    ways = args.given.split(",")
+    if len(ways) > 1:
+        # Each way in its own process on its own build: a second draw in the same store
+        # would write into a results table already holding the first one's rows.
+        for way in ways:
+            command = [sys.executable, __file__, *argv, f"--given={way}"]
+            subprocess.run(command, check=True)
+        return
     set_collector_pause(True)
     clock = FixedClock(EVENT_START)
     rng = random.Random(args.seed)
@@ -67,33 +83,40 @@ def main(argv: list[str]) -> None:
         del users
         analyze(engine)
         total = args.users * (OTHERS_PER_USER + 1)
-        with new_uow() as uow:
-            draw_type = create_prize_draw_type(
-                uow,
-                PrizeDrawType(
-                    internal_name="batch",
-                    algorithm_key="sha256_hex_proximity",
-                    default_threshold=THRESHOLD,
-                ),
-                clock=clock,
+        for given in ways:
+            with new_uow() as uow:
+                draw_type = create_prize_draw_type(
+                    uow,
+                    PrizeDrawType(
+                        internal_name=f"batch-{given}",
+                        algorithm_key="sha256_hex_proximity",
+                        default_threshold=THRESHOLD,
+                    ),
+                    clock=clock,
+                )
+                submit_winning_number(uow, draw_type, _origin(rng).upper(), clock=clock)
+                uow.commit()
+            meter = Meter(engine)
+            cpu = time.process_time()
+            with meter.phase("batch_draw_summary") as phase, new_uow() as uow:
+                if given == "ids":
+                    summary = run_prize_draw_batch_summary(
+                        uow, draw_type, instance_ids=range(1, total + 1), clock=clock
+                    )
+                else:
+                    summary = run_prize_draw_batch_summary(
+                        uow, draw_type, instances=stream_instances(new_uow, total), clock=clock
+                    )
+                uow.commit()
+                phase.items = summary.evaluated
+            cpu = time.process_time() - cpu
+            print(
+                f"{args.adapter} users={args.users:,}, given {given}: "
+                f"run_prize_draw_batch_summary over {phase.items:,} instances in "
+                f"{phase.seconds:.1f} s wall, {cpu:.1f} s CPU, {phase.statements} statements, "
+                f"phase peak RSS {phase.peak_rss_mb:.0f} MB (process peak "
+                f"{meter.process_peak_mb:.0f} MB); wins {summary.wins:,}"
             )
-            submit_winning_number(uow, draw_type, _origin(rng).upper(), clock=clock)
-            uow.commit()
-        meter = Meter(engine)
-        cpu = time.process_time()
-        with meter.phase("batch_draw_summary") as phase, new_uow() as uow:
-            summary = run_prize_draw_batch_summary(
-                uow, draw_type, instances=stream_instances(new_uow, total), clock=clock
-            )
-            uow.commit()
-            phase.items = summary.evaluated
-        cpu = time.process_time() - cpu
-        print(
-            f"{args.adapter} users={args.users:,}: run_prize_draw_batch_summary over "
-            f"{phase.items:,} instances in {phase.seconds:.1f} s wall, {cpu:.1f} s CPU, "
-            f"{phase.statements} statements, phase peak RSS {phase.peak_rss_mb:.0f} MB "
-            f"(process peak {meter.process_peak_mb:.0f} MB); wins {summary.wins:,}"
-        )
 
 
 if __name__ == "__main__":
