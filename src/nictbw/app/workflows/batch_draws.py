@@ -8,9 +8,9 @@ honour an idempotency key whose stored reference stays small however big the dra
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from attrs import define, frozen
 
@@ -359,6 +359,44 @@ EXPLICIT_CHUNK = BATCH_SIZE
 and scored as one batch of at most ``BATCH_SIZE``."""
 
 
+T = TypeVar("T")
+
+
+def _checked_id(instance_id: object) -> int:
+    """A given instance id, refused (``ValidationError`` naming it) unless an int."""
+    if isinstance(instance_id, bool) or not isinstance(instance_id, int):
+        raise ValidationError(f"instance id must be an int, got {instance_id!r}")
+    return instance_id
+
+
+def _instance_id(instance: NFTInstance) -> int:
+    """The id of a given instance: ``NotFoundError`` when it has none."""
+    instance_id = getattr(instance, "id", None)
+    if instance_id is None:
+        raise NotFoundError(f"instance {instance!r} is not stored")
+    return _checked_id(instance_id)
+
+
+def _distinct_chunks(items: Iterable[T], id_of: Callable[[T], int]) -> Iterator[list[T]]:
+    """``items`` in chunks of at most ``EXPLICIT_CHUNK``, each id once in first-seen
+    order, read lazily (``id_of`` gives an item's checked id)."""
+    seen: set[int] = set()
+    iterator = iter(items)
+    while True:
+        chunk: list[T] = []
+        for item in iterator:
+            item_id = id_of(item)
+            if item_id in seen:
+                continue
+            seen.add(item_id)
+            chunk.append(item)
+            if len(chunk) >= EXPLICIT_CHUNK:
+                break
+        if not chunk:
+            return
+        yield chunk
+
+
 def _explicit_columns(
     uow: UnitOfWork, instances: Iterable[NFTInstance]
 ) -> Iterator[CandidateColumns]:
@@ -366,24 +404,7 @@ def _explicit_columns(
     at a time, read lazily: per chunk the ids are checked stored (``NotFoundError``),
     then each is checked eligible (``ValidationError``), in order. Nothing is read again,
     and no object is made per instance."""
-    seen: set[int] = set()
-    iterator = iter(instances)
-    while True:
-        chunk: list[NFTInstance] = []
-        for instance in iterator:
-            instance_id = getattr(instance, "id", None)
-            if instance_id is None:
-                raise NotFoundError(f"instance {instance!r} is not stored")
-            if isinstance(instance_id, bool) or not isinstance(instance_id, int):
-                raise ValidationError(f"instance id must be an int, got {instance_id!r}")
-            if instance_id in seen:
-                continue
-            seen.add(instance_id)
-            chunk.append(instance)
-            if len(chunk) >= EXPLICIT_CHUNK:
-                break
-        if not chunk:
-            return
+    for chunk in _distinct_chunks(instances, _instance_id):
         stored = uow.instances.existing_ids([i.id for i in chunk if i.id is not None])
         for instance in chunk:
             if instance.id not in stored:
@@ -400,21 +421,7 @@ def _id_columns(uow: UnitOfWork, instance_ids: Iterable[int]) -> Iterator[Candid
     first-seen order, a chunk at a time, read lazily: per chunk one read of the candidate
     columns; the first id of the chunk that is not stored is a ``NotFoundError``, then
     each ineligible instance a ``ValidationError``, in order."""
-    seen: set[int] = set()
-    iterator = iter(instance_ids)
-    while True:
-        chunk: list[int] = []
-        for instance_id in iterator:
-            if isinstance(instance_id, bool) or not isinstance(instance_id, int):
-                raise ValidationError(f"instance id must be an int, got {instance_id!r}")
-            if instance_id in seen:
-                continue
-            seen.add(instance_id)
-            chunk.append(instance_id)
-            if len(chunk) >= EXPLICIT_CHUNK:
-                break
-        if not chunk:
-            return
+    for chunk in _distinct_chunks(instance_ids, _checked_id):
         columns = uow.instances.candidate_columns_of(chunk)
         if len(columns) != len(chunk):
             stored = set(columns.instance_ids)
