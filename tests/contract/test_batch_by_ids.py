@@ -19,7 +19,10 @@ from hypothesis import strategies as st
 
 from nictbw.domain.entities import CandidateColumns, NFTInstance
 from nictbw.domain.errors import ConflictError, NotFoundError, ValidationError
+from nictbw.domain.events import EventType
 from nictbw.workflows import (
+    mark_events_delivered,
+    pending_events,
     run_prize_draw_batch,
     run_prize_draw_batch_summary,
     submit_winning_number,
@@ -300,3 +303,41 @@ def test_a_keyed_draw_of_ids_replays_only_for_the_same_ids(world: World, workflo
                 uow, draw_type, instances=instances, clock=world.clock, idempotency_key="ids-1"
             )
     assert snapshot(world.factory) == after_first
+
+
+@pytest.mark.parametrize("given", ["instances", "ids"])
+def test_a_batch_summary_records_each_win_unranked_then_the_run(world: World, given: str) -> None:
+    instances = _badges(world, 12)
+    draw_type = _batch_type(world)
+    with world.factory() as uow:
+        mark_events_delivered(uow, [e.id for e in pending_events(uow, limit=1000) if e.id])
+        uow.commit()
+    source: dict[str, Any] = (
+        {"instances": instances} if given == "instances" else {"instance_ids": _ids(instances)}
+    )
+    with world.factory() as uow:
+        summary = run_prize_draw_batch_summary(uow, draw_type, clock=world.clock, **source)
+        uow.commit()
+    with world.factory() as uow:
+        events = pending_events(uow, limit=1000)
+        stored = {r.nft_instance_id: r for r in uow.draw_results.list()}
+    winners = [stored[i] for i in _ids(instances) if stored[i].outcome == "win"]
+    assert summary.wins == len(winners) > 0
+    assert [e.type for e in events] == [EventType.PRIZE_WON] * len(winners) + [
+        EventType.DRAW_RUN
+    ]
+    assert [(e.user_id, e.payload) for e in events[:-1]] == [
+        (
+            r.user_id,
+            {
+                "draw_type_id": draw_type.id,
+                "winning_number_id": r.winning_number_id,
+                "result_id": r.id,
+                "instance_id": r.nft_instance_id,
+                "rank": None,
+            },
+        )
+        for r in winners
+    ]
+    assert events[-1].payload["evaluated"] == 12
+    assert events[-1].payload["winners"] == len(winners)

@@ -291,7 +291,8 @@ def run_prize_draw_batch_summary(
                 counts[outcome] = counts.get(outcome, 0) + count
             best.extend(batch.results(batch.best_rows(checked_top)))
             best = rank_with_cap(best, checked_top, None)
-            append_wins(uow, batch.results(batch.rows_with_outcome(OUTCOME_WIN)), setup.now)
+            wins = batch.rows_with_outcome(OUTCOME_WIN)
+            append_wins(uow, batch.columns, batch.ids, wins, setup.now)
         assert setup.draw_type.id is not None
         number_id = None if setup.winning_number is None else setup.winning_number.id
         append_run(

@@ -23,6 +23,7 @@ from nictbw.domain.entities import (
     CELL_UNLOCKED,
     OUTCOME_WIN,
     BingoCard,
+    DrawResultColumns,
     NFTInstance,
     PrizeDrawResult,
     PrizeDrawSnapshot,
@@ -315,9 +316,35 @@ def append_evaluation_events(
     uow.events.append_many(events)
 
 
-def append_wins(uow: UnitOfWork, results: Sequence[PrizeDrawResult], now: datetime) -> None:
-    """``PrizeWon`` for each winning result of one batch (one bulk call, none when no win)."""
-    events = [_won(r, now, None) for r in results if r.outcome == OUTCOME_WIN]
+def append_wins(
+    uow: UnitOfWork,
+    columns: DrawResultColumns,
+    ids: Sequence[int],
+    rows: Sequence[int],
+    now: datetime,
+) -> None:
+    """``PrizeWon`` for each winning row among ``rows`` of one stored batch (its result
+    columns, ``ids`` the stored id of each row), unranked, with one bulk call (none when
+    no row won): the events ``_won`` gives for those results, without building them."""
+    outcomes, users, instances = columns.outcomes, columns.user_ids, columns.nft_instance_ids
+    draw_type_id, number_id = columns.draw_type_id, columns.winning_number_id
+    won = EventType.PRIZE_WON
+    events = [
+        DomainEvent(
+            type=won,
+            occurred_at=now,
+            user_id=users[row],
+            payload={
+                "draw_type_id": draw_type_id,
+                "winning_number_id": number_id,
+                "result_id": ids[row],
+                "instance_id": instances[row],
+                "rank": None,
+            },
+        )
+        for row in rows
+        if outcomes[row] == OUTCOME_WIN
+    ]
     if events:
         uow.events.append_many(events)
 
