@@ -323,9 +323,7 @@ def test_a_batch_summary_records_each_win_unranked_then_the_run(world: World, gi
         stored = {r.nft_instance_id: r for r in uow.draw_results.list()}
     winners = [stored[i] for i in _ids(instances) if stored[i].outcome == "win"]
     assert summary.wins == len(winners) > 0
-    assert [e.type for e in events] == [EventType.PRIZE_WON] * len(winners) + [
-        EventType.DRAW_RUN
-    ]
+    assert [e.type for e in events] == [EventType.PRIZE_WON] * len(winners) + [EventType.DRAW_RUN]
     assert [(e.user_id, e.payload) for e in events[:-1]] == [
         (
             r.user_id,
