@@ -82,13 +82,16 @@ def _batch_candidates(
     setup: _DrawSetup,
     instances: Iterable[NFTInstance] | None,
     instance_ids: Iterable[int] | None,
+    digest: SequenceDigest | None,
 ) -> Iterable[CandidateColumns]:
+    """The candidates of a batch run, as columns; the ids of given instances or ids are
+    added to ``digest`` (when there is one) as they are read."""
     if instance_ids is not None:
-        return _id_columns(uow, instance_ids)
+        return _id_columns(uow, instance_ids, digest)
     if instances is None:
         pool = uow.bingo_cards.completed_line_candidate_columns(setup.now)
         return [_eligible_only(pool, "batch draw")]
-    return _explicit_columns(uow, instances)
+    return _explicit_columns(uow, instances, digest)
 
 
 def _one_source(instances: object, instance_ids: object) -> None:
@@ -151,22 +154,11 @@ class _BatchKey:
         replay = claim_key(uow, self.workflow, self.key, arguments, now)
         if replay is not None:
             assert self.key is not None
-            check_same_instances(self.workflow, self.key, replay, instances, instance_ids)
+            given: Iterable[object] | None = instance_ids
+            if given is None and instances is not None:
+                given = (getattr(instance, "id", None) for instance in instances)
+            check_same_instances(self.workflow, self.key, replay, given)
         return replay
-
-    def tap(self, instances: Iterable[NFTInstance] | None) -> Iterable[NFTInstance] | None:
-        """``instances`` passed through, each id added to the digest as it goes by."""
-        digest = self.digest
-        if instances is None or digest is None:
-            return instances
-        return _digested(instances, digest)
-
-    def tap_ids(self, instance_ids: Iterable[int] | None) -> Iterable[int] | None:
-        """``instance_ids`` passed through, each added to the digest as it goes by."""
-        digest = self.digest
-        if instance_ids is None or digest is None:
-            return instance_ids
-        return _digested_ids(instance_ids, digest)
 
     def complete(self, uow: UnitOfWork, reference: dict[str, Any]) -> None:
         """Store the result reference of a keyed call, with its instances' digest."""
@@ -174,18 +166,6 @@ class _BatchKey:
             return
         reference["instances"] = None if self.digest is None else self.digest.hexdigest()
         complete_keys(uow, self.workflow, {self.key: reference})
-
-
-def _digested(instances: Iterable[NFTInstance], digest: SequenceDigest) -> Iterator[NFTInstance]:
-    for instance in instances:
-        digest.add(getattr(instance, "id", None))
-        yield instance
-
-
-def _digested_ids(instance_ids: Iterable[int], digest: SequenceDigest) -> Iterator[int]:
-    for instance_id in instance_ids:
-        digest.add(instance_id)
-        yield instance_id
 
 
 def run_prize_draw_batch(
@@ -230,9 +210,7 @@ def run_prize_draw_batch(
             replay = keyed.claim(uow, arguments, setup.now, instances, instance_ids)
             if replay is not None:
                 return replayed_evaluations(uow, replay)
-            candidates = _batch_candidates(
-                uow, setup, keyed.tap(instances), keyed.tap_ids(instance_ids)
-            )
+            candidates = _batch_candidates(uow, setup, instances, instance_ids, keyed.digest)
             for batch in setup.evaluate(uow, candidates):
                 evaluations.extend(_evaluation(r, setup.threshold) for r in batch.results())
             _evaluation_events(uow, setup, [e.result for e in evaluations], "batch evaluation")
@@ -282,9 +260,7 @@ def run_prize_draw_batch_summary(
         replay = keyed.claim(uow, arguments, setup.now, instances, instance_ids)
         if replay is not None:
             return _replayed_summary(uow, replay)
-        candidates = _batch_candidates(
-            uow, setup, keyed.tap(instances), keyed.tap_ids(instance_ids)
-        )
+        candidates = _batch_candidates(uow, setup, instances, instance_ids, keyed.digest)
         for batch in setup.evaluate(uow, candidates):
             evaluated += len(batch)
             for outcome, count in Counter(batch.columns.outcomes).items():
@@ -378,15 +354,20 @@ def _instance_id(instance: NFTInstance) -> int:
     return _checked_id(instance_id)
 
 
-def _distinct_chunks(items: Iterable[T], id_of: Callable[[T], int]) -> Iterator[list[T]]:
+def _distinct_chunks(
+    items: Iterable[T], id_of: Callable[[T], int], digest: SequenceDigest | None
+) -> Iterator[list[T]]:
     """``items`` in chunks of at most ``EXPLICIT_CHUNK``, each id once in first-seen
-    order, read lazily (``id_of`` gives an item's checked id)."""
+    order, read lazily (``id_of`` gives an item's checked id); every id read, repeats
+    included, is added to ``digest`` (a keyed call's record of what it was given)."""
     seen: set[int] = set()
     iterator = iter(items)
     while True:
         chunk: list[T] = []
         for item in iterator:
             item_id = id_of(item)
+            if digest is not None:
+                digest.add(item_id)
             if item_id in seen:
                 continue
             seen.add(item_id)
@@ -399,13 +380,13 @@ def _distinct_chunks(items: Iterable[T], id_of: Callable[[T], int]) -> Iterator[
 
 
 def _explicit_columns(
-    uow: UnitOfWork, instances: Iterable[NFTInstance]
+    uow: UnitOfWork, instances: Iterable[NFTInstance], digest: SequenceDigest | None
 ) -> Iterator[CandidateColumns]:
     """The given instances as candidate columns, each once in first-seen order, a chunk
     at a time, read lazily: per chunk the ids are checked stored (``NotFoundError``),
     then each is checked eligible (``ValidationError``), in order. Nothing is read again,
     and no object is made per instance."""
-    for chunk in _distinct_chunks(instances, _instance_id):
+    for chunk in _distinct_chunks(instances, _instance_id, digest):
         stored = uow.instances.existing_ids([i.id for i in chunk if i.id is not None])
         for instance in chunk:
             if instance.id not in stored:
@@ -417,12 +398,14 @@ def _explicit_columns(
         yield columns
 
 
-def _id_columns(uow: UnitOfWork, instance_ids: Iterable[int]) -> Iterator[CandidateColumns]:
+def _id_columns(
+    uow: UnitOfWork, instance_ids: Iterable[int], digest: SequenceDigest | None
+) -> Iterator[CandidateColumns]:
     """The stored instances with ``instance_ids`` as candidate columns, each once in
     first-seen order, a chunk at a time, read lazily: per chunk one read of the candidate
     columns; the first id of the chunk that is not stored is a ``NotFoundError``, then
     each ineligible instance a ``ValidationError``, in order."""
-    for chunk in _distinct_chunks(instance_ids, _checked_id):
+    for chunk in _distinct_chunks(instance_ids, _checked_id, digest):
         columns = uow.instances.candidate_columns_of(chunk)
         if len(columns) != len(chunk):
             stored = set(columns.instance_ids)

@@ -218,21 +218,15 @@ def check_same_instances(
     workflow: str,
     key: str,
     stored: dict[str, Any],
-    instances: Iterable[Any] | None,
-    instance_ids: Iterable[Any] | None = None,
+    instance_ids: Iterable[Any] | None,
 ) -> None:
-    """Refuse (``ConflictError`` naming the key) a repeat whose given instances (or
-    ``instance_ids``) are not, id for id and in order, those of the first call; reads
-    them through once."""
+    """Refuse (``ConflictError`` naming the key) a repeat whose given instance ids (of
+    the instances or the ids it was given; None: neither) are not, id for id and in
+    order, those of the first call; reads them through once."""
     digest: str | None = None
-    if instances is not None or instance_ids is not None:
-        ids = (
-            instance_ids
-            if instance_ids is not None
-            else (getattr(instance, "id", None) for instance in instances or ())
-        )
+    if instance_ids is not None:
         running = SequenceDigest()
-        for instance_id in ids:
+        for instance_id in instance_ids:
             running.add(instance_id)
         digest = running.hexdigest()
     if digest != stored.get("instances"):
