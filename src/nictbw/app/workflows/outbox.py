@@ -244,18 +244,39 @@ def sealed_event(snapshot: PrizeDrawSnapshot, now: datetime) -> DomainEvent:
     )
 
 
-def _won(result: PrizeDrawResult, now: datetime, rank: int | None) -> DomainEvent:
-    return _event(
-        EventType.PRIZE_WON,
-        now,
-        result.user_id,
-        {
-            "draw_type_id": result.draw_type_id,
-            "winning_number_id": result.winning_number_id,
-            "result_id": result.id,
-            "instance_id": result.nft_instance_id,
+def _prize_won(
+    now: datetime,
+    user_id: int,
+    draw_type_id: int | None,
+    winning_number_id: int | None,
+    result_id: int | None,
+    instance_id: int,
+    rank: int | None,
+) -> DomainEvent:
+    """The ``PrizeWon`` event of one winning result (``rank`` None: unranked)."""
+    return DomainEvent(
+        type=EventType.PRIZE_WON,
+        occurred_at=now,
+        user_id=user_id,
+        payload={
+            "draw_type_id": draw_type_id,
+            "winning_number_id": winning_number_id,
+            "result_id": result_id,
+            "instance_id": instance_id,
             "rank": rank,
         },
+    )
+
+
+def _won(result: PrizeDrawResult, now: datetime, rank: int | None) -> DomainEvent:
+    return _prize_won(
+        now,
+        result.user_id,
+        result.draw_type_id,
+        result.winning_number_id,
+        result.id,
+        result.nft_instance_id,
+        rank,
     )
 
 
@@ -323,27 +344,14 @@ def append_wins(
     rows: Sequence[int],
     now: datetime,
 ) -> None:
-    """``PrizeWon`` for each winning row among ``rows`` of one stored batch (its result
-    columns, ``ids`` the stored id of each row), unranked, with one bulk call (none when
-    no row won): the events ``_won`` gives for those results, without building them."""
-    outcomes, users, instances = columns.outcomes, columns.user_ids, columns.nft_instance_ids
+    """``PrizeWon`` for the winning ``rows`` of one stored batch (its result columns,
+    ``ids`` the stored id of each row), unranked, with one bulk call (none when no row
+    won): the events ``_won`` gives for those results, without building them."""
+    users, instances = columns.user_ids, columns.nft_instance_ids
     draw_type_id, number_id = columns.draw_type_id, columns.winning_number_id
-    won = EventType.PRIZE_WON
     events = [
-        DomainEvent(
-            type=won,
-            occurred_at=now,
-            user_id=users[row],
-            payload={
-                "draw_type_id": draw_type_id,
-                "winning_number_id": number_id,
-                "result_id": ids[row],
-                "instance_id": instances[row],
-                "rank": None,
-            },
-        )
+        _prize_won(now, users[row], draw_type_id, number_id, ids[row], instances[row], None)
         for row in rows
-        if outcomes[row] == OUTCOME_WIN
     ]
     if events:
         uow.events.append_many(events)
