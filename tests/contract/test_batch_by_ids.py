@@ -25,16 +25,13 @@ from nictbw.workflows import (
     pending_events,
     run_prize_draw_batch,
     run_prize_draw_batch_summary,
-    submit_winning_number,
 )
 from tests.contract.helpers import (
-    CANDIDATES,
     UowFactory,
     World,
-    add_draw_type,
-    add_users,
+    batch_draw_type,
     build_world,
-    issue,
+    hold_badges,
     snapshot,
 )
 
@@ -42,34 +39,6 @@ from tests.contract.helpers import (
 @pytest.fixture
 def world(uow_factory: UowFactory) -> World:
     return build_world(uow_factory)
-
-
-def _badges(world: World, count: int, *, without_origin: int = 0) -> list[NFTInstance]:
-    """``count`` users each holding one badge (the last ``without_origin`` of them without
-    an origin); their instances."""
-    users = add_users(world, *(f"holder{n}" for n in range(count)))
-    with world.factory() as uow:
-        found = [
-            issue(
-                uow,
-                world,
-                user,
-                CANDIDATES[n % 4],
-                origin=None if n >= count - without_origin else f"{n:064x}_0",
-                seed=n,
-            )
-            for n, user in enumerate(users)
-        ]
-        uow.commit()
-    return found
-
-
-def _batch_type(world: World, name: str = "batch") -> Any:
-    with world.factory() as uow:
-        draw_type = add_draw_type(uow, world, name, threshold=0.5)
-        submit_winning_number(uow, draw_type, "ABD", clock=world.clock)
-        uow.commit()
-    return draw_type
 
 
 def _ids(instances: list[NFTInstance]) -> list[int]:
@@ -90,7 +59,7 @@ def _plain(columns: CandidateColumns) -> tuple[list[Any], ...]:
 
 
 def test_candidate_columns_of_are_the_stored_instances_in_the_order_given(world: World) -> None:
-    instances = _badges(world, 4, without_origin=1)
+    instances = hold_badges(world, 4, without_origin=1)
     ids = _ids(instances)
     asked = [ids[2], 777_777, ids[0], ids[2], ids[3]]
     with world.factory() as uow:
@@ -112,7 +81,7 @@ def _stored_once(world: World) -> list[NFTInstance]:
     held = _STORED.get(id(world))
     if held is None or held[0] is not world:
         _STORED.clear()  # keep the latest world only
-        held = _STORED[id(world)] = (world, _badges(world, 5, without_origin=1))
+        held = _STORED[id(world)] = (world, hold_badges(world, 5, without_origin=1))
     return held[1]
 
 
@@ -151,8 +120,8 @@ def _rows(evaluations: list[Any]) -> list[tuple[Any, ...]]:
 
 
 def test_a_batch_draw_of_ids_gives_what_the_draw_of_the_instances_gives(world: World) -> None:
-    instances = _badges(world, 6)
-    draw_type = _batch_type(world)
+    instances = hold_badges(world, 6)
+    draw_type = batch_draw_type(world)
     order = [instances[k] for k in (3, 0, 5, 1, 4, 2)]
     with world.factory() as uow:
         given = run_prize_draw_batch(uow, draw_type, instances=order, clock=world.clock)
@@ -174,8 +143,8 @@ def test_a_batch_draw_of_ids_gives_what_the_draw_of_the_instances_gives(world: W
 
 
 def test_a_batch_summary_of_ids_is_the_summary_of_the_instances(world: World) -> None:
-    instances = _badges(world, 7)
-    draw_type = _batch_type(world)
+    instances = hold_badges(world, 7)
+    draw_type = batch_draw_type(world)
     with world.factory() as uow:
         given = run_prize_draw_batch_summary(
             uow, draw_type, instances=instances, clock=world.clock, top=3
@@ -199,8 +168,8 @@ def test_a_batch_summary_of_ids_is_the_summary_of_the_instances(world: World) ->
 
 
 def test_ids_are_read_as_they_come(world: World) -> None:
-    instances = _badges(world, 3)
-    draw_type = _batch_type(world)
+    instances = hold_badges(world, 3)
+    draw_type = batch_draw_type(world)
     handed: list[int] = []
 
     def one_by_one() -> Iterator[int]:
@@ -219,8 +188,8 @@ def test_ids_are_read_as_they_come(world: World) -> None:
 
 @pytest.mark.parametrize("workflow", [run_prize_draw_batch, run_prize_draw_batch_summary])
 def test_an_unknown_id_is_refused_by_name_and_nothing_changes(world: World, workflow: Any) -> None:
-    instances = _badges(world, 2)
-    draw_type = _batch_type(world)
+    instances = hold_badges(world, 2)
+    draw_type = batch_draw_type(world)
     before = snapshot(world.factory)
     with world.factory() as uow:
         with pytest.raises(NotFoundError, match="instance 909090 does not exist"):
@@ -233,8 +202,8 @@ def test_an_unknown_id_is_refused_by_name_and_nothing_changes(world: World, work
 def test_an_ineligible_instance_is_refused_by_id_and_nothing_changes(
     world: World, workflow: Any
 ) -> None:
-    instances = _badges(world, 3, without_origin=1)
-    draw_type = _batch_type(world)
+    instances = hold_badges(world, 3, without_origin=1)
+    draw_type = batch_draw_type(world)
     before = snapshot(world.factory)
     with world.factory() as uow:
         with pytest.raises(ValidationError, match=f"instance {instances[2].id} has no nft_origin"):
@@ -248,8 +217,8 @@ def test_an_ineligible_instance_is_refused_by_id_and_nothing_changes(
 def test_a_malformed_id_is_refused_by_value_and_nothing_changes(
     world: World, workflow: Any, bad: Any
 ) -> None:
-    instances = _badges(world, 2)
-    draw_type = _batch_type(world)
+    instances = hold_badges(world, 2)
+    draw_type = batch_draw_type(world)
     before = snapshot(world.factory)
     with world.factory() as uow:
         with pytest.raises(ValidationError, match=f"instance id must be an int, got {bad!r}"):
@@ -260,8 +229,8 @@ def test_a_malformed_id_is_refused_by_value_and_nothing_changes(
 
 @pytest.mark.parametrize("workflow", [run_prize_draw_batch, run_prize_draw_batch_summary])
 def test_instances_and_ids_together_are_refused(world: World, workflow: Any) -> None:
-    instances = _badges(world, 1)
-    draw_type = _batch_type(world)
+    instances = hold_badges(world, 1)
+    draw_type = batch_draw_type(world)
     with world.factory() as uow, pytest.raises(ValidationError, match="not both"):
         workflow(
             uow,
@@ -274,8 +243,8 @@ def test_instances_and_ids_together_are_refused(world: World, workflow: Any) -> 
 
 @pytest.mark.parametrize("workflow", [run_prize_draw_batch, run_prize_draw_batch_summary])
 def test_a_keyed_draw_of_ids_replays_only_for_the_same_ids(world: World, workflow: Any) -> None:
-    instances = _badges(world, 3)
-    draw_type = _batch_type(world)
+    instances = hold_badges(world, 3)
+    draw_type = batch_draw_type(world)
     ids = _ids(instances)
     with world.factory() as uow:
         first = workflow(
@@ -307,8 +276,8 @@ def test_a_keyed_draw_of_ids_replays_only_for_the_same_ids(world: World, workflo
 
 @pytest.mark.parametrize("given", ["instances", "ids"])
 def test_a_batch_summary_records_each_win_unranked_then_the_run(world: World, given: str) -> None:
-    instances = _badges(world, 12)
-    draw_type = _batch_type(world)
+    instances = hold_badges(world, 12)
+    draw_type = batch_draw_type(world)
     with world.factory() as uow:
         mark_events_delivered(uow, [e.id for e in pending_events(uow, limit=1000) if e.id])
         uow.commit()

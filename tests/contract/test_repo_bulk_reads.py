@@ -25,7 +25,6 @@ from nictbw.workflows import (
     bingo_cards_json_many,
     run_prize_draw_batch,
     run_prize_draw_batch_summary,
-    submit_winning_number,
     update_bingo_info_many,
     update_user_bingo_info,
 )
@@ -36,9 +35,10 @@ from tests.contract.helpers import (
     UowFactory,
     World,
     add_definition,
-    add_draw_type,
     add_users,
+    batch_draw_type,
     build_world,
+    hold_badges,
     issue,
     snapshot,
 )
@@ -283,20 +283,8 @@ def test_bingo_cards_json_still_refuses_an_unknown_user(world: World) -> None:
 # ------------------------------------------------------------------ existing ids, draws
 
 
-def _badges(world: World, count: int) -> list[Any]:
-    """``count`` users each holding one badge with an origin; their instances."""
-    users = add_users(world, *(f"holder{n}" for n in range(count)))
-    with world.factory() as uow:
-        found = [
-            issue(uow, world, user, CANDIDATES[n % 4], origin=f"{n:064x}_0", seed=n)
-            for n, user in enumerate(users)
-        ]
-        uow.commit()
-    return found
-
-
 def test_existing_ids_are_the_stored_instances_among_the_ids(world: World) -> None:
-    stored = _badges(world, 3)
+    stored = hold_badges(world, 3)
     ids = [i.id for i in stored]
     with world.factory() as uow:
         assert uow.instances.existing_ids([*ids, 777_777, ids[0]]) == set(ids)
@@ -305,17 +293,9 @@ def test_existing_ids_are_the_stored_instances_among_the_ids(world: World) -> No
             uow.instances.existing_ids([2**40])
 
 
-def _batch_type(world: World) -> Any:
-    with world.factory() as uow:
-        draw_type = add_draw_type(uow, world, "batch", threshold=0.5)
-        submit_winning_number(uow, draw_type, "ABD", clock=world.clock)
-        uow.commit()
-    return draw_type
-
-
 def test_a_batch_summary_stores_and_counts_what_the_batch_draw_stores(world: World) -> None:
-    instances = _badges(world, 7)
-    draw_type = _batch_type(world)
+    instances = hold_badges(world, 7)
+    draw_type = batch_draw_type(world)
     with world.factory() as uow:
         evaluations = run_prize_draw_batch(uow, draw_type, instances=instances, clock=world.clock)
         full = sorted(
@@ -343,8 +323,8 @@ def test_a_batch_summary_stores_and_counts_what_the_batch_draw_stores(world: Wor
 
 
 def test_a_batch_summary_of_an_unknown_instance_changes_nothing(world: World) -> None:
-    instances = _badges(world, 2)
-    draw_type = _batch_type(world)
+    instances = hold_badges(world, 2)
+    draw_type = batch_draw_type(world)
     ghost = instances[0].__class__(
         id=909_090,
         user_id=instances[0].user_id,
@@ -364,6 +344,6 @@ def test_a_batch_summary_of_an_unknown_instance_changes_nothing(world: World) ->
 
 
 def test_a_batch_summary_refuses_a_bad_top(world: World) -> None:
-    draw_type = _batch_type(world)
+    draw_type = batch_draw_type(world)
     with world.factory() as uow, pytest.raises(ValidationError):
         run_prize_draw_batch_summary(uow, draw_type, instances=[], clock=world.clock, top=0)

@@ -41,6 +41,7 @@ from nictbw.workflows import (
     create_prize_draw_type,
     register_admin,
     register_user,
+    submit_winning_number,
 )
 
 UowFactory = Callable[[], UnitOfWork]
@@ -212,6 +213,36 @@ def add_draw_type(
         PrizeDrawType(internal_name=name, algorithm_key=ALGORITHM, default_threshold=threshold),
         clock=world.clock,
     )
+
+
+def hold_badges(world: World, count: int, *, without_origin: int = 0) -> list[NFTInstance]:
+    """``count`` new users (``holder0``...) each holding one candidate badge, committed;
+    the last ``without_origin`` of them without an origin, the others with distinct
+    ones. Their instances."""
+    users = add_users(world, *(f"holder{n}" for n in range(count)))
+    with world.factory() as uow:
+        found = [
+            issue(
+                uow,
+                world,
+                user,
+                CANDIDATES[n % 4],
+                origin=None if n >= count - without_origin else f"{n:064x}_0",
+                seed=n,
+            )
+            for n, user in enumerate(users)
+        ]
+        uow.commit()
+    return found
+
+
+def batch_draw_type(world: World, name: str = "batch") -> PrizeDrawType:
+    """A committed draw type ``name`` (threshold 0.5) with the winning number ``ABD``."""
+    with world.factory() as uow:
+        draw_type = add_draw_type(uow, world, name, threshold=0.5)
+        submit_winning_number(uow, draw_type, "ABD", clock=world.clock)
+        uow.commit()
+    return draw_type
 
 
 def state_of(uow: UnitOfWork) -> dict[str, list[Any]]:
