@@ -2,7 +2,7 @@
 
 - ``DefinitionRepository.catalogue``: every definition, ascending id, read once per
   transaction and read again after a definition write, a savepoint rolled back, a
-  rollback or a commit;
+  rollback or a commit; ``catalogue_among`` against the model "``get`` each id";
 - cards read with their cells (one statement on SQL) by id, user and many users;
 - ``InstanceRepository.existing_ids``: which ids are stored instances;
 - ``run_prize_draw_batch_summary`` stores what ``run_prize_draw_batch`` stores and
@@ -17,6 +17,8 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nictbw.domain.entities import User
 from nictbw.domain.errors import NotFoundError, ValidationError
@@ -108,6 +110,44 @@ def test_the_catalogue_sees_what_another_unit_of_work_committed_after_a_commit(
             add_definition(writer, world.admin, world.clock, "LATECOMER")
             writer.commit()
         assert len(reader.definitions.catalogue()) == count + 1
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    calls=st.lists(
+        st.tuples(st.lists(st.integers(0, 12), max_size=8), st.sampled_from(["", "all", "rename"])),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_catalogue_among_answers_as_get_does_whatever_was_read_before(
+    world: World, calls: list[tuple[list[int], str]]
+) -> None:
+    """Several calls in one unit of work, some after the whole catalogue was read or after
+    a definition was renamed, each against the model "``get`` each id, keep the stored
+    ones": indexes 0-9 name stored definitions, 10-12 ids never stored."""
+    stored = sorted(d.id for d in world.defs.values() if d.id is not None)[:10]
+    ids = [*stored, 900_001, 900_002, 900_003]
+    with world.factory() as uow:
+        for n, (picks, before) in enumerate(calls):
+            if before == "all":
+                uow.definitions.catalogue()
+            elif before == "rename":
+                renamed = uow.definitions.get(stored[n % len(stored)])
+                assert renamed is not None
+                renamed.name = f"Renamed {n}"
+                uow.definitions.update(renamed)
+            asked = [ids[k] for k in picks]
+            expected = {}
+            for definition_id in asked:
+                found = uow.definitions.get(definition_id)
+                if found is not None:
+                    expected[definition_id] = found
+            assert uow.definitions.catalogue_among(asked) == expected
 
 
 # ------------------------------------------------------------------- cards with cells

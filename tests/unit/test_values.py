@@ -20,6 +20,7 @@ from nictbw.domain.values import (
     STORABLE_MIN,
     check_characters,
     check_id,
+    check_ids,
     check_int_range,
     check_lookup_key,
     check_lookup_keys,
@@ -214,3 +215,23 @@ def test_a_prefix_is_accepted_only_without_whitespace_or_controls(prefix: str) -
         assert not clean
     else:
         assert clean
+
+
+@given(st.lists(_KEYS, max_size=30), st.sampled_from(["list", "tuple", "iterator"]))
+def test_ids_refuse_what_check_id_refuses_naming_the_first(values: list[object], form: str) -> None:
+    # Lists and tuples of ints take a one-sweep path; every form must refuse exactly what
+    # ``check_id`` refuses value by value, with the message of the first refused value.
+    expected = None
+    for value in values:
+        try:
+            check_id(value, "definition id")
+        except ValidationError as error:
+            expected = str(error)
+            break
+    given_ids = {"list": values, "tuple": tuple(values), "iterator": iter(values)}[form]
+    if expected is None:
+        check_ids(given_ids, "definition id")
+    else:
+        with pytest.raises(ValidationError) as refused:
+            check_ids(given_ids, "definition id")
+        assert str(refused.value) == expected

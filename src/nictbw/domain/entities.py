@@ -276,6 +276,15 @@ class BingoCell:
         """True when the cell is unlocked."""
         return self.state == CELL_UNLOCKED
 
+    @property
+    def shown_definition_id(self) -> int:
+        """The definition the cell's JSON shows as ``target_definition`` (§6): the
+        target, or on an unlocked wildcard cell the definition that unlocked it."""
+        shown = self.definition_id
+        if shown is not None and self.idx in WILDCARD_IDXS and self.state == CELL_UNLOCKED:
+            return shown
+        return self.target_definition_id
+
     def unlock(self, instance_id: int | None, definition_id: int, now: datetime) -> None:
         """Unlock the cell with ``instance_id`` (an instance of ``definition_id``)."""
         self.state = CELL_UNLOCKED
@@ -292,9 +301,7 @@ class BingoCell:
     ) -> JsonDict:
         """JSON-ready dict (§6); ``target_definition`` comes from ``targets`` when given
         (rendered with its own ``compact``), else from ``definitions`` when given."""
-        shown_id = self.target_definition_id
-        if self.idx in WILDCARD_IDXS and self.is_unlocked and self.definition_id is not None:
-            shown_id = self.definition_id
+        shown_id = self.shown_definition_id
         if targets is not None:
             target = targets.get(shown_id)
         else:

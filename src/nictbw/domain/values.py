@@ -26,7 +26,7 @@ Each check raises :class:`~nictbw.domain.errors.ValidationError` naming the valu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final, cast
 
@@ -115,6 +115,16 @@ def check_id(value: object, field: str = "id") -> int:
     return value
 
 
+def check_ids(values: Iterable[object], field: str = "id") -> None:
+    """:func:`check_id` of each of ``values``; the error names the first refused one."""
+    if isinstance(values, list | tuple | set | frozenset) and all(type(v) is int for v in values):
+        ints = cast("Collection[int]", values)
+        if not ints or (min(ints) >= ID_MIN and max(ints) <= ID_MAX):
+            return
+    for value in values:
+        check_id(value, field)
+
+
 def check_lookup_key(value: object, field: str = "lookup key") -> None:
     """Refuse a lookup argument that no backend could hold: an int outside the id range
     or text with a control character, also inside tuples and lists. Other values pass.
@@ -183,6 +193,7 @@ __all__ = [
     "STORABLE_MIN",
     "check_characters",
     "check_id",
+    "check_ids",
     "check_int_range",
     "check_lookup_key",
     "check_lookup_keys",

@@ -155,6 +155,16 @@ class DefinitionRepository(Protocol):
         """
         ...
 
+    def catalogue_among(self, ids: Collection[int]) -> dict[int, NFTDefinition]:
+        """The stored definitions among ``ids``, keyed by id, as :meth:`catalogue` holds
+        them: shared between calls, not to be mutated, forgotten on the same events.
+
+        Only what the unit of work does not hold yet is read: nothing once the catalogue
+        is read, else one statement per chunk for the ids not seen in this transaction.
+        A call that needs a few definitions (one user's cards) pays for those alone.
+        """
+        ...
+
     def get_by_prefix(self, prefix: str) -> NFTDefinition | None:
         """Lookup by exact, case-sensitive prefix."""
         ...

@@ -3,7 +3,8 @@
 Each per-user workflow has a bulk twin for jobs over every user: it reads the cards and
 instances of a chunk of users in one statement each, so its statement count grows with
 the number of chunks, not of users. The catalogue of definitions is read once per unit
-of work (``DefinitionRepository.catalogue``).
+of work (``DefinitionRepository.catalogue``); one user's cards JSON reads only the
+definitions its cells show that the unit of work has not read yet (``catalogue_among``).
 """
 
 from __future__ import annotations
@@ -304,8 +305,8 @@ def bingo_cards_json(
     """The user's cards with cells as JSON-ready data, ordered by issue time then id (§4.7).
 
     Read-only; on SQL storage at most two statements: the cards joined with their cells,
-    then the catalogue (once per unit of work) or, for a user without cards, whether the
-    user exists.
+    then the definitions the cells show that this unit of work has not read yet
+    (``catalogue_among``) or, for a user without cards, whether the user exists.
     """
     user_id = user_id_of(user)
     now = now_from(clock)
@@ -313,7 +314,8 @@ def bingo_cards_json(
     if not cards:
         _require_user(uow, user_id)
         return []
-    definitions = _Catalogue(uow, now).by_id
+    shown = {cell.shown_definition_id for card in cards for cell in card.cells}
+    definitions = uow.definitions.catalogue_among(shown)
     return _cards_json(cards, compact, now, definitions=definitions)
 
 

@@ -231,3 +231,41 @@ class DefinitionRepositoryContract(ContractCase):
     ) -> None:
         with uow_factory() as uow, pytest.raises(ValidationError):
             uow.definitions.reserve_serials(world.definition_ids[0], -1, enforce_supply=False)
+
+    def test_catalogue_among_gives_the_stored_definitions_among_the_ids(
+        self, uow_factory: UowFactory, world: Rows
+    ) -> None:
+        ids = world.definition_ids
+        asked = [ids[4], MISSING_ID, ids[1], ids[4]]
+        with uow_factory() as uow:
+            found = uow.definitions.catalogue_among(asked)
+            assert found == {ids[4]: world.definitions[4], ids[1]: world.definitions[1]}
+            assert uow.definitions.catalogue_among([]) == {}
+            # Asked again, and after the whole catalogue: the same answer.
+            assert uow.definitions.catalogue_among(asked) == found
+            uow.definitions.catalogue()
+            assert uow.definitions.catalogue_among(asked) == found
+
+    def test_catalogue_among_sees_the_unit_of_works_own_writes(
+        self, uow_factory: UowFactory, world: Rows
+    ) -> None:
+        first = world.definition_ids[0]
+        with uow_factory() as uow:
+            assert uow.definitions.catalogue_among([first])[first].name == world.definitions[0].name
+            uow.definitions.update(attrs.evolve(world.definitions[0], name="Renamed"))
+            assert uow.definitions.catalogue_among([first])[first].name == "Renamed"
+            uow.definitions.reserve_serials(first, 4, enforce_supply=False)
+            assert uow.definitions.catalogue_among([first])[first].minted_count == 4
+            assert uow.definitions.catalogue_among([MISSING_ID]) == {}
+            added = uow.definitions.add(make_definition("LATE", created_by_admin_id=world.admin.id))
+            late = _id(added)
+            assert uow.definitions.catalogue_among([late]) == {late: added}
+            uow.rollback()
+            assert uow.definitions.catalogue_among([first, late]) == {first: world.definitions[0]}
+
+    @pytest.mark.parametrize("bad", [True, "1", None, 1.0, 2**31])
+    def test_catalogue_among_refuses_a_malformed_id(
+        self, uow_factory: UowFactory, world: Rows, bad: object
+    ) -> None:
+        with uow_factory() as uow, pytest.raises(ValidationError, match=repr(bad)):
+            uow.definitions.catalogue_among([world.definition_ids[0], bad])  # type: ignore[list-item]

@@ -9,7 +9,7 @@ from nictbw.adapters.memory.store import InMemoryStore
 from nictbw.adapters.memory.table import Table
 from nictbw.domain.entities import NFTDefinition
 from nictbw.domain.errors import NotFoundError, ValidationError
-from nictbw.domain.values import check_lookup_keys
+from nictbw.domain.values import check_ids, check_lookup_keys
 from nictbw.ports.repositories import DefinitionRepository
 
 
@@ -24,6 +24,11 @@ class InMemoryDefinitionRepository(MemoryRepository[NFTDefinition], DefinitionRe
     def catalogue(self) -> tuple[NFTDefinition, ...]:
         """Every definition, ascending id (copies; the store needs no cache)."""
         return tuple(self.list())
+
+    def catalogue_among(self, ids: Collection[int]) -> dict[int, NFTDefinition]:
+        """The stored definitions among ``ids`` by id (copies, like ``catalogue``)."""
+        check_ids(ids, "definition id")
+        return self.get_many(ids)
 
     def get_by_prefix(self, prefix: str) -> NFTDefinition | None:
         """The definition with this exact prefix."""

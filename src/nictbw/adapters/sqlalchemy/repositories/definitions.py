@@ -18,7 +18,7 @@ from nictbw.adapters.sqlalchemy.statements import select_among, select_by
 from nictbw.adapters.sqlalchemy.tables import nft_definitions
 from nictbw.domain.entities import NFTDefinition
 from nictbw.domain.errors import NotFoundError, ValidationError
-from nictbw.domain.values import check_lookup_keys
+from nictbw.domain.values import check_ids, check_lookup_keys
 from nictbw.ports.repositories import DefinitionRepository
 
 
@@ -34,27 +34,49 @@ class SqlDefinitionRepository(TableRepository[NFTDefinition], DefinitionReposito
     def __init__(self, connection: ConnectionSource, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
         super().__init__(connection, chunk_size)
         self._catalogue: tuple[NFTDefinition, ...] | None = None
+        self._held: dict[int, NFTDefinition] = {}
+        """The definitions read for :meth:`catalogue_among` (all of them once the
+        catalogue is read), by id."""
+        self._absent: set[int] = set()
+        """Ids :meth:`catalogue_among` found no definition for."""
 
     def forget_catalogue(self) -> None:
-        """Drop the cached :meth:`catalogue` (the unit of work calls it when a transaction
-        or a savepoint ends, and every write of a definition does)."""
+        """Drop the cached :meth:`catalogue` and what :meth:`catalogue_among` holds (the
+        unit of work calls it when a transaction or a savepoint ends, and every write of
+        a definition does)."""
         self._catalogue = None
+        self._held = {}
+        self._absent = set()
 
     def catalogue(self) -> tuple[NFTDefinition, ...]:
         """Every definition, ascending id: one query, then cached until a definition is
         written through this repository or the transaction ends. Shared: do not mutate."""
         if self._catalogue is None:
             self._catalogue = tuple(self.list())
+            self._held = {d.id: d for d in self._catalogue if d.id is not None}
         return self._catalogue
+
+    def catalogue_among(self, ids: Collection[int]) -> dict[int, NFTDefinition]:
+        """The stored definitions among ``ids`` by id, shared like :meth:`catalogue`;
+        the ids this transaction has not seen yet are read in one query per chunk."""
+        check_ids(ids, "definition id")
+        held = self._held
+        if self._catalogue is None:
+            unseen = {i for i in ids if i not in held and i not in self._absent}
+            if unseen:
+                found = self.get_many(unseen)
+                held.update(found)
+                self._absent.update(unseen - found.keys())
+        return {i: held[i] for i in ids if i in held}
 
     def add(self, entity: NFTDefinition) -> NFTDefinition:
         """Store a new definition; assigns ``id``."""
-        self._catalogue = None
+        self.forget_catalogue()
         return super().add(entity)
 
     def update(self, entity: NFTDefinition) -> None:
         """Write every field of a stored definition except ``minted_count``."""
-        self._catalogue = None
+        self.forget_catalogue()
         super().update(entity)
 
     def _new_values(self, entity: NFTDefinition) -> dict[str, Any]:
@@ -81,7 +103,7 @@ class SqlDefinitionRepository(TableRepository[NFTDefinition], DefinitionReposito
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValidationError(f"serial count must be an int >= 0, got {count!r}")
         check_lookup_keys((definition_id, count), "reserve_serials argument")
-        self._catalogue = None
+        self.forget_catalogue()
         table = nft_definitions
         statement = update(table).where(table.c.id == definition_id)
         if enforce_supply:
