@@ -10,8 +10,9 @@ statements, peak RSS of the phase):
 
 - ``add_users``: adding the users one by one (``uow.users.add``);
 - ``issue``: ``issue_instances`` per 1,000 users (the set-up; measured for reference);
-- ``cards_json``: ``bingo_cards_json`` once per user; ``cards_json_many``: the same
-  through ``bingo_cards_json_many``;
+- ``cards_json``: ``bingo_cards_json`` once per user, all in one unit of work;
+  ``cards_json_per_uow``: the same with a unit of work per call, as a service handles a
+  request; ``cards_json_many``: the same through ``bingo_cards_json_many``;
 - ``bingo_update``: ``update_user_bingo_info`` once per user (nothing to do);
   ``bingo_update_many``: the same through ``update_bingo_info_many``;
 - ``bingo_draw``: ``run_bingo_prize_draw(limit=100)`` (eligible/s);
@@ -66,6 +67,7 @@ PHASES: Final = (
     ("add_users", "adding the users one by one", "users"),
     ("issue", "issue_instances (set-up)", "instances"),
     ("cards_json", "bingo_cards_json, one call per user", "users"),
+    ("cards_json_per_uow", "bingo_cards_json, one unit of work per call", "users"),
     ("cards_json_many", "bingo_cards_json_many, every user", "users"),
     ("bingo_update", "update_user_bingo_info, every user (nothing to do)", "users"),
     ("bingo_update_many", "update_bingo_info_many, every user", "users"),
@@ -154,6 +156,12 @@ def run_configuration(
         with meter.phase("cards_json") as phase, new_uow() as uow:
             for user in people:
                 bingo_cards_json(uow, user, clock=clock)
+            phase.items = phase.calls = users
+        # How a service calls it: a unit of work (a transaction) per request.
+        with meter.phase("cards_json_per_uow") as phase:
+            for user in people:
+                with new_uow() as uow:
+                    bingo_cards_json(uow, user, clock=clock)
             phase.items = phase.calls = users
         many_json = getattr(workflows, "bingo_cards_json_many", None)
         if many_json is not None:
