@@ -3,7 +3,8 @@
 Each definition is read at most once per transaction, an id with no definition too;
 nothing is read once the whole catalogue is; a definition write or a rollback makes
 the next call read again. The per-user cards JSON reads the definitions its cells
-show, not the catalogue.
+show, not the catalogue; a per-user bingo update the definitions the user holds, and the
+whole catalogue only to lay out a card.
 """
 
 from __future__ import annotations
@@ -16,8 +17,16 @@ from typing import Any, Final
 import pytest
 from sqlalchemy import Engine, event
 
-from nictbw.workflows import bingo_cards_json
-from tests.contract.helpers import CANDIDATES, TRIGGER, World, build_world, issue, register
+from nictbw.workflows import bingo_cards_json, update_user_bingo_info
+from tests.contract.helpers import (
+    CANDIDATES,
+    TRIGGER,
+    World,
+    add_definition,
+    build_world,
+    issue,
+    register,
+)
 from tests.sql_backends import SqlUowFactory
 
 BACKENDS: Final = ["sqlite", "postgres"]
@@ -99,3 +108,32 @@ def test_one_users_cards_json_reads_the_definitions_its_cells_show(store: SqlUow
     assert reads == [shown]
     assert again == rendered
     assert sorted({cell["target_definition"]["id"] for cell in rendered[0]["cells"]}) == shown
+
+
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)
+def test_a_bingo_update_reads_the_held_definitions_and_the_catalogue_only_to_lay_out(
+    store: SqlUowFactory,
+) -> None:
+    world = build_world(store)
+    with store() as uow:
+        user = register(uow, world, "visitor")
+        issue(uow, world, user, TRIGGER)
+        issue(uow, world, user, CANDIDATES[0])
+        uow.commit()
+    held = sorted(int(world.d(prefix).id or 0) for prefix in (TRIGGER, CANDIDATES[0]))
+    with store() as uow, definition_reads(store.engine) as reads:
+        assert update_user_bingo_info(uow, user, clock=world.clock) == (0, 0)
+    assert reads == [held]
+    with store() as uow:
+        # A trigger held without its card (made one only afterwards) needs a layout.
+        late = add_definition(uow, world.admin, world.clock, "LATE", bingo_random_candidate=False)
+        world.defs["LATE"] = late
+        issue(uow, world, user, "LATE")
+        late.triggers_bingo_card = True
+        uow.definitions.update(late)
+        uow.commit()
+    with store() as uow, definition_reads(store.engine) as reads:
+        created, _ = update_user_bingo_info(uow, user, clock=world.clock)
+    assert created == 1
+    assert reads[-1] is None  # the whole catalogue, for the layout
+    assert len(reads) == 2

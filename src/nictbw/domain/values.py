@@ -115,11 +115,16 @@ def check_id(value: object, field: str = "id") -> int:
     return value
 
 
+_INT_ONLY: Final = {int}
+
+
 def check_ids(values: Iterable[object], field: str = "id") -> None:
     """:func:`check_id` of each of ``values``; the error names the first refused one."""
-    if isinstance(values, list | tuple | set | frozenset) and all(type(v) is int for v in values):
+    if isinstance(values, list | tuple | set | frozenset):
+        if not values:
+            return
         ints = cast("Collection[int]", values)
-        if not ints or (min(ints) >= ID_MIN and max(ints) <= ID_MAX):
+        if set(map(type, ints)) == _INT_ONLY and min(ints) >= ID_MIN and max(ints) <= ID_MAX:
             return
     for value in values:
         check_id(value, field)

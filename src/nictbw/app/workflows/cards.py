@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -50,16 +50,39 @@ DEFAULT_USER_CHUNK: Final = 1000
 
 
 class _Catalogue:
-    """The unit of work's catalogue, by id, with a layout checker sharing its candidates."""
+    """The unit of work's catalogue, read when first needed, with a layout checker sharing
+    its candidates; a user with nothing to lay out needs its held definitions alone."""
 
-    def __init__(self, uow: UnitOfWork, now: datetime) -> None:
-        self.definitions: Sequence[NFTDefinition] = uow.definitions.catalogue()
-        self.by_id: Mapping[int, NFTDefinition] = {
-            d.id: d for d in self.definitions if d.id is not None
-        }
+    def __init__(self, uow: UnitOfWork, now: datetime, *, whole: bool = False) -> None:
+        """``whole``: read the whole catalogue now (a job over many users needs it)."""
         self._uow = uow
         self._now = now
+        self._definitions: Sequence[NFTDefinition] | None = None
+        self._by_id: Mapping[int, NFTDefinition] | None = None
         self._checker: BingoBatch | None = None
+        if whole:
+            self._by_id = {d.id: d for d in self.definitions if d.id is not None}
+
+    @property
+    def definitions(self) -> Sequence[NFTDefinition]:
+        """Every definition (``DefinitionRepository.catalogue``)."""
+        if self._definitions is None:
+            self._definitions = self._uow.definitions.catalogue()
+        return self._definitions
+
+    @property
+    def by_id(self) -> Mapping[int, NFTDefinition]:
+        """Every definition by id."""
+        if self._by_id is None:
+            self._by_id = {d.id: d for d in self.definitions if d.id is not None}
+        return self._by_id
+
+    def among(self, ids: Collection[int]) -> Mapping[int, NFTDefinition]:
+        """The definitions among ``ids`` by id: from the whole catalogue once it is read,
+        else only those (``DefinitionRepository.catalogue_among``)."""
+        if self._by_id is not None:
+            return self._by_id
+        return self._uow.definitions.catalogue_among(ids)
 
     @property
     def checker(self) -> BingoBatch:
@@ -82,10 +105,11 @@ def _plan_user(
     unlocked); ``(new, changed, cells_unlocked)``. Nothing is written; what the events
     need (cards noticed expired, unlocked masks before) goes to ``seen``."""
     centres = {c.center_definition_id for c in cards}
-    by_id = catalogue.by_id
+    held_ids = sorted(held)
+    by_id = catalogue.among(held_ids)
     needed = [
         by_id[definition_id]
-        for definition_id in sorted(held)
+        for definition_id in held_ids
         if by_id[definition_id].triggers_bingo_card and definition_id not in centres
     ]
     for definition in needed:
@@ -162,7 +186,8 @@ def update_user_bingo_info(
     Returns ``(cards_created, cells_unlocked)``; cells unlocked at generation count too.
     ``(0, 0)`` when everything was up to date. On SQL storage a user with nothing to do
     costs the user lock (PostgreSQL only), its instances and its cards: at most three
-    statements, plus the catalogue once per unit of work.
+    statements, plus one for the definitions it holds that the unit of work has not read
+    yet (the whole catalogue only when a card is laid out).
     """
     rng = rng_or_none(rng)
     user_id = user_id_of(user)
@@ -250,7 +275,7 @@ def update_bingo_info_many(
             for card in uow.bingo_cards.list_for_users(part):
                 cards[card.user_id].append(card)
             if catalogue is None:
-                catalogue = _Catalogue(uow, now)
+                catalogue = _Catalogue(uow, now, whole=True)
             new_cards: list[BingoCard] = []
             changed: list[BingoCard] = []
             seen = _Seen()
@@ -356,7 +381,7 @@ def _cards_json_chunks(
             for card in uow.bingo_cards.list_for_users(part):
                 cards[card.user_id].append(card)
             if targets is None and cards:
-                targets = TargetJson(_Catalogue(uow, now).by_id, compact)
+                targets = TargetJson(_Catalogue(uow, now, whole=True).by_id, compact)
             rendered: list[tuple[int, list[dict[str, Any]]]] = []
             for user_id in part:
                 found = cards.pop(user_id, None)
