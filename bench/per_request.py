@@ -31,44 +31,21 @@ from typing import Any
 from nictbw.adapters.clock import FixedClock
 from nictbw.domain.entities import User
 from nictbw.ports import UnitOfWork
-from nictbw.workflows import Grant, bingo_cards_json, issue_instances, update_user_bingo_info
+from nictbw.workflows import bingo_cards_json, update_user_bingo_info
 from run import ADAPTER_TITLES, PG_ENV, UowFactory, analyze, open_adapter
 from scenario import EVENT_START
-from shape import OTHERS_PER_USER, _origin, build_catalogue
+from shape import add_users, build_catalogue, issue_badges
 
 
 def build_shape(
     new_uow: UowFactory, users: int, rng: random.Random, clock: FixedClock
 ) -> list[User]:
-    """The shape data for ``users`` users; the stored users."""
+    """The shape data for ``users`` users (as ``bench/shape.py`` builds it); the users."""
     with new_uow() as uow:
         catalogue = build_catalogue(uow, clock)
         uow.commit()
-    people: list[User] = []
-    with new_uow() as uow:
-        for n in range(users):
-            people.append(
-                uow.users.add(
-                    User(
-                        in_app_id=f"request-{n:06d}",
-                        email=f"request-{n:06d}@shape.example",
-                        created_at=clock.now(),
-                        updated_at=clock.now(),
-                    )
-                )
-            )
-        uow.commit()
-    centre, others = catalogue[0], catalogue[1:]
-    for first in range(0, users, 1000):
-        grants = []
-        for user in people[first : first + 1000]:
-            grants.append(Grant(user, centre, _origin(rng)))
-            grants.extend(
-                Grant(user, badge, _origin(rng)) for badge in rng.sample(others, OTHERS_PER_USER)
-            )
-        with new_uow() as uow:
-            issue_instances(uow, grants, rng=rng, clock=clock)
-            uow.commit()
+    people = add_users(new_uow, users, clock)
+    issue_badges(new_uow, people, catalogue, rng, clock)
     return people
 
 

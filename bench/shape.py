@@ -101,6 +101,50 @@ def build_catalogue(uow: UnitOfWork, clock: FixedClock) -> list[NFTDefinition]:
     return found
 
 
+def add_users(new_uow: Any, users: int, clock: FixedClock) -> list[User]:
+    """``users`` users added one by one (``uow.users.add``), committed per 5,000."""
+    people: list[User] = []
+    for first in range(0, users, USER_COMMIT):
+        with new_uow() as uow:
+            for n in range(first, min(users, first + USER_COMMIT)):
+                people.append(
+                    uow.users.add(
+                        User(
+                            in_app_id=f"shape-{n:06d}",
+                            email=f"shape-{n:06d}@shape.example",
+                            created_at=clock.now(),
+                            updated_at=clock.now(),
+                        )
+                    )
+                )
+            uow.commit()
+    return people
+
+
+def issue_badges(
+    new_uow: Any,
+    people: list[User],
+    catalogue: list[NFTDefinition],
+    rng: random.Random,
+    clock: FixedClock,
+) -> int:
+    """Each user the centre and 8 random others, ``issue_instances`` per 1,000 users,
+    each with a random origin; the number of badges issued."""
+    centre, others = catalogue[0], catalogue[1:]
+    issued = 0
+    for first in range(0, len(people), ISSUE_BLOCK):
+        grants = []
+        for user in people[first : first + ISSUE_BLOCK]:
+            grants.append(Grant(user, centre, _origin(rng)))
+            for badge in rng.sample(others, OTHERS_PER_USER):
+                grants.append(Grant(user, badge, _origin(rng)))
+        with new_uow() as uow:
+            issue_instances(uow, grants, rng=rng, clock=clock)
+            uow.commit()
+        issued += len(grants)
+    return issued
+
+
 def stream_instances(new_uow: Any, total: int) -> Iterator[NFTInstance]:
     """Every instance, read page by page in a separate unit of work (ids are dense)."""
     with new_uow() as reader:
@@ -120,36 +164,12 @@ def run_configuration(
             catalogue = build_catalogue(uow, clock)
             uow.commit()
         meter = Meter(engine, profile / f"{adapter}-{users}" if profile else None)
-        people: list[User] = []
         with meter.phase("add_users") as phase:
-            for first in range(0, users, USER_COMMIT):
-                with new_uow() as uow:
-                    for n in range(first, min(users, first + USER_COMMIT)):
-                        people.append(
-                            uow.users.add(
-                                User(
-                                    in_app_id=f"shape-{n:06d}",
-                                    email=f"shape-{n:06d}@shape.example",
-                                    created_at=clock.now(),
-                                    updated_at=clock.now(),
-                                )
-                            )
-                        )
-                    uow.commit()
+            people = add_users(new_uow, users, clock)
             phase.items = phase.calls = users
         analyze(engine)
-        centre, others = catalogue[0], catalogue[1:]
         with meter.phase("issue") as phase:
-            for first in range(0, users, ISSUE_BLOCK):
-                grants = []
-                for user in people[first : first + ISSUE_BLOCK]:
-                    grants.append(Grant(user, centre, _origin(rng)))
-                    for badge in rng.sample(others, OTHERS_PER_USER):
-                        grants.append(Grant(user, badge, _origin(rng)))
-                with new_uow() as uow:
-                    issue_instances(uow, grants, rng=rng, clock=clock)
-                    uow.commit()
-                phase.items += len(grants)
+            phase.items = issue_badges(new_uow, people, catalogue, rng, clock)
         instances = users * (OTHERS_PER_USER + 1)
         analyze(engine)
 
