@@ -238,21 +238,36 @@ def instance_from_row(row: Mapping[Any, Any]) -> NFTInstance:
 
 
 INSTANCE_FIELDS: Final = frozenset(field.name for field in fields(NFTInstance))
+DEFINITION_FIELDS: Final = frozenset(field.name for field in fields(NFTDefinition))
+
+
+def whole_rows(
+    kind: type[E], names: frozenset[str], keys: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> list[E]:
+    """The ``kind`` entities of rows whose column ``keys`` are exactly its field ``names``
+    (a read of whole rows of its table), in row order.
+
+    What the mapper's ``from_row`` gives for each row, built from one dict of the row
+    passed as keywords: about half its cost, which counts where many rows are read. The
+    rows come from the cursor whose description gave ``keys``, so each holds one value
+    per key; keys interned as ``DriverRead`` interns them match the parameters by
+    identity (names compared by their characters cost several times more).
+    """
+    if len(keys) != len(names) or frozenset(keys) != names:
+        raise ValueError(f"not the columns of {kind.__name__}: {list(keys)!r}")
+    return [kind(**dict(zip(keys, row, strict=False))) for row in rows]
 
 
 def instances_from_rows(keys: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[NFTInstance]:
-    """The instances of rows whose column ``keys`` are exactly the instance's field
-    names (a read of whole ``nft_instances`` rows), in row order.
+    """:func:`whole_rows` of ``nft_instances``."""
+    return whole_rows(NFTInstance, INSTANCE_FIELDS, keys, rows)
 
-    What :func:`instance_from_row` gives for each row, built from one dict of the row
-    passed as keywords: about half its cost, which counts where every instance of many
-    users is read. The rows come from the cursor whose description gave ``keys``, so
-    each holds one value per key; keys interned as ``DriverRead`` interns them match the
-    parameters by identity (names compared by their characters cost several times more).
-    """
-    if len(keys) != len(INSTANCE_FIELDS) or frozenset(keys) != INSTANCE_FIELDS:
-        raise ValueError(f"not the columns of an instance: {list(keys)!r}")
-    return [NFTInstance(**dict(zip(keys, row, strict=False))) for row in rows]
+
+def definitions_from_rows(
+    keys: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> list[NFTDefinition]:
+    """:func:`whole_rows` of ``nft_definitions``."""
+    return whole_rows(NFTDefinition, DEFINITION_FIELDS, keys, rows)
 
 
 CANDIDATE_COLUMNS: Final = (

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import builtins
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import or_, select, update
 
 from nictbw.adapters.sqlalchemy.bulk import chunked, distinct_keys
-from nictbw.adapters.sqlalchemy.mapping import DEFINITIONS
+from nictbw.adapters.sqlalchemy.mapping import DEFINITIONS, definitions_from_rows
 from nictbw.adapters.sqlalchemy.repositories.base import (
     DEFAULT_CHUNK_SIZE,
     ConnectionSource,
@@ -39,6 +40,12 @@ class SqlDefinitionRepository(TableRepository[NFTDefinition], DefinitionReposito
         catalogue is read), by id."""
         self._absent: set[int] = set()
         """Ids :meth:`catalogue_among` found no definition for."""
+
+    def _from_rows(
+        self, keys: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> builtins.list[NFTDefinition]:
+        """Each definition built from one dict of its row passed as keywords."""
+        return definitions_from_rows(keys, rows)
 
     def forget_catalogue(self) -> None:
         """Drop the cached :meth:`catalogue` and what :meth:`catalogue_among` holds (the
