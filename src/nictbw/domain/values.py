@@ -115,7 +115,7 @@ def check_id(value: object, field: str = "id") -> int:
     return value
 
 
-_INT_ONLY: Final = {int}
+_INT_ONLY: Final = frozenset({int})
 
 
 def check_ids(values: Iterable[object], field: str = "id") -> None:

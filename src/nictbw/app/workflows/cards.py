@@ -78,8 +78,8 @@ class _Catalogue:
         return self._by_id
 
     def among(self, ids: Collection[int]) -> Mapping[int, NFTDefinition]:
-        """The definitions among ``ids`` by id: from the whole catalogue once it is read,
-        else only those (``DefinitionRepository.catalogue_among``)."""
+        """The definitions by id, those among ``ids`` at least: the whole catalogue once it
+        is read, else only those (``DefinitionRepository.catalogue_among``)."""
         if self._by_id is not None:
             return self._by_id
         return self._uow.definitions.catalogue_among(ids)
