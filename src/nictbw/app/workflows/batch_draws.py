@@ -8,7 +8,7 @@ honour an idempotency key whose stored reference stays small however big the dra
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -392,9 +392,7 @@ def _explicit_columns(
             if instance.id not in stored:
                 raise NotFoundError(f"instance {instance.id} does not exist")
         columns = CandidateColumns.of_instances(chunk)
-        if not columns.all_eligible():
-            for instance in chunk:
-                _require_eligible(DrawCandidate.of(instance), instance.unique_instance_id)
+        _require_all_eligible(columns, [instance.unique_instance_id for instance in chunk])
         yield columns
 
 
@@ -411,17 +409,27 @@ def _id_columns(
             stored = set(columns.instance_ids)
             missing = next(i for i in chunk if i not in stored)
             raise NotFoundError(f"instance {missing} does not exist")
-        if not columns.all_eligible():
-            for row in zip(
-                columns.instance_ids,
-                columns.user_ids,
-                columns.definition_ids,
-                columns.nft_origins,
-                columns.statuses,
-                strict=True,
-            ):
-                _require_eligible(DrawCandidate(*row))
+        _require_all_eligible(columns)
         yield columns
+
+
+def _require_all_eligible(
+    columns: CandidateColumns, unique_ids: Sequence[str | None] | None = None
+) -> None:
+    """``ValidationError`` for the first ineligible row of ``columns`` (named with its
+    unique id from ``unique_ids`` when given); nothing when every row is eligible."""
+    if columns.all_eligible():
+        return
+    rows = zip(
+        columns.instance_ids,
+        columns.user_ids,
+        columns.definition_ids,
+        columns.nft_origins,
+        columns.statuses,
+        strict=True,
+    )
+    for position, row in enumerate(rows):
+        _require_eligible(DrawCandidate(*row), unique_ids[position] if unique_ids else None)
 
 
 __all__ = [

@@ -381,7 +381,7 @@ def _cards_json_chunks(
             for card in uow.bingo_cards.list_for_users(part):
                 cards[card.user_id].append(card)
             if targets is None and cards:
-                targets = TargetJson(_Catalogue(uow, now, whole=True).by_id, compact)
+                targets = TargetJson(_Catalogue(uow, now).by_id, compact)
             rendered: list[tuple[int, list[dict[str, Any]]]] = []
             for user_id in part:
                 found = cards.pop(user_id, None)
